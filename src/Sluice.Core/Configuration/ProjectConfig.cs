@@ -1,0 +1,100 @@
+using Sluice.Core.Models;
+
+namespace Sluice.Core.Configuration;
+
+/// <summary>A place in a project file, for messages: <c>sluice.yaml:12:5</c>.</summary>
+public readonly record struct SourceLocation(string File, int Line, int Column)
+{
+    public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}" : File;
+}
+
+/// <summary>A scalar from the project file after <c>${VAR}</c> substitution, with where it was written.</summary>
+public sealed record ConfigValue(string Value, SourceLocation Location);
+
+/// <summary>
+/// A loaded and validated <c>sluice.yaml</c>. Immutable. Names are case-sensitive, as written.
+/// </summary>
+public sealed record ProjectConfig(
+    string Directory,
+    string FilePath,
+    IReadOnlyDictionary<string, SourceConfig> Sources,
+    IReadOnlyDictionary<string, ModelConfig> Models,
+    IReadOnlyDictionary<string, DestinationConfig> Destinations,
+    IReadOnlyDictionary<string, SyncConfig> Syncs,
+    IReadOnlyDictionary<string, NotificationConfig> Notifications);
+
+/// <summary>A source block: <c>type</c> (duckdb, postgres) and its settings (path, connection...).</summary>
+public sealed record SourceConfig(
+    string Name,
+    string Type,
+    IReadOnlyDictionary<string, ConfigValue> Settings,
+    SourceLocation Location);
+
+/// <summary>
+/// A model, or a segment (a model plus a filter). Segments are resolved by the loader: their
+/// <see cref="Source"/>, <see cref="Kind"/> and <see cref="PrimaryKey"/> come from the base model and
+/// <see cref="Sql"/> is the base model's query wrapped with the filter.
+/// </summary>
+/// <param name="Sql">The query to run: the model's <c>sql</c>, or <c>select * from {table}</c>, or the segment's wrapped query.</param>
+/// <param name="BaseModel">For a segment, the model it filters; null for a model.</param>
+/// <param name="Filter">For a segment, its SQL filter.</param>
+public sealed record ModelConfig(
+    string Name,
+    string Source,
+    ModelKind Kind,
+    string PrimaryKey,
+    string Sql,
+    string? BaseModel,
+    string? Filter,
+    SourceLocation Location,
+    SourceLocation PrimaryKeyLocation);
+
+/// <summary>A destination block: its <c>type</c> and its options (validated against the provider's OptionSpecs).</summary>
+public sealed record DestinationConfig(
+    string Name,
+    string Type,
+    IReadOnlyDictionary<string, ConfigValue> Settings,
+    SourceLocation Location);
+
+/// <summary>A model column sent to a destination field, with where the line is in the file.</summary>
+public sealed record MappingConfig(string Column, string Field, SourceLocation Location);
+
+/// <summary>How many deletes a mirror run may make before the guard stops it: a count or a percent of the ledger.</summary>
+public sealed record DeleteLimit(double Value, bool IsPercent)
+{
+    public static DeleteLimit Default { get; } = new(10, true);
+
+    /// <summary>The largest number of deletes allowed for a ledger of <paramref name="ledgerSize"/> records.</summary>
+    public long AllowedFor(long ledgerSize) =>
+        IsPercent ? (long)Math.Floor(ledgerSize * Value / 100.0) : (long)Value;
+
+    public override string ToString() => IsPercent ? $"{Value:0.##}%" : $"{Value:0}";
+}
+
+/// <summary>The warnings a sync raises, and who hears them (warnings.md).</summary>
+public sealed record WarningsConfig(
+    bool OnFailure,
+    double? RejectedRowsPercent,
+    bool OnEmptyModel,
+    bool OnMirrorGuard,
+    IReadOnlyList<string> Notify)
+{
+    public static WarningsConfig Default { get; } = new(true, null, true, true, []);
+}
+
+/// <summary>A sync: model + destination + mode + match + mappings + schedule + warnings.</summary>
+public sealed record SyncConfig(
+    string Name,
+    string Model,
+    string Destination,
+    SyncMode Mode,
+    MappingConfig Match,
+    IReadOnlyList<MappingConfig> Mappings,
+    Schedule Schedule,
+    WarningsConfig Warnings,
+    DeleteLimit MaxDeletes,
+    SourceLocation Location,
+    SourceLocation ModeLocation);
+
+/// <summary>A notification channel: a Slack-compatible webhook and/or an email address.</summary>
+public sealed record NotificationConfig(string Name, string? Webhook, string? Email, SourceLocation Location);

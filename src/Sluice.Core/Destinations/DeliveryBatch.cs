@@ -1,0 +1,76 @@
+namespace Sluice.Core.Destinations;
+
+/// <summary>What the engine asks the destination to do with one record.</summary>
+public enum RecordOperation
+{
+    /// <summary>Create a new record (insert mode). Never touch an existing one.</summary>
+    Create,
+
+    /// <summary>Update the matching record; report NotFound when there is none; never create.</summary>
+    Update,
+
+    /// <summary>Create when missing, update when present.</summary>
+    Upsert,
+
+    /// <summary>Delete the record (mirror mode). The record was delivered by Sluice earlier.</summary>
+    Delete,
+}
+
+/// <summary>
+/// One record to deliver. <see cref="Values"/> is aligned with <see cref="DeliveryBatch.Fields"/>
+/// (the sync's mappings, in order); values use the .NET types listed on <c>ValueKind</c>, null for SQL NULL.
+/// Delete records carry no values.
+/// </summary>
+public sealed record DeliveryRecord(
+    string Key,
+    RecordOperation Operation,
+    object? MatchValue,
+    object?[] Values,
+    string? DestinationId);
+
+/// <summary>
+/// A batch of records of one sync. Every record must get exactly one <see cref="RecordResult"/>.
+/// </summary>
+public sealed record DeliveryBatch(
+    IReadOnlyList<FieldMapping> Fields,
+    IReadOnlyList<DeliveryRecord> Records);
+
+/// <summary>What happened to one record.</summary>
+public enum RecordOutcome
+{
+    /// <summary>The destination acknowledged it. The engine commits it to the ledger.</summary>
+    Delivered,
+
+    /// <summary>The destination (or the destination's own checks) refused it. Retried next run.</summary>
+    Rejected,
+
+    /// <summary>Update mode found no matching record. Looked for again next run.</summary>
+    NotFound,
+
+    /// <summary>Insert mode found the record already there and left it untouched. Committed.</summary>
+    Skipped,
+}
+
+/// <summary>
+/// The result for one record: its key, outcome, the destination's record id when known, and for
+/// rejected rows the destination's reason and error code.
+/// </summary>
+public sealed record RecordResult(
+    string Key,
+    RecordOutcome Outcome,
+    string? DestinationId = null,
+    string? Reason = null,
+    string? Code = null)
+{
+    public static RecordResult Delivered(string key, string? destinationId = null) =>
+        new(key, RecordOutcome.Delivered, destinationId);
+
+    public static RecordResult Rejected(string key, string reason, string? code = null) =>
+        new(key, RecordOutcome.Rejected, null, reason, code);
+
+    public static RecordResult NotFound(string key, string? reason = null) =>
+        new(key, RecordOutcome.NotFound, null, reason ?? "no matching record in the destination");
+
+    public static RecordResult Skipped(string key, string? destinationId = null, string? reason = null) =>
+        new(key, RecordOutcome.Skipped, destinationId, reason);
+}

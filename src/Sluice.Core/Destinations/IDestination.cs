@@ -1,0 +1,76 @@
+using Sluice.Core.Models;
+
+namespace Sluice.Core.Destinations;
+
+/// <summary>
+/// A destination type (iterable, actito, salesforce): declares its options and modes, checks a sync
+/// without the network, and creates destinations. One instance serves a whole process; stateless.
+/// </summary>
+public interface IDestinationProvider
+{
+    /// <summary>The <c>type:</c> in <c>sluice.yaml</c>.</summary>
+    string Type { get; }
+
+    /// <summary>Every option of the destination block, declared once.</summary>
+    IReadOnlyList<OptionSpec> Options { get; }
+
+    /// <summary>The sync modes this destination supports.</summary>
+    IReadOnlySet<SyncMode> Modes { get; }
+
+    /// <summary>
+    /// Checks a sync against the destination's fixed rules, without calling the service: the match
+    /// field it accepts, the model kind it needs, names it forbids. Every problem, not the first.
+    /// </summary>
+    IReadOnlyList<SyncProblem> CheckSync(DestinationSettings settings, SyncContext sync);
+
+    /// <summary>Creates a destination for the given settings. Cheap: no network until used.</summary>
+    IDestination Create(DestinationSettings settings, DestinationServices services);
+}
+
+/// <summary>
+/// A configured destination account. Thread-safe; disposed at the end of the command.
+/// </summary>
+public interface IDestination : IAsyncDisposable
+{
+    /// <summary>
+    /// Checks credentials and the sync against the live schema (fields exist, are writable, types
+    /// fit the model columns, the match is a valid key). Returns every problem found; throws
+    /// <see cref="DeliveryException"/> only when the service cannot be reached or refuses the credentials.
+    /// </summary>
+    Task<IReadOnlyList<SyncProblem>> CheckAsync(SyncContext sync, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Prepares delivery of one run's changes (e.g. creates missing attributes, chooses bulk or
+    /// single calls from the plan's size) and returns the writer the engine feeds batches to.
+    /// </summary>
+    Task<IDestinationWriter> OpenAsync(SyncContext sync, PlanCounts plan, CancellationToken cancellationToken);
+}
+
+/// <summary>The number of records a run will send, by operation, so a destination can pick its transport.</summary>
+public sealed record PlanCounts(long Creates, long Updates, long Upserts, long Deletes)
+{
+    public long Total => Creates + Updates + Upserts + Deletes;
+}
+
+/// <summary>
+/// Delivers the batches of one run. The engine sends at most <see cref="MaxConcurrency"/> batches at
+/// once, each of at most <see cref="BatchSize"/> records, and commits each batch's delivered records
+/// as soon as its result returns. Retries of throttled or transient calls happen inside the writer
+/// (with backoff, honouring Retry-After); a batch that cannot be delivered at all throws
+/// <see cref="DeliveryException"/>, which stops the run cleanly after in-flight batches finish.
+/// </summary>
+public interface IDestinationWriter : IAsyncDisposable
+{
+    int BatchSize { get; }
+
+    int MaxConcurrency { get; }
+
+    Task<IReadOnlyList<RecordResult>> WriteAsync(DeliveryBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// After a crash during an insert batch: looks these records up in the destination (by their match
+    /// value) and returns Delivered (with the id) for the ones that were created, NotFound for the rest,
+    /// so nothing is created twice. Destinations without inserts return NotFound for all.
+    /// </summary>
+    Task<IReadOnlyList<RecordResult>> ReconcileAsync(DeliveryBatch batch, CancellationToken cancellationToken);
+}
