@@ -18,6 +18,12 @@ public interface IDestinationProvider
     IReadOnlySet<SyncMode> Modes { get; }
 
     /// <summary>
+    /// In insert mode, whether a changed row creates a new record too (Salesforce: "a new line will be
+    /// created, with old and new information"). When false, insert mode sends added rows only.
+    /// </summary>
+    bool InsertCreatesChangedRows => false;
+
+    /// <summary>
     /// Checks a sync against the destination's fixed rules, without calling the service: the match
     /// field it accepts, the model kind it needs, names it forbids. Every problem, not the first.
     /// </summary>

@@ -1,0 +1,32 @@
+using System.Net.Http.Json;
+using Sluice.Core.Configuration;
+using Sluice.State;
+
+namespace Sluice.Engine;
+
+/// <summary>Tells people when a sync's warnings start and when they clear (once each, not every run).</summary>
+public interface IRunNotifier
+{
+    Task NotifyAsync(SyncConfig sync, RunRecord run, IReadOnlyList<string> raised, IReadOnlyList<string> cleared, CancellationToken ct);
+}
+
+/// <summary>
+/// Sends warnings to the sync's notification channels that have a webhook, as Slack-compatible JSON
+/// (<c>{"text": ...}</c>). Email channels need an SMTP relay, which only the server will have.
+/// </summary>
+public sealed class WebhookNotifier(IReadOnlyDictionary<string, NotificationConfig> channels, HttpClient http) : IRunNotifier
+{
+    public async Task NotifyAsync(SyncConfig sync, RunRecord run, IReadOnlyList<string> raised, IReadOnlyList<string> cleared, CancellationToken ct)
+    {
+        var text = raised.Count > 0
+            ? $":warning: Sluice sync *{sync.Name}* raised {string.Join(", ", raised)} (run {run.RunId}, {run.Status.ToString().ToLowerInvariant()})" +
+              (run.Error is null ? "" : $": {run.Error}")
+            : $":white_check_mark: Sluice sync *{sync.Name}* recovered: {string.Join(", ", cleared)} cleared (run {run.RunId}).";
+        foreach (var name in sync.Warnings.Notify)
+        {
+            if (channels.TryGetValue(name, out var channel) && channel.Webhook is { } url)
+                using (var response = await http.PostAsJsonAsync(url, new { text }, ct))
+                    response.EnsureSuccessStatusCode();
+        }
+    }
+}

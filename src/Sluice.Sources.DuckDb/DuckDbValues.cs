@@ -1,0 +1,56 @@
+using System.Numerics;
+using Sluice.Core.Models;
+
+namespace Sluice.Sources.DuckDb;
+
+/// <summary>Maps DuckDB types and values to Sluice's <see cref="ValueKind"/>s and their .NET types.</summary>
+public static class DuckDbValues
+{
+    public static ValueKind KindOf(string duckDbType)
+    {
+        var t = duckDbType.ToUpperInvariant();
+        var paren = t.IndexOf('(', StringComparison.Ordinal);
+        var baseType = paren >= 0 ? t[..paren] : t;
+        return baseType switch
+        {
+            "VARCHAR" or "TEXT" or "STRING" or "CHAR" or "BPCHAR" or "UUID" or "ENUM" => ValueKind.Text,
+            "TINYINT" or "SMALLINT" or "INTEGER" or "INT" or "BIGINT" or "HUGEINT" or "UTINYINT" or "USMALLINT"
+                or "UINTEGER" or "UBIGINT" or "UHUGEINT" or "INT1" or "INT2" or "INT4" or "INT8" => ValueKind.Integer,
+            "DECIMAL" or "NUMERIC" => ValueKind.Decimal,
+            "DOUBLE" or "FLOAT" or "REAL" or "FLOAT4" or "FLOAT8" => ValueKind.Float,
+            "BOOLEAN" or "BOOL" => ValueKind.Boolean,
+            "DATE" => ValueKind.Date,
+            "TIME" => ValueKind.Time,
+            _ when baseType.StartsWith("TIMESTAMP", StringComparison.Ordinal) => ValueKind.Timestamp,
+            _ => ValueKind.Other,
+        };
+    }
+
+    /// <summary>Converts a value read from DuckDB to the .NET type of its kind (see <see cref="ValueKind"/>).</summary>
+    public static object? Normalize(object? value, ValueKind kind) => value switch
+    {
+        null or DBNull => null,
+        string s => s,
+        long l => l,
+        int i => (long)i,
+        short s16 => (long)s16,
+        sbyte s8 => (long)s8,
+        byte u8 => (long)u8,
+        ushort u16 => (long)u16,
+        uint u32 => (long)u32,
+        ulong u64 => u64 <= long.MaxValue ? (long)u64 : (decimal)u64,
+        BigInteger big => big >= long.MinValue && big <= long.MaxValue ? (long)big : (decimal)big,
+        decimal d => d,
+        double d => d,
+        float f => (double)f,
+        bool b => b,
+        DateOnly date => date,
+        DateTime dt when kind == ValueKind.Date => DateOnly.FromDateTime(dt),
+        DateTime dt => dt,
+        DateTimeOffset dto => dto.UtcDateTime,
+        TimeOnly t => t,
+        TimeSpan ts => TimeOnly.FromTimeSpan(ts),
+        Guid g => g.ToString(),
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
