@@ -110,14 +110,14 @@ internal static partial class AttributeRules
         switch (format)
         {
             case "STRING":
-            {
-                var max = spec.MaxLength ?? DefaultStringMaxLength;
-                if (raw.Length > max)
-                    return ValueCheck.Invalid("VALUE_TOO_LONG", $"Value of '{spec.Name}' is longer than {max} characters.");
-                if (spec.MinLength is { } min && raw.Length < min)
-                    return ValueCheck.Invalid("VALUE_TOO_SHORT", $"Value of '{spec.Name}' is shorter than {min} characters.");
-                return ValueCheck.Valid(raw);
-            }
+                {
+                    var max = spec.MaxLength ?? DefaultStringMaxLength;
+                    if (raw.Length > max)
+                        return ValueCheck.Invalid("VALUE_TOO_LONG", $"Value of '{spec.Name}' is longer than {max} characters.");
+                    if (spec.MinLength is { } min && raw.Length < min)
+                        return ValueCheck.Invalid("VALUE_TOO_SHORT", $"Value of '{spec.Name}' is shorter than {min} characters.");
+                    return ValueCheck.Valid(raw);
+                }
             case "INTEGER":
                 return long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)
                     ? ValueCheck.Valid(integer.ToString(CultureInfo.InvariantCulture))
@@ -147,12 +147,12 @@ internal static partial class AttributeRules
                     ? ValueCheck.Valid(raw)
                     : ValueCheck.Invalid("INVALID_EMAIL", $"Value of '{spec.Name}' is not a valid e-mail address.");
             case "PHONE":
-            {
-                var compact = raw.Replace(" ", "", StringComparison.Ordinal);
-                return PhonePattern().IsMatch(compact)
-                    ? ValueCheck.Valid(compact)
-                    : ValueCheck.Invalid("INVALID_PHONE", $"Value of '{spec.Name}' is not an international phone number (+ and country code).");
-            }
+                {
+                    var compact = raw.Replace(" ", "", StringComparison.Ordinal);
+                    return PhonePattern().IsMatch(compact)
+                        ? ValueCheck.Valid(compact)
+                        : ValueCheck.Invalid("INVALID_PHONE", $"Value of '{spec.Name}' is not an international phone number (+ and country code).");
+                }
             case "LANGUAGE":
                 return TwoLetters().IsMatch(raw)
                     ? ValueCheck.Valid(raw.ToUpperInvariant())

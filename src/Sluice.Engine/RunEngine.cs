@@ -73,7 +73,7 @@ public sealed class RunEngine
         await _store.CompactAsync(sync.Name, CancellationToken.None);
         var counts = tally.ToCounts();
         var status = error is null ? RunStatus.Succeeded : RunStatus.Failed;
-        RaiseWarnings(sync, status, counts, warnings);
+        RaiseWarnings(sync, status, tally.Planned > 0 || tally.HasPlan, counts, warnings);
         await _store.FinishRunAsync(runId, status, counts, warnings, error, CancellationToken.None);
         var record = (await _store.HistoryAsync(sync.Name, 2, CancellationToken.None)).ToList();
         if (_notifier is not null)
@@ -315,7 +315,7 @@ public sealed class RunEngine
         await _store.CommitAsync(sync, runId, seq, entries, rejected, creates.Select(c => c.Key).ToList(), ct);
     }
 
-    private static void RaiseWarnings(SyncConfig sync, RunStatus status, RunCounts counts, List<string> warnings)
+    private static void RaiseWarnings(SyncConfig sync, RunStatus status, bool planned, RunCounts counts, List<string> warnings)
     {
         var config = sync.Warnings;
         if (status == RunStatus.Failed && config.OnFailure)
@@ -323,7 +323,7 @@ public sealed class RunEngine
         if (config.RejectedRowsPercent is { } threshold && counts.Planned > 0 &&
             100.0 * (counts.Rejected + counts.NotFound) / counts.Planned > threshold)
             warnings.Add(RunWarnings.RejectedRows);
-        if (counts.ModelRows == 0 && config.OnEmptyModel && !warnings.Contains(RunWarnings.EmptyModel))
+        if (planned && counts.ModelRows == 0 && config.OnEmptyModel && !warnings.Contains(RunWarnings.EmptyModel))
             warnings.Add(RunWarnings.EmptyModel);
         if (!config.OnEmptyModel)
             warnings.Remove(RunWarnings.EmptyModel);
@@ -399,6 +399,8 @@ public sealed class RunEngine
         public void Add(ref long counter) => Interlocked.Increment(ref counter);
 
         public void FromPlan(PlanTotals totals) => _plan = totals;
+
+        public bool HasPlan => _plan is not null;
 
         public RunCounts ToCounts() => new()
         {

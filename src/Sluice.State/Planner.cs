@@ -163,14 +163,14 @@ public sealed class Plan : IAsyncDisposable
         await using var command = _connection.CreateCommand();
         command.CommandText = $"""
             SELECT
-              (SELECT coalesce(sum(n), 0) FROM sluice_model_keys),
+              (SELECT coalesce(sum(n), 0)::BIGINT FROM sluice_model_keys),
               (SELECT count(*) FROM sluice_model_keys WHERE key IS NOT NULL AND n = 1),
               count(*) FILTER (WHERE kind = 'A'),
               count(*) FILTER (WHERE kind = 'C'),
               count(*) FILTER (WHERE kind = 'R'),
-              coalesce(sum(n) FILTER (WHERE kind = 'N'), 0),
+              coalesce(sum(n) FILTER (WHERE kind = 'N'), 0)::BIGINT,
               count(*) FILTER (WHERE kind = 'D'),
-              coalesce(sum(n) FILTER (WHERE kind = 'D'), 0),
+              coalesce(sum(n) FILTER (WHERE kind = 'D'), 0)::BIGINT,
               (SELECT count(*) FROM {ledger})
             FROM sluice_plan
             """;

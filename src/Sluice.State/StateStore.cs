@@ -35,25 +35,35 @@ public sealed class StateStore : IAsyncDisposable
         var folder = System.IO.Path.Combine(projectDirectory, ".sluice");
         Directory.CreateDirectory(folder);
         var path = System.IO.Path.Combine(folder, "state.duckdb");
-        var connection = new DuckDBConnection($"Data Source={path}");
+        // An in-memory instance with the state file attached: connections to it can be duplicated, so the
+        // planner's session, streaming reads and commits share one database.
+        var connection = new DuckDBConnection("Data Source=:memory:");
+        await connection.OpenAsync(ct);
+        const string catalog = "sluice_state";
         try
         {
-            await connection.OpenAsync(ct);
+            await connection.ExecuteAsync($"ATTACH {Sql.Literal(path)} AS {catalog}; USE {catalog};", ct);
         }
-        catch (DbException e) when (e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase))
+        catch (DbException e)
         {
             await connection.DisposeAsync();
-            throw new StateException(
-                $"The project's state ({path}) is in use by another sluice process. Wait for it to finish, or stop it.", e);
+            var busy = e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase);
+            throw new StateException(busy
+                ? $"The project's state ({path}) is in use by another sluice process. Wait for it to finish, or stop it."
+                : $"Cannot open the project's state ({path}): {e.Message.Split('\n', 2)[0]}", e);
         }
-        var catalog = await connection.ScalarAsync<string>("SELECT current_database()", ct) ?? "state";
         var store = new StateStore(connection, path, catalog);
         await store.CreateSchemaAsync(ct);
         return store;
     }
 
     /// <summary>A new connection to the same database (for the planner's session and streaming reads).</summary>
-    internal DuckDBConnection NewConnection() => _connection.Duplicate();
+    internal DuckDBConnection NewConnection()
+    {
+        var connection = _connection.Duplicate();
+        connection.Open();
+        return connection;
+    }
 
     internal string LedgerName(string sync) => $"{Sql.Ident(Catalog)}.main.{Sql.Ident(Sql.LedgerTable(sync))}";
 
@@ -71,7 +81,7 @@ public sealed class StateStore : IAsyncDisposable
                 delivered_at TIMESTAMP NOT NULL, deleted BOOLEAN NOT NULL, seq BIGINT NOT NULL);
             CREATE TABLE IF NOT EXISTS rejected (
                 sync VARCHAR NOT NULL, run_id BIGINT NOT NULL, key VARCHAR, outcome VARCHAR NOT NULL, code VARCHAR,
-                reason VARCHAR NOT NULL, at TIMESTAMP NOT NULL);
+                reason VARCHAR NOT NULL, rejected_at TIMESTAMP NOT NULL);
             CREATE TABLE IF NOT EXISTS intents (
                 sync VARCHAR NOT NULL, run_id BIGINT NOT NULL, key VARCHAR NOT NULL, match_value VARCHAR, hash UBIGINT NOT NULL);
             """, ct);
@@ -283,7 +293,7 @@ public sealed class StateStore : IAsyncDisposable
     {
         await using var command = _connection.CreateCommand();
         command.CommandText = """
-            SELECT sync, run_id, key, outcome, code, reason, at FROM rejected
+            SELECT sync, run_id, key, outcome, code, reason, rejected_at FROM rejected
             WHERE sync = ? AND run_id = (SELECT max(run_id) FROM rejected WHERE sync = ?)
             ORDER BY key LIMIT ?
             """;

@@ -94,7 +94,11 @@ public sealed record SyncConfig(
     WarningsConfig Warnings,
     DeleteLimit MaxDeletes,
     SourceLocation Location,
-    SourceLocation ModeLocation);
+    SourceLocation ModeLocation)
+{
+    /// <summary>Where the sync names its destination (<c>destination: x</c>), for destination problems about this sync.</summary>
+    public SourceLocation DestinationLocation { get; init; } = Location;
+}
 
 /// <summary>A notification channel: a Slack-compatible webhook and/or an email address.</summary>
 public sealed record NotificationConfig(string Name, string? Webhook, string? Email, SourceLocation Location);

@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Sluice.Emulators.Iterable;
+using Sluice.Engine;
+using Spectre.Console;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary>
+/// `sluice demo`: the whole path on a laptop with no account: a sample warehouse, the destination
+/// emulators in-process, a first run, a change of 1% plus a few new rows, a second run that sends only
+/// those, and an update-mode sync that reports users missing from the destination as not found.
+/// </summary>
+internal static class DemoCommand
+{
+    private const string IterableKey = "demo-iterable-key";
+    private const string ExistingKey = "demo-existing-project-key";
+
+    public static Command Create()
+    {
+        var dir = new Option<string?>("--dir") { Description = "Where to write the demo project (default: a new temporary folder)." };
+        var customers = new Option<int>("--customers") { Description = "How many sample customers.", DefaultValueFactory = _ => 50_000 };
+        var command = new Command("demo", "Run Sluice end to end on sample data against local emulators (no account needed).")
+        {
+            dir, customers,
+        };
+        command.SetAction((parse, ct) => SluiceCli.GuardAsync(() =>
+            RunAsync(parse.GetValue(dir) ?? Path.Combine(Path.GetTempPath(), $"sluice-demo-{Guid.NewGuid():N}"[..24]), parse.GetValue(customers), ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string directory, int customers, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        if (Directory.Exists(Path.Combine(directory, ".sluice")))
+            Directory.Delete(Path.Combine(directory, ".sluice"), recursive: true);
+        var warehouse = Path.Combine(directory, "warehouse.duckdb");
+
+        AnsiConsole.Write(new Rule("[bold]Sluice demo[/]").LeftJustified());
+        AnsiConsole.MarkupLine($"Project folder: [blue]{Markup.Escape(directory)}[/]");
+        await SampleData.CreateAsync(warehouse, customers, ct);
+        AnsiConsole.MarkupLine($"Built a sample warehouse with {customers:N0} customers (warehouse.duckdb).");
+
+        await using var iterable = await IterableEmulator.StartAsync(new IterableEmulatorOptions { ApiKey = IterableKey }, ct);
+        await using var existing = await IterableEmulator.StartAsync(new IterableEmulatorOptions { ApiKey = ExistingKey }, ct);
+        // The second Iterable project already knows 60% of the customers: update mode may only touch those.
+        existing.SeedUsers(Enumerable.Range(1, customers).Where(i => i % 5 < 3)
+            .Select(i => new IterableSeedUser($"customer{i}@example.com", null, new JsonObject { ["firstName"] = "Old" })));
+        AnsiConsole.MarkupLine($"Started the Iterable emulator at {iterable.BaseUrl} and a second project (with {existing.UserCount:N0} existing users) at {existing.BaseUrl}.");
+
+        await File.WriteAllTextAsync(Path.Combine(directory, "sluice.yaml"), ProjectFile, ct);
+        var environment = new Dictionary<string, string?>
+        {
+            ["ITERABLE_BASE_URL"] = iterable.BaseUrl.ToString().TrimEnd('/'),
+            ["ITERABLE_API_KEY"] = IterableKey,
+            ["EXISTING_BASE_URL"] = existing.BaseUrl.ToString().TrimEnd('/'),
+            ["EXISTING_API_KEY"] = ExistingKey,
+        };
+
+        var ok = true;
+        await using (var workspace = Workspace.Load(directory, SluiceCli.Catalog(), SluiceCli.Services(), environment))
+        {
+            var upsert = workspace.Sync("customers-to-iterable");
+            AnsiConsole.Write(new Rule("1. First run: every customer is new").LeftJustified());
+            ok &= await RunAndShowAsync(workspace, upsert, ct);
+            AnsiConsole.MarkupLine($"Iterable now holds [bold]{iterable.UserCount:N0}[/] users.");
+
+            var every = 100;
+            var added = 25;
+            await SampleData.ChangeAsync(warehouse, every, added, ct);
+            AnsiConsole.Write(new Rule($"2. Changed the plan of 1% of the customers, edited an unmapped column of a third, added {added}").LeftJustified());
+            var before = iterable.GetStats().UsersReceived.Values.Sum();
+            ok &= await RunAndShowAsync(workspace, upsert, ct);
+            var received = iterable.GetStats().UsersReceived.Values.Sum() - before;
+            AnsiConsole.MarkupLine($"Iterable received [bold]{received:N0}[/] users this run: the {customers / every:N0} changed and {added} new ones, nothing else.");
+
+            AnsiConsole.Write(new Rule("3. Update mode on a project that already has 60% of them: the rest are not found, never created").LeftJustified());
+            var existingBefore = existing.UserCount;
+            ok &= await RunAndShowAsync(workspace, workspace.Sync("customers-update-existing"), ct);
+            AnsiConsole.MarkupLine($"That project still holds {existing.UserCount:N0} users (was {existingBefore:N0}): none created.");
+        }
+
+        AnsiConsole.Write(new Rule().LeftJustified());
+        AnsiConsole.MarkupLine($"Explore it: [blue]sluice history --project {Markup.Escape(directory)}[/] and " +
+            $"[blue]sluice rejected customers-update-existing --project {Markup.Escape(directory)}[/].");
+        return ok ? ExitCodes.Ok : ExitCodes.RunFailed;
+    }
+
+    private static async Task<bool> RunAndShowAsync(Workspace workspace, Core.Configuration.SyncConfig sync, CancellationToken ct)
+    {
+        var outcomes = await RunCommand.RunAsync(workspace, [sync], new RunOptions(), quiet: false, ct);
+        RunCommand.WriteSummary(outcomes);
+        return outcomes.All(o => o.Succeeded);
+    }
+
+    private const string ProjectFile = """
+        # The demo project: a DuckDB warehouse and two Iterable projects (local emulators).
+        sources:
+          warehouse:
+            type: duckdb
+            path: warehouse.duckdb
+
+        models:
+          customers:
+            source: warehouse
+            kind: user
+            primary_key: customer_id
+            sql: select customer_id, email, first_name, last_name, plan, ltv, signup_date, is_active, internal_note from customers
+          active_customers:
+            model: customers
+            filter: is_active
+
+        destinations:
+          iterable:
+            type: iterable
+            api_key: ${ITERABLE_API_KEY}
+            base_url: ${ITERABLE_BASE_URL}
+          existing_iterable:
+            type: iterable
+            api_key: ${EXISTING_API_KEY}
+            base_url: ${EXISTING_BASE_URL}
+
+        syncs:
+          customers-to-iterable:
+            model: customers
+            destination: iterable
+            mode: upsert
+            match: { column: email, field: email }
+            mappings:
+              first_name: firstName
+              last_name: lastName
+              plan: plan
+              ltv: lifetimeValue
+              signup_date: signupDay
+            warnings:
+              rejected_rows_percent: 5
+          customers-update-existing:
+            model: active_customers
+            destination: existing_iterable
+            mode: update
+            match: { column: email, field: email }
+            mappings:
+              first_name: firstName
+              plan: plan
+        """;
+}

@@ -1,0 +1,46 @@
+using DuckDB.NET.Data;
+
+namespace Sluice.Cli;
+
+/// <summary>The demo's warehouse: a DuckDB file of made-up customers, and the changes made between runs.</summary>
+internal static class SampleData
+{
+    public static async Task CreateAsync(string path, int customers, CancellationToken ct)
+    {
+        File.Delete(path);
+        await using var connection = new DuckDBConnection($"Data Source={path}");
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            CREATE TABLE customers AS
+            SELECT i AS customer_id,
+                   'customer' || i || '@example.com' AS email,
+                   (['Ada','Grace','Alan','Edsger','Barbara','Donald','Frances','Ken'])[1 + i % 8] AS first_name,
+                   (['Lovelace','Hopper','Turing','Dijkstra','Liskov','Knuth','Allen','Thompson'])[1 + (i // 8) % 8] AS last_name,
+                   CASE WHEN i % 10 < 2 THEN 'pro' WHEN i % 10 < 3 THEN 'enterprise' ELSE 'free' END AS plan,
+                   CAST((i * 7919) % 100000 / 100.0 AS DECIMAL(10, 2)) AS ltv,
+                   DATE '2020-01-01' + CAST(i % 1500 AS INTEGER) AS signup_date,
+                   i % 7 <> 0 AS is_active,
+                   'internal note ' || i AS internal_note
+            FROM range(1, {customers + 1}) t(i);
+            """;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Changes the plan of every <paramref name="every"/>-th customer and adds <paramref name="added"/> new ones.</summary>
+    public static async Task ChangeAsync(string path, int every, int added, CancellationToken ct)
+    {
+        await using var connection = new DuckDBConnection($"Data Source={path}");
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE customers SET plan = CASE plan WHEN 'free' THEN 'pro' ELSE 'free' END, ltv = ltv + 10
+            WHERE customer_id % {every} = 0;
+            UPDATE customers SET internal_note = internal_note || ' (edited)' WHERE customer_id % 3 = 1;
+            INSERT INTO customers
+            SELECT i, 'customer' || i || '@example.com', 'New', 'Customer', 'free', 0, DATE '2026-11-01', true, 'new'
+            FROM range((SELECT max(customer_id) + 1 FROM customers), (SELECT max(customer_id) + 1 + {added} FROM customers)) t(i);
+            """;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}

@@ -1,0 +1,312 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using Sluice.Core.Destinations;
+
+namespace Sluice.Destinations.Actito;
+
+/// <summary>A fully read answer: status, body and (for the few callers that need it) nothing else.</summary>
+internal readonly record struct ApiResponse(int Status, byte[] Body)
+{
+    public bool IsSuccess => Status is >= 200 and < 300;
+
+    public (string Reason, string Code) Error() => Json.Error(Status, Body);
+}
+
+/// <summary>How a call is retried.</summary>
+internal enum CallKind
+{
+    /// <summary>Retries 5xx, 429 and dropped connections with exponential backoff and jitter; gives up with a clear error.</summary>
+    Standard,
+
+    /// <summary>Bulk import submission: 429 may mean the daily quota is used up, so it is retried only twice and returned.</summary>
+    ImportSubmit,
+}
+
+/// <summary>
+/// The Actito HTTP API as Sluice uses it: the API key exchanged for a bearer token (renewed before expiry and once on
+/// 401), every call paced and retried. Routes: <c>/auth/token</c>, v5 profile-table-structure, v4 profile and import data routes.
+/// </summary>
+internal sealed partial class ActitoApi : IAsyncDisposable
+{
+    private static readonly TimeSpan TokenRenewMargin = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromSeconds(900);
+    private static readonly MediaTypeWithQualityHeaderValue JsonMedia = new("application/json");
+
+    private readonly ActitoSettings _settings;
+    private readonly HttpClient _http;
+    private readonly Pacing _pacing;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline<HttpResponseMessage> _standard;
+    private readonly ResiliencePipeline<HttpResponseMessage> _importSubmit;
+    private readonly SemaphoreSlim _tokenGate = new(1, 1);
+    private readonly string _host;
+    private readonly string _tableRoot;
+    private readonly string _entityRoot;
+    private readonly string _tablesRoot;
+    private AccessToken? _token;
+
+    public ActitoApi(ActitoSettings settings, DestinationServices services)
+    {
+        _settings = settings;
+        _http = services.HttpClientFactory();
+        _time = services.TimeProvider;
+        _logger = services.LoggerFactory.CreateLogger("Sluice.Destinations.Actito");
+        _pacing = new Pacing(settings.CallsPerMinute, settings.MaxConcurrentRequests);
+        _host = new Uri(settings.BaseUrl).Authority;
+        var entity = Uri.EscapeDataString(settings.Entity);
+        _entityRoot = $"{settings.BaseUrl}/v4/entity/{entity}";
+        _tableRoot = $"{_entityRoot}/table/{Uri.EscapeDataString(settings.Table)}";
+        _tablesRoot = $"{settings.BaseUrl}/profile-table-structure/v5/entities/{entity}/profile-tables";
+        _standard = BuildPipeline(CallKind.Standard);
+        _importSubmit = BuildPipeline(CallKind.ImportSubmit);
+    }
+
+    public string Host => _host;
+
+    /// <summary>Makes sure the API key is accepted (fetches a token when none is cached).</summary>
+    public Task VerifyCredentialsAsync(CancellationToken cancellationToken) => GetTokenAsync(cancellationToken);
+
+    public Task<ApiResponse> ListTablesAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, _tablesRoot, null, "read profile tables", CallKind.Standard, cancellationToken);
+
+    public Task<ApiResponse> CreateAttributeAsync(string tableId, byte[] body, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"{_tablesRoot}/{Uri.EscapeDataString(tableId)}/attributes", () => JsonContent(body),
+            "create attribute", CallKind.Standard, cancellationToken);
+
+    public Task<ApiResponse> CreateProfileAsync(byte[] body, bool allowUpdate, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, allowUpdate ? $"{_tableRoot}/profile?allowUpdate=true" : $"{_tableRoot}/profile",
+            () => JsonContent(body), allowUpdate ? "create or update profile" : "create profile", CallKind.Standard, cancellationToken);
+
+    public Task<ApiResponse> UpdateProfileAsync(string profileId, byte[] body, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, $"{_tableRoot}/profile/{Uri.EscapeDataString(profileId)}", () => JsonContent(body),
+            "update profile", CallKind.Standard, cancellationToken);
+
+    public Task<ApiResponse> GetProfileByKeyAsync(string attribute, string value, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, $"{_tableRoot}/profile/{Uri.EscapeDataString(attribute)}={Uri.EscapeDataString(value)}", null,
+            "get profile", CallKind.Standard, cancellationToken);
+
+    public Task<ApiResponse> DeleteProfileAsync(string profileId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, $"{_tableRoot}/profile/{Uri.EscapeDataString(profileId)}", null,
+            "delete profile", CallKind.Standard, cancellationToken);
+
+    /// <summary>Posts a bulk import: multipart with <c>inputFile</c> (a ZIP holding one CSV) and <c>parameters</c> (JSON).</summary>
+    public Task<ApiResponse> SubmitImportAsync(byte[] zip, byte[] parameters, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"{_tableRoot}/import", () =>
+        {
+            var file = new ByteArrayContent(zip);
+            file.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+            var json = new ByteArrayContent(parameters);
+            json.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            return new MultipartFormDataContent
+            {
+                { file, "inputFile", "profiles.zip" },
+                { json, "parameters", "parameters.json" },
+            };
+        }, "submit bulk import", CallKind.ImportSubmit, cancellationToken);
+
+    public Task<ApiResponse> GetImportResultAsync(string importId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, $"{_entityRoot}/import/{Uri.EscapeDataString(importId)}/result", null,
+            "read import result", CallKind.Standard, cancellationToken);
+
+    public Task<ApiResponse> GetImportResultFileAsync(string importId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, $"{_entityRoot}/import/{Uri.EscapeDataString(importId)}/result-file", null,
+            "read import result file", CallKind.Standard, cancellationToken);
+
+    /// <summary>
+    /// Sends one call with a bearer token. 401 renews the token and tries once more; 403 and exhausted retries throw
+    /// <see cref="DeliveryException"/>. Any other answer (2xx, 4xx) is returned for the caller to judge.
+    /// </summary>
+    private async Task<ApiResponse> SendAsync(HttpMethod method, string url, Func<HttpContent>? content, string operation,
+        CallKind kind, CancellationToken cancellationToken)
+    {
+        for (var renewed = false; ; renewed = true)
+        {
+            var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            var response = await SendRawAsync(method, url, content, token.Value, useBearer: true, operation, kind, cancellationToken)
+                .ConfigureAwait(false);
+            if (response.Status == 401)
+            {
+                Invalidate(token);
+                if (!renewed)
+                {
+                    LogTokenRejected(_logger, operation);
+                    continue;
+                }
+                throw new DeliveryException(ErrorCategory.Authentication, Messages.TokenRefused(_host));
+            }
+            if (response.Status == 403) throw new DeliveryException(ErrorCategory.Permission, Messages.Forbidden(operation));
+            return response;
+        }
+    }
+
+    private async Task<ApiResponse> SendRawAsync(HttpMethod method, string url, Func<HttpContent>? content, string credential,
+        bool useBearer, string operation, CallKind kind, CancellationToken cancellationToken)
+    {
+        var pipeline = kind == CallKind.ImportSubmit ? _importSubmit : _standard;
+        HttpResponseMessage message;
+        try
+        {
+            message = await pipeline.ExecuteAsync(async ct =>
+            {
+                using var slot = await _pacing.EnterAsync(ct).ConfigureAwait(false);
+                using var request = new HttpRequestMessage(method, url);
+                if (useBearer) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+                else request.Headers.TryAddWithoutValidation("Authorization", credential);
+                request.Headers.Accept.Add(JsonMedia);
+                if (content is not null) request.Content = content();
+                return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(_host, e.HttpRequestError.ToString()), e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new DeliveryException(ErrorCategory.Timeout, Messages.TimedOut(operation), e);
+        }
+
+        using (message)
+        {
+            var body = await message.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            var status = (int)message.StatusCode;
+            if (status == 429 && kind != CallKind.ImportSubmit)
+                throw new DeliveryException(ErrorCategory.RateLimit, Messages.Throttled(operation));
+            if (status >= 500) throw new DeliveryException(ErrorCategory.Destination, Messages.ServerErrors(operation, status));
+            return new ApiResponse(status, body);
+        }
+    }
+
+    private async Task<AccessToken> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref _token);
+        if (current is not null && _time.GetUtcNow() < current.RenewAt) return current;
+        await _tokenGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            current = Volatile.Read(ref _token);
+            if (current is not null && _time.GetUtcNow() < current.RenewAt) return current;
+            var response = await SendRawAsync(HttpMethod.Get, $"{_settings.BaseUrl}/auth/token", null, _settings.ApiKey,
+                useBearer: false, "get access token", CallKind.Standard, cancellationToken).ConfigureAwait(false);
+            if (response.Status is 401 or 403)
+                throw new DeliveryException(ErrorCategory.Authentication, Messages.KeyRefused(_host));
+            if (!response.IsSuccess)
+            {
+                var (reason, _) = response.Error();
+                throw new DeliveryException(ErrorCategory.Authentication, Messages.Unexpected("get access token", response.Status, reason));
+            }
+            var value = Json.TopLevel(response.Body, "accessToken");
+            if (string.IsNullOrEmpty(value))
+                throw new DeliveryException(ErrorCategory.Authentication,
+                    $"Actito's token answer at {_host} held no accessToken; check base_url/environment.");
+            var lifetime = ParseLifetime(Json.TopLevel(response.Body, "expiresIn"));
+            var renewAt = _time.GetUtcNow() + (lifetime > TokenRenewMargin * 2 ? lifetime - TokenRenewMargin : lifetime / 2);
+            current = new AccessToken(value, renewAt);
+            Volatile.Write(ref _token, current);
+            LogTokenIssued(_logger, _host);
+            return current;
+        }
+        finally
+        {
+            _tokenGate.Release();
+        }
+    }
+
+    private void Invalidate(AccessToken token) => Interlocked.CompareExchange(ref _token, null, token);
+
+    /// <summary>Reads <c>expiresIn</c>: documented as the string <c>"900s"</c>; plain seconds are read too.</summary>
+    internal static TimeSpan ParseLifetime(string? expiresIn)
+    {
+        if (expiresIn is null) return DefaultTokenLifetime;
+        var text = expiresIn.Trim().TrimEnd('s', 'S');
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : DefaultTokenLifetime;
+    }
+
+    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(CallKind kind)
+    {
+        var retry = new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = 8,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(400),
+            MaxDelay = TimeSpan.FromSeconds(30),
+            ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome, args.Context.CancellationToken, kind, args.AttemptNumber)),
+            DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome)),
+            OnRetry = args =>
+            {
+                var what = args.Outcome.Result is { } r ? ((int)r.StatusCode).ToString(CultureInfo.InvariantCulture)
+                    : args.Outcome.Exception?.GetType().Name ?? "unknown";
+                LogRetry(_logger, what, args.AttemptNumber + 1, args.RetryDelay);
+                return default;
+            },
+        };
+        return new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time }.AddRetry(retry).Build();
+    }
+
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken, CallKind kind, int attempt)
+    {
+        if (outcome.Exception is { } exception)
+        {
+            return exception switch
+            {
+                HttpRequestException => true,
+                TimeoutException => true,
+                IOException => true,
+                OperationCanceledException => !cancellationToken.IsCancellationRequested,
+                _ => false,
+            };
+        }
+        var status = (int)outcome.Result!.StatusCode;
+        return status switch
+        {
+            429 => kind != CallKind.ImportSubmit || attempt < 2,
+            408 or 500 or 502 or 503 or 504 => true,
+            _ => false,
+        };
+    }
+
+    private TimeSpan? RetryAfter(Outcome<HttpResponseMessage> outcome)
+    {
+        var header = outcome.Result?.Headers.RetryAfter;
+        if (header is null) return null;
+        var delay = header.Delta ?? (header.Date is { } date ? date - _time.GetUtcNow() : null);
+        if (delay is not { } d) return null;
+        if (d < TimeSpan.Zero) d = TimeSpan.Zero;
+        return d > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : d;
+    }
+
+    private static ByteArrayContent JsonContent(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        _tokenGate.Dispose();
+        await _pacing.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private sealed record AccessToken(string Value, DateTimeOffset RenewAt)
+    {
+        public override string ToString() => "AccessToken(redacted)";
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Actito access token issued by {Host}")]
+    private static partial void LogTokenIssued(ILogger logger, string host);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actito answered 401 to '{Operation}'; renewing the access token")]
+    private static partial void LogTokenRejected(ILogger logger, string operation);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Actito call failed ({What}); retry {Attempt} in {Delay}")]
+    private static partial void LogRetry(ILogger logger, string what, int attempt, TimeSpan delay);
+}

@@ -1,0 +1,322 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using Sluice.Core.Destinations;
+
+namespace Sluice.Destinations.Salesforce.Http;
+
+/// <summary>
+/// The REST client: OAuth tokens (renewed once on INVALID_SESSION_ID), the daily-allowance guard, a cap on
+/// requests in flight, and Polly retries with exponential backoff and jitter that honour Retry-After.
+/// Every answer is read in full and returned; callers decide what a status means for their records.
+/// </summary>
+internal sealed class SalesforceApi : IDisposable
+{
+    private readonly SalesforceSettings _settings;
+    private readonly HttpClient _http;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline<ApiResponse> _retryAll;
+    private readonly ResiliencePipeline<ApiResponse> _retryRefused;
+    private readonly ConcurrencyLimiter _inFlight;
+    private readonly SemaphoreSlim _tokenGate = new(1, 1);
+    private AccessToken? _token;
+
+    public SalesforceApi(SalesforceSettings settings, DestinationServices services, SalesforceTuning tuning, ILogger log)
+    {
+        _settings = settings;
+        _http = services.HttpClientFactory();
+        _time = services.TimeProvider;
+        _log = log;
+        Usage = new ApiUsageGuard(settings.ApiReservePercent);
+        _inFlight = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = Math.Max(1, tuning.MaxRequestsInFlight),
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+        _retryAll = BuildPipeline(tuning, IsTransient);
+        _retryRefused = BuildPipeline(tuning, IsRefusedBeforeProcessing);
+    }
+
+    public ApiUsageGuard Usage { get; }
+
+    public TimeProvider Time => _time;
+
+    public string DataPath => $"/services/data/v{_settings.ApiVersion}/";
+
+    /// <summary>
+    /// Sends a call with retries. Returns any answer that is not transient (2xx, 4xx); throws
+    /// <see cref="DeliveryException"/> when the service stays unavailable or refuses the account, and
+    /// <see cref="AmbiguousOutcomeException"/> when a non-idempotent call may or may not have been applied.
+    /// </summary>
+    public async Task<ApiResponse> SendAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var pipeline = request.Idempotent ? _retryAll : _retryRefused;
+        ApiResponse response;
+        try
+        {
+            response = await pipeline.ExecuteAsync(
+                static async (state, ct) => await state.Self.AttemptAsync(state.Request, ct),
+                (Self: this, Request: request),
+                cancellationToken);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
+        {
+            if (!request.Idempotent)
+                throw new AmbiguousOutcomeException($"{request.What}: {Describe(ex)}", ex);
+            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(Host, Describe(ex)), ex);
+        }
+
+        if (response.IsDailyLimit)
+            throw new DeliveryException(ErrorCategory.RateLimit, Messages.DailyLimitExhausted(response.ErrorMessage));
+        if (response.Status == 429 || response.IsConcurrencyLimit)
+            throw new DeliveryException(ErrorCategory.RateLimit,
+                Messages.KeptFailing(request.What, response.Status, response.ErrorCode, Safe(response.ErrorMessage)));
+        if (response.Status >= 500)
+        {
+            if (!request.Idempotent)
+                throw new AmbiguousOutcomeException($"{request.What}: HTTP {response.Status}");
+            throw new DeliveryException(ErrorCategory.Destination,
+                Messages.KeptFailing(request.What, response.Status, response.ErrorCode, Safe(response.ErrorMessage)));
+        }
+        if (response.Status == 403)
+            throw new DeliveryException(ErrorCategory.Permission,
+                Messages.PermissionRefused(request.What, response.ErrorCode, Safe(response.ErrorMessage)));
+        return response;
+    }
+
+    /// <summary>Sends a call and reads its JSON answer; any non-2xx answer becomes a <see cref="DeliveryException"/>.</summary>
+    public async Task<T> SendJsonAsync<T>(ApiRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(request, cancellationToken);
+        if (!response.IsSuccess)
+            throw Fail(request.What, response);
+        return Parse(response, type, request.What);
+    }
+
+    public T Parse<T>(ApiResponse response, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(response.Body, type)
+                ?? throw new JsonException("empty answer");
+        }
+        catch (JsonException ex)
+        {
+            throw new DeliveryException(ErrorCategory.Destination,
+                $"Salesforce sent an answer Sluice could not read to {what} ({ex.Message}).", ex);
+        }
+    }
+
+    public DeliveryException Fail(string what, ApiResponse response)
+    {
+        var category = response.Status switch
+        {
+            401 => ErrorCategory.Authentication,
+            403 => ErrorCategory.Permission,
+            404 => ErrorCategory.NotFound,
+            400 => ErrorCategory.Configuration,
+            _ => ErrorCategory.Destination,
+        };
+        return new DeliveryException(category,
+            Messages.Unexpected(what, response.Status, response.ErrorCode, Safe(response.ErrorMessage)));
+    }
+
+    public string Safe(string? text) => text is null ? "" : _settings.Redact(text);
+
+    /// <summary>Makes sure a token exists (and so that the credentials work).</summary>
+    public async Task EnsureSignedInAsync(CancellationToken cancellationToken) => await GetTokenAsync(null, cancellationToken);
+
+    private string Host => _token?.InstanceUrl.Host ?? _settings.LoginUrl.Host;
+
+    private async Task<ApiResponse> AttemptAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var token = await GetTokenAsync(null, cancellationToken);
+        var response = await SendOnceAsync(request, token, cancellationToken);
+        if (response.Status != 401)
+            return response;
+        // The session expired or was revoked: one new token, one more try.
+        _log.LogInformation("Salesforce session expired; signing in again");
+        token = await GetTokenAsync(token, cancellationToken);
+        response = await SendOnceAsync(request, token, cancellationToken);
+        if (response.Status == 401)
+            throw new DeliveryException(ErrorCategory.Authentication, Messages.SessionRejected);
+        return response;
+    }
+
+    private async Task<ApiResponse> SendOnceAsync(ApiRequest request, AccessToken token, CancellationToken cancellationToken)
+    {
+        Usage.BeforeCall();
+        using var lease = await _inFlight.AcquireAsync(1, cancellationToken);
+        var uri = new Uri(token.InstanceUrl, request.Path.StartsWith('/') ? request.Path : DataPath + request.Path);
+        using var message = new HttpRequestMessage(request.Method, uri);
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        message.Headers.Accept.ParseAdd(request.Accept);
+        if (request.Body is { } body)
+        {
+            message.Content = new ReadOnlyMemoryContent(body);
+            message.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(request.ContentType);
+        }
+        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        if (response.Headers.TryGetValues("Sforce-Limit-Info", out var limit))
+            Usage.Observe(string.Join(';', limit));
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        return ApiResponse.From(response.StatusCode, bytes, RetryAfterOf(response));
+    }
+
+    /// <summary>Returns the current token, or signs in when there is none or <paramref name="stale"/> is the current one.</summary>
+    private async Task<AccessToken> GetTokenAsync(AccessToken? stale, CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref _token);
+        if (current is not null && !ReferenceEquals(current, stale))
+            return current;
+        await _tokenGate.WaitAsync(cancellationToken);
+        try
+        {
+            current = _token;
+            if (current is not null && !ReferenceEquals(current, stale))
+                return current;
+            current = await SignInAsync(cancellationToken);
+            Volatile.Write(ref _token, current);
+            return current;
+        }
+        finally
+        {
+            _tokenGate.Release();
+        }
+    }
+
+    private async Task<AccessToken> SignInAsync(CancellationToken cancellationToken)
+    {
+        var form = new List<KeyValuePair<string, string>> { new("client_id", _settings.ClientId) };
+        if (_settings.RefreshToken is { } refresh)
+        {
+            form.Add(new("grant_type", "refresh_token"));
+            form.Add(new("refresh_token", refresh));
+            if (_settings.ClientSecret is { } secret)
+                form.Add(new("client_secret", secret));
+        }
+        else
+        {
+            form.Add(new("grant_type", "client_credentials"));
+            form.Add(new("client_secret", _settings.ClientSecret ?? ""));
+        }
+        var tokenUri = new Uri(_settings.LoginUrl, "services/oauth2/token");
+
+        ApiResponse response;
+        try
+        {
+            response = await _retryAll.ExecuteAsync(async ct =>
+            {
+                using var message = new HttpRequestMessage(HttpMethod.Post, tokenUri) { Content = new FormUrlEncodedContent(form) };
+                message.Headers.Accept.ParseAdd("application/json");
+                using var answer = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct);
+                var bytes = await answer.Content.ReadAsByteArrayAsync(ct);
+                return ApiResponse.From(answer.StatusCode, bytes, RetryAfterOf(answer));
+            }, cancellationToken);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
+        {
+            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(_settings.LoginUrl.Host, Describe(ex)), ex);
+        }
+
+        if (response.Status is 400 or 401 or 403)
+        {
+            var error = response.ErrorCode is null
+                ? $"HTTP {response.Status}"
+                : $"{response.ErrorCode}{(string.IsNullOrEmpty(response.ErrorMessage) ? "" : ": " + response.ErrorMessage)}";
+            throw new DeliveryException(ErrorCategory.Authentication,
+                Messages.AuthRefused(_settings.LoginUrl.GetLeftPart(UriPartial.Authority), Safe(error)));
+        }
+        if (!response.IsSuccess)
+            throw new DeliveryException(ErrorCategory.Connection,
+                Messages.KeptFailing("the OAuth token request", response.Status, response.ErrorCode, Safe(response.ErrorMessage)));
+
+        var token = Parse(response, SalesforceJson.Default.TokenResponse, "the OAuth token request");
+        if (string.IsNullOrEmpty(token.AccessToken)
+            || !Uri.TryCreate(token.InstanceUrl, UriKind.Absolute, out var instance)
+            || instance.Scheme is not ("https" or "http"))
+            throw new DeliveryException(ErrorCategory.Authentication,
+                "Salesforce's OAuth answer had no access token or instance URL; check login_url points at a Salesforce login host.");
+        _log.LogDebug("Signed in to Salesforce; instance {Host}", instance.Host);
+        return new AccessToken(token.AccessToken, new Uri(instance.GetLeftPart(UriPartial.Authority) + "/"));
+    }
+
+    private ResiliencePipeline<ApiResponse> BuildPipeline(SalesforceTuning tuning, Func<Outcome<ApiResponse>, CancellationToken, bool> handle) =>
+        new ResiliencePipelineBuilder<ApiResponse> { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions<ApiResponse>
+            {
+                MaxRetryAttempts = tuning.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = tuning.RetryBaseDelay,
+                MaxDelay = tuning.MaxRetryDelay,
+                ShouldHandle = args => ValueTask.FromResult(handle(args.Outcome, args.Context.CancellationToken)),
+                DelayGenerator = args => ValueTask.FromResult(
+                    args.Outcome.Result?.RetryAfter is { } wait ? (TimeSpan?)Min(wait, tuning.MaxRetryAfter) : null),
+                OnRetry = args =>
+                {
+                    _log.LogInformation("Salesforce call failed ({Reason}); retry {Attempt} in {Delay}",
+                        args.Outcome.Exception is { } ex ? Describe(ex) : $"HTTP {args.Outcome.Result?.Status} {args.Outcome.Result?.ErrorCode}",
+                        args.AttemptNumber + 1, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+    private static bool IsTransient(Outcome<ApiResponse> outcome, CancellationToken cancellationToken) =>
+        outcome.Exception is { } ex
+            ? IsTransportFailure(ex, cancellationToken)
+            : outcome.Result is { } r && (r.Status == 429 || r.Status >= 500 || r.IsConcurrencyLimit);
+
+    /// <summary>Answers that say the call was refused before Salesforce did anything: safe to resend any call.</summary>
+    private static bool IsRefusedBeforeProcessing(Outcome<ApiResponse> outcome, CancellationToken cancellationToken) =>
+        outcome.Result is { } r && (r.Status == 429 || r.IsConcurrencyLimit);
+
+    private static bool IsTransportFailure(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        HttpRequestException => true,
+        IOException => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested, // HttpClient timeout
+        _ => false,
+    };
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        HttpRequestException { HttpRequestError: var e } when e != HttpRequestError.Unknown => $"connection failed: {e}",
+        OperationCanceledException => "timed out",
+        _ => "connection failed",
+    };
+
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+            return delta;
+        if (header?.Date is { } date)
+        {
+            var wait = date - _time.GetUtcNow();
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return null;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _inFlight.Dispose();
+        _tokenGate.Dispose();
+    }
+
+    private sealed record AccessToken(string Value, Uri InstanceUrl)
+    {
+        public override string ToString() => $"token for {InstanceUrl.Host}";
+    }
+}

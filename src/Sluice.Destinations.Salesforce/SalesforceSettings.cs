@@ -1,0 +1,81 @@
+using System.Globalization;
+using Sluice.Core.Destinations;
+
+namespace Sluice.Destinations.Salesforce;
+
+/// <summary>A destination block parsed once into typed, immutable settings.</summary>
+internal sealed record SalesforceSettings(
+    string Name,
+    Uri LoginUrl,
+    string ClientId,
+    string? ClientSecret,
+    string? RefreshToken,
+    string ApiVersion,
+    string ObjectName,
+    long BulkThreshold,
+    double ApiReservePercent)
+{
+    public static SalesforceSettings From(DestinationSettings settings)
+    {
+        var login = settings.GetString(SalesforceOptionNames.LoginUrl) ?? SalesforceOptionNames.DefaultLoginUrl;
+        var version = (settings.GetString(SalesforceOptionNames.ApiVersion) ?? SalesforceOptionNames.DefaultApiVersion)
+            .TrimStart('v', 'V');
+        var objectName = CanonicalObject(settings.GetString(SalesforceOptionNames.Object))
+            ?? settings.GetString(SalesforceOptionNames.Object) ?? "";
+        return new SalesforceSettings(
+            settings.Name,
+            new Uri(login.TrimEnd('/') + "/", UriKind.Absolute),
+            settings.GetString(SalesforceOptionNames.ClientId) ?? "",
+            settings.GetString(SalesforceOptionNames.ClientSecret),
+            settings.GetString(SalesforceOptionNames.RefreshToken),
+            version,
+            objectName,
+            settings.GetInt(SalesforceOptionNames.BulkThreshold) ?? SalesforceOptionNames.DefaultBulkThreshold,
+            settings.GetDouble(SalesforceOptionNames.ApiReservePercent) ?? SalesforceOptionNames.DefaultApiReservePercent);
+    }
+
+    public static string? CanonicalObject(string? name) =>
+        SalesforceOptionNames.Objects.FirstOrDefault(o => string.Equals(o, name?.Trim(), StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The API version as a number (62.0), for features that need a minimum version.</summary>
+    public double ApiVersionNumber =>
+        double.TryParse(ApiVersion, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : 0;
+
+    /// <summary>Removes the secrets from a text that came back from the service before it reaches a message or log.</summary>
+    public string Redact(string text)
+    {
+        foreach (var secret in new[] { ClientSecret, RefreshToken })
+        {
+            if (!string.IsNullOrEmpty(secret) && secret.Length >= 4)
+                text = text.Replace(secret, "***", StringComparison.Ordinal);
+        }
+        return text;
+    }
+
+    // Records keep their secrets out of ToString (a record prints every property by default).
+    public override string ToString() => $"salesforce destination '{Name}' ({ObjectName} at {LoginUrl})";
+}
+
+/// <summary>
+/// Knobs with safe production defaults; tests shorten the delays. Not part of sluice.yaml.
+/// </summary>
+internal sealed record SalesforceTuning
+{
+    public int CollectionsBatchSize { get; init; } = 200;
+    public int CollectionsConcurrency { get; init; } = 8;
+    public int BulkBatchSize { get; init; } = 10_000;
+    public int BulkConcurrency { get; init; } = 4;
+    public int MaxRequestsInFlight { get; init; } = 16;
+    public int MaxRetries { get; init; } = 8;
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan BulkPollInitial { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan BulkPollMax { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan BulkJobTimeout { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>Raw SOQL characters per lookup query, so the GET URL stays well under Salesforce's 16 KB limit.</summary>
+    public int MaxSoqlLength { get; init; } = 4000;
+
+    public static SalesforceTuning Default { get; } = new();
+}

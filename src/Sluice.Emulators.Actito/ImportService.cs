@@ -1,0 +1,486 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.Emulators.Actito;
+
+internal enum ImportMode
+{
+    CreateOnly,
+    UpdateOnly,
+    CreateUpdate,
+    Delete,
+}
+
+internal sealed record ImportError(int Line, string Key, string Code, string Message);
+
+internal sealed class ImportJob
+{
+    public required long Id { get; init; }
+
+    public required string Entity { get; init; }
+
+    public required string Table { get; init; }
+
+    public required ImportMode Mode { get; init; }
+
+    public required string Started { get; init; }
+
+    public int PollsUntilFinished;
+    public int RowsRead;
+    public int RowsCreated;
+    public int RowsUpdated;
+    public int RowsDeleted;
+    public List<ImportError> Errors { get; } = [];
+}
+
+/// <summary>
+/// v4 bulk imports: <c>POST .../table/{t}/import</c> (multipart <c>inputFile</c> + <c>parameters</c>), then
+/// <c>GET .../import/{id}/result</c> and <c>.../result-file</c>. The data is applied when the import is accepted;
+/// the result reports RUNNING for the first <see cref="ActitoEmulatorOptions.ImportRunningPolls"/> polls.
+/// </summary>
+internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore store, Limits limits, Counters counters)
+{
+    private readonly ConcurrentDictionary<long, ImportJob> _jobs = new();
+    private long _nextId = 1_000_000;
+
+    public void Reset() => _jobs.Clear();
+
+    public async Task SubmitAsync(HttpContext context, EntityState entity, TableState table)
+    {
+        var request = context.Request;
+        if (request.ContentLength > options.MaxImportBytes + 1024 * 1024)
+        {
+            await ActitoApi.ErrorAsync(context, 400, $"The import file is larger than {options.MaxImportBytes} bytes.");
+            return;
+        }
+        if (!request.HasFormContentType)
+        {
+            await ActitoApi.ErrorAsync(context, 400, "An import is a multipart/form-data request with parts 'inputFile' and 'parameters'.");
+            return;
+        }
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (InvalidDataException)
+        {
+            await ActitoApi.ErrorAsync(context, 400, "The multipart body could not be read or is too large.");
+            return;
+        }
+        var file = form.Files.GetFile("inputFile");
+        if (file is null)
+        {
+            await ActitoApi.ErrorAsync(context, 400, "Missing the 'inputFile' part.");
+            return;
+        }
+        if (file.Length > options.MaxImportBytes)
+        {
+            await ActitoApi.ErrorAsync(context, 400, $"The import file is larger than {options.MaxImportBytes} bytes.");
+            return;
+        }
+
+        string? parametersText = null;
+        if (form.Files.GetFile("parameters") is { } parametersFile)
+        {
+            using var r = new StreamReader(parametersFile.OpenReadStream(), Encoding.UTF8);
+            parametersText = await r.ReadToEndAsync(context.RequestAborted);
+        }
+        else if (form.TryGetValue("parameters", out var field))
+        {
+            parametersText = field.ToString();
+        }
+        if (parametersText is null)
+        {
+            await ActitoApi.ErrorAsync(context, 400, "Missing the 'parameters' part.");
+            return;
+        }
+        var (parameters, paramError) = ImportParameters.Parse(parametersText, table);
+        if (parameters is null)
+        {
+            await ActitoApi.ErrorAsync(context, 400, paramError!);
+            return;
+        }
+
+        byte[] content;
+        using (var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue)))
+        {
+            await file.CopyToAsync(buffer, context.RequestAborted);
+            content = buffer.ToArray();
+        }
+        var (csv, fileError) = Unpack(content);
+        if (csv is null)
+        {
+            await ActitoApi.ErrorAsync(context, 400, fileError!);
+            return;
+        }
+        var bom = csv.Length >= 3 && csv[0] == 0xEF && csv[1] == 0xBB && csv[2] == 0xBF;
+        if (bom && options.RejectByteOrderMark)
+        {
+            await ActitoApi.ErrorAsync(context, 400, "Files starting with a byte order mark (BOM) are rejected.");
+            return;
+        }
+
+        var data = new MemoryStream(csv, bom ? 3 : 0, bom ? csv.Length - 3 : csv.Length);
+        var reader = new CsvReader(new StreamReader(data, parameters.Encoding, detectEncodingFromByteOrderMarks: false), parameters.Separator);
+        var header = reader.Next();
+        if (header is null || header.Value.Fields.All(string.IsNullOrWhiteSpace))
+        {
+            await ActitoApi.ErrorAsync(context, 400, "The file has no header line.");
+            return;
+        }
+        var (columns, headerError) = MapHeader(header.Value.Fields, table, parameters);
+        if (columns is null)
+        {
+            await ActitoApi.ErrorAsync(context, 400, headerError!);
+            return;
+        }
+
+        // Only a well-formed request uses up one of the table's daily imports.
+        if (options.RateLimits && !limits.TryTakeImport(entity.Name, table.Name))
+        {
+            Interlocked.Increment(ref counters.TooManyRequests);
+            await ActitoApi.ErrorAsync(context, 429, $"More than {options.MaxImportsPerTablePerDay} imports in table '{table.Name}' today.");
+            return;
+        }
+
+        var job = new ImportJob
+        {
+            Id = Interlocked.Increment(ref _nextId),
+            Entity = entity.Name,
+            Table = table.Name,
+            Mode = parameters.Mode,
+            Started = Now(),
+            PollsUntilFinished = options.ImportRunningPolls,
+        };
+        Run(job, reader, columns, table, parameters);
+        _jobs[job.Id] = job;
+        Interlocked.Increment(ref counters.ImportsRun);
+        Interlocked.Add(ref counters.ImportRowsRead, job.RowsRead);
+        Interlocked.Add(ref counters.ImportRowsInError, job.Errors.Count);
+        Interlocked.Add(ref counters.ProfilesCreated, job.RowsCreated);
+        Interlocked.Add(ref counters.ProfilesUpdated, job.RowsUpdated);
+        Interlocked.Add(ref counters.ProfilesDeleted, job.RowsDeleted);
+        await ActitoApi.JsonAsync(context, 200, new JsonObject { ["id"] = job.Id });
+    }
+
+    /// <summary>The CSV bytes from a ZIP holding one file, a GZIP file, or a plain file.</summary>
+    private static (byte[]? Csv, string? Error) Unpack(byte[] content)
+    {
+        if (content.Length >= 4 && content[0] == 'P' && content[1] == 'K' && content[2] == 3 && content[3] == 4)
+        {
+            try
+            {
+                using var zip = new ZipArchive(new MemoryStream(content), ZipArchiveMode.Read);
+                var entries = zip.Entries.Where(e => !e.FullName.EndsWith('/')).ToList();
+                if (entries.Count != 1)
+                    return (null, $"The ZIP file must contain exactly one CSV file (found {entries.Count}).");
+                using var stream = entries[0].Open();
+                using var output = new MemoryStream();
+                stream.CopyTo(output);
+                return (output.ToArray(), null);
+            }
+            catch (InvalidDataException)
+            {
+                return (null, "The ZIP file is corrupt.");
+            }
+        }
+        if (content.Length >= 2 && content[0] == 0x1F && content[1] == 0x8B)
+        {
+            try
+            {
+                using var gzip = new GZipStream(new MemoryStream(content), CompressionMode.Decompress);
+                using var output = new MemoryStream();
+                gzip.CopyTo(output);
+                return (output.ToArray(), null);
+            }
+            catch (InvalidDataException)
+            {
+                return (null, "The GZIP file is corrupt.");
+            }
+        }
+        return (content, null);
+    }
+
+    /// <summary>Column i maps to an attribute, a subscription (Y/N values), or nothing (ignored in deletion mode).</summary>
+    private static (List<(AttributeSpec? Spec, string? Subscription)>? Columns, string? Error) MapHeader(
+        List<string> header, TableState table, ImportParameters parameters)
+    {
+        var columns = new List<(AttributeSpec?, string?)>(header.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var raw in header)
+        {
+            var name = raw.Trim();
+            if (!seen.Add(name)) return (null, $"Column '{name}' appears twice in the header.");
+            if (parameters.Mode == ImportMode.Delete)
+            {
+                columns.Add(name == parameters.KeyColumn ? (table.Attributes.ByName[name], null) : (null, null));
+                continue;
+            }
+            if (table.Attributes.ByName.TryGetValue(name, out var spec))
+            {
+                if (spec.IsTechnical && name != parameters.KeyColumn)
+                    return (null, $"Column '{name}' is a technical attribute managed by the system.");
+                columns.Add((spec, null));
+            }
+            else if (table.HasSubscription(name)) columns.Add((null, name));
+            else return (null, $"Unknown column '{name}': not an attribute or subscription of table '{table.Name}'.");
+        }
+        if (!seen.Contains(parameters.KeyColumn))
+            return (null, $"The key column '{parameters.KeyColumn}' is not in the header.");
+        return (columns, null);
+    }
+
+    private void Run(ImportJob job, CsvReader reader, List<(AttributeSpec? Spec, string? Subscription)> columns, TableState table, ImportParameters parameters)
+    {
+        var keyIndex = columns.FindIndex(c => c.Spec?.Name == parameters.KeyColumn);
+        var keySpec = columns[keyIndex].Spec!;
+        var now = job.Started;
+        var mode = parameters.Mode switch
+        {
+            ImportMode.CreateOnly => WriteMode.CreateOnly,
+            ImportMode.UpdateOnly => WriteMode.UpdateOnly,
+            _ => WriteMode.CreateOrUpdate,
+        };
+        while (reader.Next() is { } record)
+        {
+            var (line, fields) = record;
+            if (fields.Count == 1 && fields[0].Length == 0) continue; // blank line, e.g. at the end
+            job.RowsRead++;
+            var key = keyIndex < fields.Count ? fields[keyIndex] : "";
+            if (fields.Count != columns.Count)
+            {
+                job.Errors.Add(new(line, key, "INVALID_LINE", $"The line has {fields.Count} columns; the header has {columns.Count}."));
+                continue;
+            }
+            if (key.Length == 0)
+            {
+                job.Errors.Add(new(line, key, "MISSING_KEY", $"The key column '{keySpec.Name}' is empty."));
+                continue;
+            }
+            var keyCheck = keySpec.IsTechnical ? ValueCheck.Valid(key) : AttributeRules.CheckValue(keySpec, key);
+            if (!keyCheck.Ok)
+            {
+                job.Errors.Add(new(line, key, keyCheck.ErrorCode!, keyCheck.Message!));
+                continue;
+            }
+
+            if (parameters.Mode == ImportMode.Delete)
+            {
+                var ids = table.Find(keySpec.Name, keyCheck.Value!, 1);
+                if (ids.Count == 1 && table.Delete(ids[0])) job.RowsDeleted++;
+                else job.Errors.Add(new(line, key, "PROFILE_NOT_FOUND", "No profile matches the key."));
+                continue;
+            }
+
+            var change = new ProfileChange();
+            ImportError? error = null;
+            for (var i = 0; i < columns.Count && error is null; i++)
+            {
+                var (spec, subscription) = columns[i];
+                var value = fields[i];
+                if (subscription is not null)
+                {
+                    if (value.Length == 0) continue;
+                    var flag = AttributeRules.CheckValue(new AttributeSpec(subscription, "CUSTOM", "BOOLEAN", false, false, false, null, null), value);
+                    if (!flag.Ok) error = new(line, key, "INVALID_SUBSCRIPTION", $"Subscription '{subscription}' takes Y or N.");
+                    else change.Subscriptions[subscription] = flag.Value == "true";
+                    continue;
+                }
+                if (spec!.IsTechnical) continue; // profileId as key column
+                if (value.Length == 0)
+                {
+                    if (options.EmptyCsvValueClears) change.Values.Add((spec, null));
+                    continue;
+                }
+                var check = i == keyIndex ? keyCheck : AttributeRules.CheckValue(spec, value);
+                if (!check.Ok) error = new(line, key, check.ErrorCode!, check.Message!);
+                else change.Values.Add((spec, check.Value));
+            }
+            if (error is not null)
+            {
+                job.Errors.Add(error);
+                continue;
+            }
+
+            WriteOutcome outcome;
+            if (keySpec.IsTechnical)
+            {
+                // profileId as key: only existing profiles can be addressed.
+                if (parameters.Mode == ImportMode.CreateOnly)
+                    outcome = new(WriteStatus.Invalid, 0, "INVALID_KEY", "Profiles cannot be created with a given profileId.");
+                else if (long.TryParse(keyCheck.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                    outcome = table.Write(change, WriteMode.UpdateOnly, id, null, store.NextProfileId, now);
+                else
+                    outcome = new(WriteStatus.NotFound, 0, "PROFILE_NOT_FOUND", "No profile matches the key.");
+            }
+            else
+            {
+                outcome = table.Write(change, mode, null, keySpec.Name, store.NextProfileId, now);
+            }
+            switch (outcome.Status)
+            {
+                case WriteStatus.Created: job.RowsCreated++; break;
+                case WriteStatus.Updated: job.RowsUpdated++; break;
+                default: job.Errors.Add(new(line, key, outcome.Code ?? "ERROR", outcome.Message ?? "The line was rejected.")); break;
+            }
+        }
+    }
+
+    public async Task WriteResultAsync(HttpContext context, EntityState entity, long id)
+    {
+        if (!_jobs.TryGetValue(id, out var job) || job.Entity != entity.Name)
+        {
+            await ActitoApi.ErrorAsync(context, 404, "Unknown import.");
+            return;
+        }
+        var running = Interlocked.Decrement(ref job.PollsUntilFinished) >= 0;
+        var body = new JsonObject
+        {
+            ["id"] = job.Id,
+            ["profileTableName"] = job.Table,
+            ["mode"] = ModeName(job.Mode),
+            ["status"] = running ? "RUNNING" : "FINISHED",
+            ["startDate"] = job.Started,
+            ["endDate"] = running ? null : job.Started,
+            ["withErrors"] = !running && job.Errors.Count > 0,
+            ["rowsRead"] = running ? 0 : job.RowsRead,
+            ["rowsCreated"] = running ? 0 : job.RowsCreated,
+            ["rowsUpdated"] = running ? 0 : job.RowsUpdated,
+            ["rowsDeleted"] = running ? 0 : job.RowsDeleted,
+            ["rowsInError"] = running ? 0 : job.Errors.Count,
+        };
+        await ActitoApi.JsonAsync(context, 200, body);
+    }
+
+    /// <summary>
+    /// The error file: CSV (comma, RFC 4180, UTF-8 without BOM, CRLF) with header
+    /// <c>lineNumber,keyValue,errorCode,errorMessage</c>, one line per rejected file line (the header is line 1).
+    /// </summary>
+    public async Task WriteResultFileAsync(HttpContext context, EntityState entity, long id)
+    {
+        if (!_jobs.TryGetValue(id, out var job) || job.Entity != entity.Name)
+        {
+            await ActitoApi.ErrorAsync(context, 404, "Unknown import.");
+            return;
+        }
+        if (Volatile.Read(ref job.PollsUntilFinished) > 0)
+        {
+            await ActitoApi.ErrorAsync(context, 404, "The import is still running; its result file is not available yet.");
+            return;
+        }
+        var csv = new StringBuilder("lineNumber,keyValue,errorCode,errorMessage\r\n");
+        foreach (var error in job.Errors)
+        {
+            csv.Append(error.Line.ToString(CultureInfo.InvariantCulture)).Append(',')
+               .Append(CsvReader.Escape(error.Key, ',')).Append(',')
+               .Append(error.Code).Append(',')
+               .Append(CsvReader.Escape(error.Message, ',')).Append("\r\n");
+        }
+        var bytes = new UTF8Encoding(false).GetBytes(csv.ToString());
+        var name = $"import-{job.Id}-result.csv";
+        if (options.ZipResultFile)
+        {
+            using var buffer = new MemoryStream();
+            using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+            {
+                await using var entry = await zip.CreateEntry(name).OpenAsync(context.RequestAborted);
+                await entry.WriteAsync(bytes, context.RequestAborted);
+            }
+            bytes = buffer.ToArray();
+            name = $"import-{job.Id}-result.zip";
+            context.Response.ContentType = "application/zip";
+        }
+        else
+        {
+            context.Response.ContentType = "text/csv; charset=utf-8";
+        }
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+        context.Response.StatusCode = 200;
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+    }
+
+    private static string ModeName(ImportMode mode) => mode switch
+    {
+        ImportMode.CreateOnly => "CREATE_ONLY",
+        ImportMode.UpdateOnly => "UPDATE_ONLY",
+        ImportMode.CreateUpdate => "CREATE_UPDATE",
+        _ => "DELETE",
+    };
+
+    private string Now() => options.TimeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The <c>parameters</c> JSON of an import. Key names are not documented, so common spellings are accepted:
+/// format|csvFormat|fileFormat, charset|encoding, mode|importMode, headerKeyColumn|keyColumn.
+/// </summary>
+internal sealed record ImportParameters(char Separator, Encoding Encoding, ImportMode Mode, string KeyColumn)
+{
+    public static (ImportParameters? Parameters, string? Error) Parse(string json, TableState table)
+    {
+        JsonObject? obj;
+        try
+        {
+            obj = JsonNode.Parse(json) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            obj = null;
+        }
+        if (obj is null) return (null, "The 'parameters' part must be a JSON object.");
+
+        var format = (Text(obj, "format", "csvFormat", "fileFormat") ?? "COMMA_SEPARATED_VALUES").ToUpperInvariant();
+        char? separator = format switch
+        {
+            "COMMA_SEPARATED_VALUES" or "COMMA" or "CSV" => ',',
+            "SEMI_COLON_SEPARATED_VALUES" or "SEMICOLON_SEPARATED_VALUES" or "SEMI_COLON" or "SEMICOLON" => ';',
+            "TAB_SEPARATED_VALUES" or "TAB" or "TSV" => '\t',
+            _ => null,
+        };
+        if (separator is null)
+            return (null, $"Unknown format '{format}': use COMMA_SEPARATED_VALUES, SEMI_COLON_SEPARATED_VALUES or TAB_SEPARATED_VALUES.");
+
+        var charset = (Text(obj, "charset", "encoding") ?? "UTF-8").ToUpperInvariant();
+        Encoding? encoding = charset switch
+        {
+            "UTF-8" or "UTF8" => new UTF8Encoding(false),
+            "ISO-8859-1" or "ISO_8859_1" or "LATIN1" or "LATIN-1" => Encoding.Latin1,
+            _ => null,
+        };
+        if (encoding is null) return (null, $"Unsupported charset '{charset}': use UTF-8 or ISO-8859-1.");
+
+        var modeText = (Text(obj, "mode", "importMode") ?? "CREATE_UPDATE").ToUpperInvariant();
+        ImportMode? mode = modeText switch
+        {
+            "CREATE_ONLY" => ImportMode.CreateOnly,
+            "UPDATE_ONLY" => ImportMode.UpdateOnly,
+            "CREATE_UPDATE" => ImportMode.CreateUpdate,
+            // The docs name the deletion import but not its API value; accept the plausible spellings.
+            "DELETE" or "DELETE_ONLY" or "DELETION" => ImportMode.Delete,
+            _ => null,
+        };
+        if (mode is null)
+            return (null, $"Unknown mode '{modeText}': use CREATE_ONLY, UPDATE_ONLY, CREATE_UPDATE or DELETE.");
+
+        var key = Text(obj, "headerKeyColumn", "keyColumn");
+        if (string.IsNullOrWhiteSpace(key)) return (null, "'headerKeyColumn' is required.");
+        if (!table.Attributes.ByName.TryGetValue(key, out var spec) || !spec.Unique)
+            return (null, $"The key column '{key}' must be a unique attribute of table '{table.Name}'.");
+        return (new ImportParameters(separator.Value, encoding, mode.Value, key), null);
+    }
+
+    private static string? Text(JsonObject obj, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (obj[name] is JsonValue v && v.TryGetValue<string>(out var s)) return s;
+        }
+        return null;
+    }
+}

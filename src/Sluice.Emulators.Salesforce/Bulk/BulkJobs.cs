@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Sluice.Emulators.Salesforce.Http;
+using Sluice.Emulators.Salesforce.Schema;
+using Sluice.Emulators.Salesforce.Store;
+
+namespace Sluice.Emulators.Salesforce.Bulk;
+
+/// <summary>A Bulk API 2.0 ingest job and its results.</summary>
+internal sealed class BulkJob
+{
+    public readonly Lock Gate = new();
+    public required string Id { get; init; }
+    public required SObjectSchema Schema { get; init; }
+    public required string Operation { get; init; }
+    public string? ExternalIdFieldName { get; init; }
+    public required string ColumnDelimiter { get; init; }
+    public required string LineEnding { get; init; }
+    public required string ApiVersion { get; init; }
+    public required string CreatedDate { get; init; }
+    public string SystemModstamp { get; set; } = "";
+    public string State { get; set; } = "Open";
+    public string? Data { get; set; }
+    public string? ErrorMessage { get; set; }
+    public int PollsBeforeDone { get; set; }
+    public long Processed { get; set; }
+    public long Failed { get; set; }
+    public long ProcessingMillis { get; set; }
+    public string[] Header { get; set; } = [];
+    public List<(string Id, bool Created, string[] Row)> Successes { get; } = [];
+    public List<(string Id, string Error, string[] Row)> Failures { get; } = [];
+    public List<string[]> Unprocessed { get; } = [];
+    public char Delimiter => Csv.Delimiter(ColumnDelimiter);
+}
+
+/// <summary>The org's Bulk API 2.0 ingest jobs. Processing runs synchronously when the job is closed.</summary>
+internal sealed class BulkJobs(SfState state)
+{
+    private const int ChunkSize = 200;
+
+    private readonly ConcurrentDictionary<string, BulkJob> _jobs = new(StringComparer.Ordinal);
+    private long _next;
+
+    public IEnumerable<BulkJob> All => _jobs.Values.OrderBy(j => j.CreatedDate, StringComparer.Ordinal);
+
+    public BulkJob Create(SObjectSchema schema, string operation, string? externalIdField, string delimiter, string lineEnding, string version)
+    {
+        var now = Values.FormatDateTime(state.Clock.GetUtcNow());
+        var job = new BulkJob
+        {
+            Id = SalesforceId.Create("750", Interlocked.Increment(ref _next)),
+            Schema = schema,
+            Operation = operation,
+            ExternalIdFieldName = externalIdField,
+            ColumnDelimiter = delimiter,
+            LineEnding = lineEnding,
+            ApiVersion = version,
+            CreatedDate = now,
+            SystemModstamp = now,
+        };
+        _jobs[job.Id] = job;
+        return job;
+    }
+
+    public bool TryGet(string id, out BulkJob job)
+    {
+        job = null!;
+        return SalesforceId.TryNormalize(id, out var normalized) && _jobs.TryGetValue(normalized, out job!);
+    }
+
+    public bool Remove(string id) => _jobs.TryRemove(id, out _);
+
+    public void Reset() => _jobs.Clear();
+
+    /// <summary>Processes the uploaded CSV: every row becomes a success, a failure or (on a job failure) unprocessed.</summary>
+    public void Process(BulkJob job)
+    {
+        var started = state.Clock.GetTimestamp();
+        if (job.Data is null || !Csv.TryParse(job.Data, job.Delimiter, out var rows) || rows.Count == 0)
+        {
+            Fail(job, job.Data is null ? "InvalidBatch : No data uploaded for this job" : "InvalidBatch : Failed to parse CSV. Found unescaped quote or no header row");
+            return;
+        }
+        job.Header = rows[0];
+        var data = rows.Skip(1).ToList();
+        var fields = new List<FieldSchema>(job.Header.Length);
+        foreach (var name in job.Header)
+        {
+            if (!job.Schema.FieldsByName.TryGetValue(name.Trim(), out var field))
+            {
+                job.Unprocessed.AddRange(data);
+                Fail(job, $"InvalidBatch : Field name not found : {name.Trim()}");
+                return;
+            }
+            fields.Add(field);
+        }
+        var kind = job.Operation switch
+        {
+            "insert" => WriteKind.Create,
+            "update" => WriteKind.Update,
+            "upsert" => WriteKind.Upsert,
+            _ => WriteKind.Delete,
+        };
+        FieldSchema? externalField = null;
+        var externalColumn = -1;
+        if (kind == WriteKind.Upsert)
+        {
+            externalField = job.Schema.FieldsByName[job.ExternalIdFieldName!];
+            externalColumn = fields.IndexOf(externalField);
+            if (externalColumn < 0 && externalField.Name != "Id")
+            {
+                job.Unprocessed.AddRange(data);
+                Fail(job, $"InvalidBatch : Field name not found : {externalField.Name}");
+                return;
+            }
+            if (externalField.Name == "Id")
+                externalColumn = fields.FindIndex(f => f.Name == "Id");
+        }
+        if (kind is WriteKind.Update or WriteKind.Delete && !fields.Any(f => f.Name == "Id"))
+        {
+            job.Unprocessed.AddRange(data);
+            Fail(job, "InvalidBatch : Field name not found : Id");
+            return;
+        }
+
+        for (var start = 0; start < data.Count; start += ChunkSize)
+        {
+            var chunk = data.GetRange(start, Math.Min(ChunkSize, data.Count - start));
+            var ops = new List<WriteOp>(chunk.Count);
+            foreach (var row in chunk)
+            {
+                var op = new WriteOp(kind, job.Schema) { ExternalField = externalField };
+                if (kind == WriteKind.Upsert)
+                {
+                    var key = externalColumn >= 0 && externalColumn < row.Length ? row[externalColumn] : "";
+                    if (key.Length == 0 || key == "#N/A")
+                    {
+                        if (externalField!.Name != "Id")
+                            op.Errors.Add(new RecordError("MISSING_ARGUMENT", $"{externalField.Name} not specified", [externalField.Name]));
+                    }
+                    else if (Values.FromText(externalField!, key, out var keyValue) is { } bad)
+                    {
+                        op.Errors.Add(bad);
+                    }
+                    else
+                    {
+                        op.ExternalValue = OrgStore.KeyOf(keyValue!);
+                    }
+                }
+                if (!op.Failed)
+                    RecordValidator.FromCsv(op, fields, row);
+                ops.Add(op);
+            }
+            state.Store.Apply(ops, allOrNone: false);
+            state.Count(ops);
+            for (var i = 0; i < ops.Count; i++)
+            {
+                var op = ops[i];
+                if (op.Failed)
+                {
+                    var e = op.Errors[0];
+                    job.Failures.Add((kind == WriteKind.Create ? "" : op.Id ?? op.ResultId ?? "", $"{e.StatusCode}:{e.Message}:{string.Join(",", e.Fields)} --", chunk[i]));
+                }
+                else
+                {
+                    job.Successes.Add((op.ResultId!, op.Created, chunk[i]));
+                }
+            }
+        }
+        job.Processed = data.Count;
+        job.Failed = job.Failures.Count;
+        job.ProcessingMillis = (long)state.Clock.GetElapsedTime(started).TotalMilliseconds;
+        job.State = "JobComplete";
+        job.PollsBeforeDone = state.Options.BulkInProgressPolls;
+        job.SystemModstamp = Values.FormatDateTime(state.Clock.GetUtcNow());
+    }
+
+    private void Fail(BulkJob job, string message)
+    {
+        job.State = "Failed";
+        job.ErrorMessage = message;
+        job.PollsBeforeDone = state.Options.BulkInProgressPolls;
+        job.SystemModstamp = Values.FormatDateTime(state.Clock.GetUtcNow());
+    }
+
+    public static string SuccessCsv(BulkJob job)
+    {
+        var sb = new StringBuilder();
+        var d = job.Delimiter;
+        sb.Append("\"sf__Id\"").Append(d).Append("\"sf__Created\"");
+        AppendHeader(sb, job, d);
+        foreach (var (id, created, row) in job.Successes)
+        {
+            sb.Append('"').Append(id).Append('"').Append(d).Append('"').Append(created ? "true" : "false").Append('"');
+            AppendCells(sb, job, row, d);
+        }
+        return sb.ToString();
+    }
+
+    public static string FailureCsv(BulkJob job)
+    {
+        var sb = new StringBuilder();
+        var d = job.Delimiter;
+        sb.Append("\"sf__Id\"").Append(d).Append("\"sf__Error\"");
+        AppendHeader(sb, job, d);
+        foreach (var (id, error, row) in job.Failures)
+        {
+            sb.Append('"').Append(id).Append('"').Append(d);
+            Csv.AppendCell(sb, error, d, forceQuotes: true);
+            AppendCells(sb, job, row, d);
+        }
+        return sb.ToString();
+    }
+
+    public static string UnprocessedCsv(BulkJob job)
+    {
+        var sb = new StringBuilder();
+        var d = job.Delimiter;
+        if (job.Header.Length > 0)
+        {
+            Csv.AppendRow(sb, job.Header, d);
+            sb.Append('\n');
+        }
+        foreach (var row in job.Unprocessed)
+        {
+            Csv.AppendRow(sb, row, d);
+            sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static void AppendHeader(StringBuilder sb, BulkJob job, char d)
+    {
+        foreach (var h in job.Header)
+            sb.Append(d).Append(h);
+        sb.Append('\n');
+    }
+
+    private static void AppendCells(StringBuilder sb, BulkJob job, string[] row, char d)
+    {
+        for (var i = 0; i < job.Header.Length; i++)
+        {
+            sb.Append(d);
+            Csv.AppendCell(sb, i < row.Length ? row[i] : "", d);
+        }
+        sb.Append('\n');
+    }
+
+    public static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);
+}
