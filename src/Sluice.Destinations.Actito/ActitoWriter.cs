@@ -113,23 +113,23 @@ internal sealed partial class ActitoWriter : IDestinationWriter
         switch (record.Operation)
         {
             case RecordOperation.Create:
-            {
-                var created = await _api.CreateProfileAsync(body, allowUpdate: false, ct).ConfigureAwait(false);
-                if (created.IsSuccess) return RecordResult.Delivered(record.Key, Json.ProfileId(created.Body));
-                // A refused creation is either a profile that already exists (left untouched) or a bad record.
-                var existing = await _api.GetProfileByKeyAsync(_layout.MatchField, key, ct).ConfigureAwait(false);
-                if (existing.IsSuccess)
                 {
-                    return RecordResult.Skipped(record.Key, Json.ProfileId(existing.Body),
-                        $"A profile with this {_layout.MatchField} already exists; insert mode leaves it untouched.");
+                    var created = await _api.CreateProfileAsync(body, allowUpdate: false, ct).ConfigureAwait(false);
+                    if (created.IsSuccess) return RecordResult.Delivered(record.Key, Json.ProfileId(created.Body));
+                    // A refused creation is either a profile that already exists (left untouched) or a bad record.
+                    var existing = await _api.GetProfileByKeyAsync(_layout.MatchField, key, ct).ConfigureAwait(false);
+                    if (existing.IsSuccess)
+                    {
+                        return RecordResult.Skipped(record.Key, Json.ProfileId(existing.Body),
+                            $"A profile with this {_layout.MatchField} already exists; insert mode leaves it untouched.");
+                    }
+                    return Rejected(record, created);
                 }
-                return Rejected(record, created);
-            }
             case RecordOperation.Upsert:
-            {
-                var upserted = await _api.CreateProfileAsync(body, allowUpdate: true, ct).ConfigureAwait(false);
-                return upserted.IsSuccess ? RecordResult.Delivered(record.Key, Json.ProfileId(upserted.Body)) : Rejected(record, upserted);
-            }
+                {
+                    var upserted = await _api.CreateProfileAsync(body, allowUpdate: true, ct).ConfigureAwait(false);
+                    return upserted.IsSuccess ? RecordResult.Delivered(record.Key, Json.ProfileId(upserted.Body)) : Rejected(record, upserted);
+                }
             default:
                 return await UpdateAsync(record, key, body, ct).ConfigureAwait(false);
         }
@@ -157,12 +157,14 @@ internal sealed partial class ActitoWriter : IDestinationWriter
 
     private async Task<RecordResult> DeleteAsync(DeliveryRecord record, CancellationToken ct)
     {
-        var id = ProfileIdOf(record);
+        var reference = ProfileRef.Parse(record.DestinationId);
+        string? id = reference is { Attribute: null } ? reference.Value.Value : null;
         if (id is null)
         {
-            var key = MatchText(record);
+            // A key reference from an import, or else the match value when the engine gives one.
+            var (attribute, key) = reference is { Attribute: { } a } ? (a, reference.Value.Value) : (_layout.MatchField, MatchText(record));
             if (key is null) return RecordResult.Rejected(record.Key, Messages.NoProfileReference, "NO_PROFILE_REFERENCE");
-            var found = await _api.GetProfileByKeyAsync(_layout.MatchField, key, ct).ConfigureAwait(false);
+            var found = await _api.GetProfileByKeyAsync(attribute, key, ct).ConfigureAwait(false);
             if (found.Status == 404) return RecordResult.Delivered(record.Key);
             if (!found.IsSuccess) return Rejected(record, found);
             id = Json.ProfileId(found.Body);
@@ -186,17 +188,30 @@ internal sealed partial class ActitoWriter : IDestinationWriter
     {
         if (operation == RecordOperation.Delete)
         {
-            // Ledger rows carry the profileId; rows delivered by an import may only have their match value.
-            var byId = indexes.Where(i => ProfileIdOf(batch.Records[i]) is not null).ToList();
-            var byKey = indexes.Where(i => ProfileIdOf(batch.Records[i]) is null).ToList();
-            foreach (var (part, keyColumn) in new[] { (byId, "profileId"), (byKey, _layout.MatchField) })
+            // Ledger rows carry a profileId (single calls) or a key reference (imports); group them by the column
+            // that identifies them, so each group can be one deletion import. Rows without either go one by one.
+            var groups = new Dictionary<string, List<(int Index, string Key)>>(StringComparer.Ordinal);
+            var loose = new List<int>();
+            foreach (var i in indexes)
             {
-                if (part.Count == 0) continue;
-                if (part.Count > _settings.BulkThreshold)
-                    await RunImportAsync(batch, ImportMode.Delete, keyColumn, part, results, cancellationToken).ConfigureAwait(false);
-                else
-                    await SingleCallsAsync(batch, part, results, cancellationToken).ConfigureAwait(false);
+                var reference = ProfileRef.Parse(batch.Records[i].DestinationId);
+                if (reference is null)
+                {
+                    loose.Add(i);
+                    continue;
+                }
+                var column = reference.Value.Attribute ?? ProfileRef.ProfileIdAttribute;
+                if (!groups.TryGetValue(column, out var group)) groups[column] = group = [];
+                group.Add((i, reference.Value.Value));
             }
+            foreach (var (column, group) in groups)
+            {
+                if (group.Count > _settings.BulkThreshold)
+                    await RunImportAsync(batch, ImportMode.Delete, column, group, results, cancellationToken).ConfigureAwait(false);
+                else
+                    loose.AddRange(group.Select(g => g.Index));
+            }
+            if (loose.Count > 0) await SingleCallsAsync(batch, loose, results, cancellationToken).ConfigureAwait(false);
             return;
         }
         var mode = operation switch
@@ -205,15 +220,21 @@ internal sealed partial class ActitoWriter : IDestinationWriter
             RecordOperation.Update => ImportMode.UpdateOnly,
             _ => ImportMode.CreateUpdate,
         };
-        await RunImportAsync(batch, mode, _layout.MatchField, indexes, results, cancellationToken).ConfigureAwait(false);
+        var rows = new List<(int Index, string Key)>(indexes.Count);
+        foreach (var i in indexes)
+        {
+            if (MatchText(batch.Records[i]) is { } key) rows.Add((i, key));
+            else results[i] = RecordResult.Rejected(batch.Records[i].Key, Messages.NoMatchValue, "MISSING_KEY");
+        }
+        if (rows.Count > 0) await RunImportAsync(batch, mode, _layout.MatchField, rows, results, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task RunImportAsync(DeliveryBatch batch, ImportMode mode, string keyColumn, List<int> indexes,
+    /// <summary>Sends one import of the given rows (record index and key value) and fills in their results.</summary>
+    private async Task RunImportAsync(DeliveryBatch batch, ImportMode mode, string keyColumn, List<(int Index, string Key)> sent,
         RecordResult?[] results, CancellationToken cancellationToken)
     {
         // Build the file: key column first, then the mapped fields (a deletion file needs only the key).
         var deletion = mode == ImportMode.Delete;
-        var byProfileId = keyColumn == "profileId";
         var header = new List<string> { keyColumn };
         var fieldIndexes = new List<int>();
         if (!deletion)
@@ -228,23 +249,14 @@ internal sealed partial class ActitoWriter : IDestinationWriter
         }
         var formats = fieldIndexes.Select(f => _layout.Formats.GetValueOrDefault(batch.Fields[f].Field)).ToArray();
 
-        var sent = new List<(int Index, string Key)>(indexes.Count);
         byte[] zip;
         int[] startLines;
         using (var file = new ImportFileWriter(header))
         {
             var row = new string?[header.Count];
-            foreach (var i in indexes)
+            foreach (var (i, key) in sent)
             {
                 var record = batch.Records[i];
-                var key = byProfileId ? ProfileIdOf(record) : MatchText(record);
-                if (key is null)
-                {
-                    results[i] = deletion
-                        ? RecordResult.Rejected(record.Key, Messages.NoProfileReference, "NO_PROFILE_REFERENCE")
-                        : RecordResult.Rejected(record.Key, Messages.NoMatchValue, "MISSING_KEY");
-                    continue;
-                }
                 row[0] = key;
                 for (var c = 0; c < fieldIndexes.Count; c++)
                 {
@@ -252,9 +264,7 @@ internal sealed partial class ActitoWriter : IDestinationWriter
                     row[c + 1] = f < record.Values.Length ? ValueFormat.Format(record.Values[f], formats[c]) : null;
                 }
                 file.WriteRow(row);
-                sent.Add((i, key));
             }
-            if (sent.Count == 0) return;
             zip = file.Finish();
             startLines = [.. file.StartLines];
         }
@@ -293,16 +303,16 @@ internal sealed partial class ActitoWriter : IDestinationWriter
             var record = batch.Records[i];
             if (!failed.TryGetValue(s, out var error))
             {
-                // Imports report no profileIds; deletes of these rows work by key (see MatchText).
-                results[i] = RecordResult.Delivered(record.Key, byProfileId ? ProfileIdOf(record) : null);
+                // Imports report no profileIds, so the profile is referenced by its key for later deletes.
+                results[i] = deletion ? RecordResult.Delivered(record.Key) : RecordResult.Delivered(record.Key, ProfileRef.Key(keyColumn, sent[s].Key));
                 continue;
             }
-            results[i] = Classify(mode, record, error);
+            results[i] = Classify(mode, record, error, ProfileRef.Key(keyColumn, sent[s].Key));
         }
         LogImportFinished(_logger, importId, sent.Count - failed.Count, failed.Count);
     }
 
-    private static RecordResult Classify(ImportMode mode, DeliveryRecord record, ImportLineError error)
+    private static RecordResult Classify(ImportMode mode, DeliveryRecord record, ImportLineError error, string reference)
     {
         var text = (error.Code + " " + error.Message).ToUpperInvariant();
         var notFound = text.Contains("NOT_FOUND", StringComparison.Ordinal) || text.Contains("NOT FOUND", StringComparison.Ordinal)
@@ -312,7 +322,7 @@ internal sealed partial class ActitoWriter : IDestinationWriter
         return mode switch
         {
             ImportMode.CreateOnly when exists && !text.Contains("CONFLICT", StringComparison.Ordinal) =>
-                RecordResult.Skipped(record.Key, null, "A profile with this key already exists; insert mode leaves it untouched."),
+                RecordResult.Skipped(record.Key, reference, "A profile with this key already exists; insert mode leaves it untouched."),
             ImportMode.UpdateOnly when notFound => RecordResult.NotFound(record.Key, error.Message),
             ImportMode.Delete when notFound => RecordResult.Delivered(record.Key),
             _ => RecordResult.Rejected(record.Key, error.Message, error.Code),
@@ -404,7 +414,7 @@ internal sealed partial class ActitoWriter : IDestinationWriter
     }
 
     private static string? ProfileIdOf(DeliveryRecord record) =>
-        record.DestinationId is { Length: > 0 } id && long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? id : null;
+        ProfileRef.Parse(record.DestinationId) is { Attribute: null } reference ? reference.Value : null;
 
     /// <summary>The v4 profile body: the match attribute first, then every mapped attribute (null clears it).</summary>
     private byte[] ProfileBody(DeliveryBatch batch, DeliveryRecord record, string key)

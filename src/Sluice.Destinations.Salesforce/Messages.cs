@@ -55,6 +55,9 @@ internal static class Messages
     public static string MatchFieldAlsoMapped(string field, string column, string matchColumn) =>
         $"Field {field} is the match field (from column '{matchColumn}') and is also mapped from column '{column}'.";
 
+    public static string BadLoginUrl(string value) =>
+        $"'login_url' must be an http(s) URL such as https://login.salesforce.com or https://yourdomain.my.salesforce.com (it is '{value}').";
+
     public static string BadReservePercent(double value) =>
         $"'api_reserve_percent' must be between 0 and 100 (it is {value}).";
 

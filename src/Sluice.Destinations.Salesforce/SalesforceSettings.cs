@@ -24,7 +24,7 @@ internal sealed record SalesforceSettings(
             ?? settings.GetString(SalesforceOptionNames.Object) ?? "";
         return new SalesforceSettings(
             settings.Name,
-            new Uri(login.TrimEnd('/') + "/", UriKind.Absolute),
+            ParseLoginUrl(login) ?? new Uri(SalesforceOptionNames.DefaultLoginUrl + "/"),
             settings.GetString(SalesforceOptionNames.ClientId) ?? "",
             settings.GetString(SalesforceOptionNames.ClientSecret),
             settings.GetString(SalesforceOptionNames.RefreshToken),
@@ -33,6 +33,10 @@ internal sealed record SalesforceSettings(
             settings.GetInt(SalesforceOptionNames.BulkThreshold) ?? SalesforceOptionNames.DefaultBulkThreshold,
             settings.GetDouble(SalesforceOptionNames.ApiReservePercent) ?? SalesforceOptionNames.DefaultApiReservePercent);
     }
+
+    /// <summary>The login URL with a trailing slash, or null when it is not an absolute http(s) URL.</summary>
+    public static Uri? ParseLoginUrl(string? value) =>
+        Uri.TryCreate(value?.Trim().TrimEnd('/') + "/", UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" ? uri : null;
 
     public static string? CanonicalObject(string? name) =>
         SalesforceOptionNames.Objects.FirstOrDefault(o => string.Equals(o, name?.Trim(), StringComparison.OrdinalIgnoreCase));

@@ -12,7 +12,7 @@ public sealed record ActitoEmulatorStats
     /// <summary>429 answers sent: concurrency limit, daily import quota and injected throttle bursts.</summary>
     public long TooManyRequests { get; init; }
 
-    /// <summary>Profiles created (single calls, imports and seeding).</summary>
+    /// <summary>Profiles created through the API (single calls and imports; seeded profiles are not counted).</summary>
     public long ProfilesCreated { get; init; }
 
     /// <summary>Profiles updated (single calls and imports).</summary>

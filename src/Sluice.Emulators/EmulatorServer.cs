@@ -53,6 +53,12 @@ public sealed class EmulatorServer : IAsyncDisposable
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
+            // The control plane (/_emulator/...) is never faulted: tests must always be able to switch faults off.
+            if (context.Request.Path.StartsWithSegments("/_emulator", StringComparison.Ordinal))
+            {
+                await next(context);
+                return;
+            }
             if (faults.Options.Latency > TimeSpan.Zero)
                 await Task.Delay(faults.Options.Latency, context.RequestAborted);
             switch (faults.Next())

@@ -124,6 +124,14 @@ public sealed class ProviderTests
     }
 
     [Fact]
+    public void A_login_url_that_is_not_a_url_is_reported_instead_of_thrown()
+    {
+        var problem = Assert.Single(Provider.CheckSync(TestOrg.Settings("login.salesforce.com"), Contacts.Sync(SyncMode.Insert)));
+        Assert.Equal(ProblemTarget.Destination, problem.Target);
+        Assert.Contains("login_url", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_old_api_version_cannot_upsert_through_collections()
     {
         var problem = Assert.Single(Check(Contacts.Sync(SyncMode.Upsert), "Contact", ("api_version", "42.0")));

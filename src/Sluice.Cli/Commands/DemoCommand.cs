@@ -74,7 +74,8 @@ internal static class DemoCommand
             var received = iterable.GetStats().UsersReceived.Values.Sum() - before;
             AnsiConsole.MarkupLine($"Iterable received [bold]{received:N0}[/] users this run: the {customers / every:N0} changed and {added} new ones, nothing else.");
 
-            AnsiConsole.Write(new Rule("3. Update mode on a project that already has 60% of them: the rest are not found, never created").LeftJustified());
+            AnsiConsole.Write(new Rule("3. Update mode (a segment of recent active customers) on a project that already has 60% of them").LeftJustified());
+            AnsiConsole.MarkupLine("Iterable has no update-only call, so Sluice looks each new user up first (100 lookups/s, Iterable's read limit); users it does not find are reported as not found and never created.");
             var existingBefore = existing.UserCount;
             ok &= await RunAndShowAsync(workspace, workspace.Sync("customers-update-existing"), ct);
             AnsiConsole.MarkupLine($"That project still holds {existing.UserCount:N0} users (was {existingBefore:N0}): none created.");
@@ -106,9 +107,9 @@ internal static class DemoCommand
             kind: user
             primary_key: customer_id
             sql: select customer_id, email, first_name, last_name, plan, ltv, signup_date, is_active, internal_note from customers
-          active_customers:
+          recent_active_customers:        # a segment: the model plus a filter
             model: customers
-            filter: is_active
+            filter: is_active and customer_id <= 1500
 
         destinations:
           iterable:
@@ -135,7 +136,7 @@ internal static class DemoCommand
             warnings:
               rejected_rows_percent: 5
           customers-update-existing:
-            model: active_customers
+            model: recent_active_customers
             destination: existing_iterable
             mode: update
             match: { column: email, field: email }

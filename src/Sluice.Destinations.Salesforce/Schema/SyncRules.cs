@@ -21,6 +21,8 @@ internal static class SyncRules
         if (raw.GetString(SalesforceOptionNames.ClientSecret) is null && raw.GetString(SalesforceOptionNames.RefreshToken) is null)
             problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.MissingCredentials, Messages.MissingCredentialsHint));
 
+        if (raw.GetString(SalesforceOptionNames.LoginUrl) is { } login && SalesforceSettings.ParseLoginUrl(login) is null)
+            problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.BadLoginUrl(login)));
         var settings = SalesforceSettings.From(raw);
         if (settings.ApiReservePercent is < 0 or > 100)
             problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.BadReservePercent(settings.ApiReservePercent)));
