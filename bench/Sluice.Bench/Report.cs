@@ -10,7 +10,11 @@ namespace Sluice.Bench;
 /// </summary>
 internal sealed class Report(string bench)
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
     private readonly JsonObject _json = new() { ["bench"] = bench };
 
     public JsonObject Json => _json;
@@ -18,7 +22,14 @@ internal sealed class Report(string bench)
     public void Line(string name, object? value, string? unit = null)
     {
         Console.Out.WriteLine($"{name}: {Format(value)}{(unit is null ? "" : " " + unit)}");
-        _json[name.Replace(' ', '_')] = JsonValue(value);
+        _json[Key(name)] = JsonValue(value);
+    }
+
+    /// <summary>"peak rss (MiB)" becomes "peak_rss_mib".</summary>
+    private static string Key(string name)
+    {
+        var chars = name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray();
+        return string.Join('_', new string(chars).Split('_', StringSplitOptions.RemoveEmptyEntries));
     }
 
     public static void Note(string text) => Console.Out.WriteLine("# " + text);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sluice.Core.Destinations;

@@ -166,8 +166,8 @@ public sealed class DeliveryTests
         var other = harness.Emulator.SeedProfile(new Dictionary<string, string?> { ["customerId"] = "X-1", ["firstName"] = "Not ours" });
         await harness.RunAsync(destination, sync, Customers.Records(Enumerable.Range(1, 6), RecordOperation.Upsert));
 
-        // Rows 2 and 4 left the model; row 6 changed. Rows delivered by an import carry no profileId, so deletes
-        // go by key; single-call rows carry their profileId from the ledger.
+        // Rows 2 and 4 left the model; row 6 changed. The ledger holds profileIds for single-call rows and key
+        // references (customerId=C-2) for rows written by an import.
         var results = await harness.RunAsync(destination, sync,
         [
             Customers.Record(2, RecordOperation.Delete, harness.Ledger["k2"]),
@@ -199,6 +199,27 @@ public sealed class DeliveryTests
         var stats = harness.Emulator.GetStats();
         Assert.Equal(1, stats.ImportsRun);
         Assert.Equal(8, stats.ProfilesDeleted);
+    }
+
+    [Fact]
+    public async Task Rows_written_by_an_import_are_referenced_by_key_and_can_be_deleted_later_either_way()
+    {
+        await using var harness = await Harness.StartAsync();
+        var sync = Customers.Sync(SyncMode.Mirror);
+        var created = await harness.RunAsync(harness.Bulk(), sync, Customers.Records(Enumerable.Range(1, 70), RecordOperation.Upsert));
+        Assert.Equal("customerId=C-1", created["k1"].DestinationId);
+
+        // 3 deletes go one by one (lookup by key, then DELETE); 60 in one deletion import keyed on customerId.
+        var few = await harness.RunAsync(harness.SingleCalls(), sync,
+            [.. Enumerable.Range(1, 3).Select(i => Customers.Record(i, RecordOperation.Delete, harness.Ledger[Customers.Key(i)]))]);
+        var many = await harness.RunAsync(harness.Destination(), sync,
+            [.. Enumerable.Range(4, 60).Select(i => Customers.Record(i, RecordOperation.Delete, harness.Ledger[Customers.Key(i)]))]);
+
+        Assert.All(few.Values.Concat(many.Values), r => Assert.Equal(RecordOutcome.Delivered, r.Outcome));
+        Assert.Equal(Enumerable.Range(64, 7).Select(Customers.CustomerId).Order(), harness.ProfilesByCustomerId().Keys.Order());
+        var stats = harness.Emulator.GetStats();
+        Assert.Equal(2, stats.ImportsRun);
+        Assert.Equal(63, stats.ProfilesDeleted);
     }
 
     [Fact]

@@ -129,6 +129,19 @@ public sealed class ProviderTests
     }
 
     [Fact]
+    public void Destination_ids_are_profileIds_or_key_references()
+    {
+        Assert.Equal(new ProfileRef(null, "42"), ProfileRef.Parse("42"));
+        Assert.Equal(new ProfileRef(null, "42"), ProfileRef.Parse("profileId=42"));
+        Assert.Equal(new ProfileRef("customerId", "C=1"), ProfileRef.Parse("customerId=C=1"));
+        Assert.Null(ProfileRef.Parse(null));
+        Assert.Null(ProfileRef.Parse("abc"));
+        Assert.Null(ProfileRef.Parse("customerId="));
+        Assert.Equal("customerId=C-1", ProfileRef.Key("customerId", "C-1"));
+        Assert.Equal("42", ProfileRef.Key("profileId", "42"));
+    }
+
+    [Fact]
     public void Values_use_the_documented_formats()
     {
         Assert.Equal("2024-02-29", ValueFormat.Format(new DateOnly(2024, 2, 29)));

@@ -54,7 +54,7 @@ internal static class Customers
 
     public static DeliveryRecord Record(int i, RecordOperation operation, string? destinationId = null, string? email = null, string? firstName = null) =>
         operation == RecordOperation.Delete
-            ? new DeliveryRecord(Key(i), operation, CustomerId(i), [], destinationId)
+            ? new DeliveryRecord(Key(i), operation, null, [], destinationId) // as the engine sends them: ledger id only
             : new DeliveryRecord(Key(i), operation, CustomerId(i), Values(i, email, firstName), destinationId);
 
     public static List<DeliveryRecord> Records(IEnumerable<int> ids, RecordOperation operation) =>
