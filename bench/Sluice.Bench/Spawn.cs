@@ -57,6 +57,8 @@ internal static class Spawn
         // Children must not inherit a console that looks interactive (no progress bars, no colours).
         info.Environment["NO_COLOR"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        // When the benchmark itself is traced (dotnet-trace), its children must not wait for a tracer too.
+        info.Environment.Remove("DOTNET_DiagnosticPorts");
         return info;
     }
 

@@ -23,7 +23,24 @@ internal static class SampleData
                    i % 7 <> 0 AS is_active,
                    'internal note ' || i AS internal_note
             FROM range(1, {customers + 1}) t(i);
+            CREATE TABLE accounts AS
+            SELECT i AS account_id,
+                   (['Acme','Globex','Initech','Umbrella','Hooli','Stark','Wayne','Wonka'])[1 + i % 8] || ' ' || i AS name,
+                   'https://example.com/accounts/' || i AS website,
+                   CAST(10 + (i * 37) % 5000 AS BIGINT) AS employees,
+                   CAST((i * 7919) % 1000000 * 10 AS DECIMAL(14, 2)) AS annual_revenue
+            FROM range(1, {Math.Max(1, customers / 50) + 1}) t(i);
             """;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Removes the customers whose ids are in [<paramref name="from"/>, <paramref name="to"/>].</summary>
+    public static async Task RemoveAsync(string path, int from, int to, CancellationToken ct)
+    {
+        await using var connection = new DuckDBConnection($"Data Source={path}");
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"DELETE FROM customers WHERE customer_id BETWEEN {from} AND {to}";
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -2,7 +2,9 @@ using System.CommandLine;
 using Sluice.Cli.Commands;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
+using Sluice.Destinations.Actito;
 using Sluice.Destinations.Iterable;
+using Sluice.Destinations.Salesforce;
 using Sluice.Sources.DuckDb;
 using Sluice.State;
 using Spectre.Console;
@@ -29,7 +31,7 @@ internal static class SluiceCli
 
     public static ProjectCatalog Catalog() => new(
         [new DuckDbSourceProvider()],
-        [new IterableDestinationProvider()]);
+        [new IterableDestinationProvider(), new SalesforceDestinationProvider(), new ActitoDestinationProvider()]);
 
     public static async Task<int> RunAsync(string[] args)
     {

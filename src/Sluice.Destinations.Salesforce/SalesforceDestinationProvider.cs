@@ -44,6 +44,9 @@ public sealed class SalesforceDestinationProvider : IDestinationProvider
 
     public IReadOnlySet<SyncMode> Modes => SupportedModes;
 
+    /// <summary>The seed: in insert mode a changed row creates a new line; the original is left as it was.</summary>
+    public bool InsertCreatesChangedRows => true;
+
     /// <summary>Retry delays, batch sizes and polling; tests shorten them.</summary>
     internal SalesforceTuning Tuning { get; init; } = SalesforceTuning.Default;
 

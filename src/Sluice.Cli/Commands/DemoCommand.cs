@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Sluice.Emulators.Actito;
 using Sluice.Emulators.Iterable;
+using Sluice.Emulators.Salesforce;
 using Sluice.Engine;
 using Spectre.Console;
 
@@ -15,6 +17,9 @@ internal static class DemoCommand
 {
     private const string IterableKey = "demo-iterable-key";
     private const string ExistingKey = "demo-existing-project-key";
+    private const string SalesforceClientId = "demo-connected-app";
+    private const string SalesforceSecret = "demo-client-secret";
+    private const string ActitoKey = "demo-actito-key";
 
     public static Command Create()
     {
@@ -48,6 +53,14 @@ internal static class DemoCommand
             .Select(i => new IterableSeedUser($"customer{i}@example.com", null, new JsonObject { ["firstName"] = "Old" })));
         AnsiConsole.MarkupLine($"Started the Iterable emulator at {iterable.BaseUrl} and a second project (with {existing.UserCount:N0} existing users) at {existing.BaseUrl}.");
 
+        await using var salesforce = await SalesforceEmulator.StartAsync(new SalesforceEmulatorOptions
+        {
+            ClientId = SalesforceClientId,
+            ClientSecret = SalesforceSecret,
+        }, ct);
+        await using var actito = await ActitoEmulator.StartAsync(new ActitoEmulatorOptions { ApiKey = ActitoKey }, ct);
+        AnsiConsole.MarkupLine($"Started the Salesforce emulator at {salesforce.BaseUrl} and the Actito emulator at {actito.BaseUrl}.");
+
         await File.WriteAllTextAsync(Path.Combine(directory, "sluice.yaml"), ProjectFile, ct);
         var environment = new Dictionary<string, string?>
         {
@@ -55,6 +68,11 @@ internal static class DemoCommand
             ["ITERABLE_API_KEY"] = IterableKey,
             ["EXISTING_BASE_URL"] = existing.BaseUrl.ToString().TrimEnd('/'),
             ["EXISTING_API_KEY"] = ExistingKey,
+            ["SF_LOGIN_URL"] = salesforce.BaseUrl.ToString().TrimEnd('/'),
+            ["SF_CLIENT_ID"] = SalesforceClientId,
+            ["SF_CLIENT_SECRET"] = SalesforceSecret,
+            ["ACTITO_BASE_URL"] = actito.BaseUrl.ToString().TrimEnd('/'),
+            ["ACTITO_API_KEY"] = ActitoKey,
         };
 
         var ok = true;
@@ -79,6 +97,26 @@ internal static class DemoCommand
             var existingBefore = existing.UserCount;
             ok &= await RunAndShowAsync(workspace, workspace.Sync("customers-update-existing"), ct);
             AnsiConsole.MarkupLine($"That project still holds {existing.UserCount:N0} users (was {existingBefore:N0}): none created.");
+
+            AnsiConsole.Write(new Rule("4. Salesforce: accounts (custom model) and contacts (user model), upserted by an external ID").LeftJustified());
+            ok &= await RunAndShowAsync(workspace, workspace.Sync("accounts-to-salesforce"), ct);
+            ok &= await RunAndShowAsync(workspace, workspace.Sync("contacts-to-salesforce"), ct);
+            AnsiConsole.MarkupLine($"Salesforce now holds {salesforce.CountRecords("Account"):N0} accounts and {salesforce.CountRecords("Contact"):N0} contacts.");
+
+            AnsiConsole.Write(new Rule("5. Actito mirror: creates the missing attributes, then keeps the Profiles table equal to the model").LeftJustified());
+            var mirror = workspace.Sync("customers-to-actito");
+            ok &= await RunAndShowAsync(workspace, mirror, ct);
+            AnsiConsole.MarkupLine($"Actito's Profiles table holds {actito.ProfileCount("Profiles", "sluice_demo"):N0} profiles; attributes: {Markup.Escape(string.Join(", ", actito.GetAttributeNames("Profiles", "sluice_demo")))}.");
+            await SampleData.RemoveAsync(warehouse, 1, 100, ct);
+            AnsiConsole.MarkupLine("Removed 100 customers from the warehouse: mirror deletes exactly those (2% of what it delivered, under its 10% guard).");
+            ok &= await RunAndShowAsync(workspace, mirror, ct);
+            AnsiConsole.MarkupLine($"Actito now holds {actito.ProfileCount("Profiles", "sluice_demo"):N0} profiles.");
+            await SampleData.RemoveAsync(warehouse, 101, 1100, ct);
+            AnsiConsole.MarkupLine("Removed 1,000 more (20%): the mirror guard stops the run before deleting anything.");
+            var guarded = await RunCommand.RunAsync(workspace, [mirror], new RunOptions(), quiet: false, ct);
+            RunCommand.WriteSummary(guarded);
+            ok &= !guarded[0].Succeeded && guarded[0].Record.Counts.Deleted == 0;
+            AnsiConsole.MarkupLine($"Actito still holds {actito.ProfileCount("Profiles", "sluice_demo"):N0} profiles.");
         }
 
         AnsiConsole.Write(new Rule().LeftJustified());
@@ -107,6 +145,21 @@ internal static class DemoCommand
             kind: user
             primary_key: customer_id
             sql: select customer_id, email, first_name, last_name, plan, ltv, signup_date, is_active, internal_note from customers
+          accounts:
+            source: warehouse
+            kind: custom
+            primary_key: account_id
+            sql: select account_id, 'A-' || account_id as external_id, name, website, employees, annual_revenue from accounts
+          contacts:
+            source: warehouse
+            kind: user
+            primary_key: customer_id
+            sql: select customer_id, 'C-' || customer_id as external_id, email, first_name, last_name from customers where customer_id <= 2000
+          actito_customers:
+            source: warehouse
+            kind: user
+            primary_key: customer_id
+            sql: select customer_id, 'C-' || customer_id as customer_ref, email, first_name, last_name, plan, ltv from customers where customer_id <= 5000
           recent_active_customers:        # a segment: the model plus a filter
             model: customers
             filter: is_active and customer_id <= 1500
@@ -120,6 +173,25 @@ internal static class DemoCommand
             type: iterable
             api_key: ${EXISTING_API_KEY}
             base_url: ${EXISTING_BASE_URL}
+          sf_accounts:
+            type: salesforce
+            login_url: ${SF_LOGIN_URL}
+            client_id: ${SF_CLIENT_ID}
+            client_secret: ${SF_CLIENT_SECRET}
+            object: Account
+          sf_contacts:
+            type: salesforce
+            login_url: ${SF_LOGIN_URL}
+            client_id: ${SF_CLIENT_ID}
+            client_secret: ${SF_CLIENT_SECRET}
+            object: Contact
+          actito:
+            type: actito
+            api_key: ${ACTITO_API_KEY}
+            base_url: ${ACTITO_BASE_URL}
+            entity: sluice_demo
+            table: Profiles
+            bulk_threshold: 20
 
         syncs:
           customers-to-iterable:
@@ -143,5 +215,36 @@ internal static class DemoCommand
             mappings:
               first_name: firstName
               plan: plan
+          accounts-to-salesforce:
+            model: accounts
+            destination: sf_accounts
+            mode: upsert
+            match: { column: external_id, field: External_Id__c }
+            mappings:
+              name: Name
+              website: Website
+              employees: NumberOfEmployees
+              annual_revenue: AnnualRevenue
+          contacts-to-salesforce:
+            model: contacts
+            destination: sf_contacts
+            mode: upsert
+            match: { column: external_id, field: External_Id__c }
+            mappings:
+              email: Email
+              first_name: FirstName
+              last_name: LastName
+          customers-to-actito:
+            model: actito_customers
+            destination: actito
+            mode: mirror
+            match: { column: customer_ref, field: customerId }
+            max_deletes: 10%
+            mappings:
+              email: emailAddress
+              first_name: firstName
+              last_name: lastName
+              plan: plan
+              ltv: lifetimeValue
         """;
 }

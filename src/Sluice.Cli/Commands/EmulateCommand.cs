@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Sluice.Emulators.Actito;
 using Sluice.Emulators.Iterable;
+using Sluice.Emulators.Salesforce;
 
 namespace Sluice.Cli.Commands;
 
@@ -9,6 +11,8 @@ internal static class EmulateCommand
     {
         var command = new Command("emulate", "Serve a local copy of a destination's HTTP API (for tests, demos and offline development).");
         command.Subcommands.Add(Iterable());
+        command.Subcommands.Add(Salesforce());
+        command.Subcommands.Add(Actito());
         return command;
     }
 
@@ -30,6 +34,54 @@ internal static class EmulateCommand
                 RateLimits = !parse.GetValue(noRateLimits),
             }, ct);
             return await ServeAsync("Iterable", emulator.BaseUrl, ct);
+        }));
+        return command;
+    }
+
+    private static Command Salesforce()
+    {
+        var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5083 };
+        var clientId = new Option<string>("--client-id") { Description = "The connected app's client id.", Required = true };
+        var clientSecret = new Option<string>("--client-secret") { Description = "The connected app's client secret.", Required = true };
+        var schemaDir = new Option<string?>("--schema-dir") { Description = "A folder of <Object>.json describe files captured from your org (custom __c fields included)." };
+        var dailyLimit = new Option<int>("--daily-api-limit") { Description = "The org's daily API request allocation.", DefaultValueFactory = _ => 15_000 };
+        var command = new Command("salesforce", "Emulate Salesforce: OAuth, describe, sObject Collections, single records, SOQL lookups and Bulk API 2.0 ingest.")
+        {
+            port, clientId, clientSecret, schemaDir, dailyLimit,
+        };
+        command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
+        {
+            await using var emulator = await SalesforceEmulator.StartAsync(new SalesforceEmulatorOptions
+            {
+                Port = parse.GetValue(port),
+                ClientId = parse.GetValue(clientId)!,
+                ClientSecret = parse.GetValue(clientSecret)!,
+                SchemaDirectory = parse.GetValue(schemaDir),
+                DailyApiLimit = parse.GetValue(dailyLimit),
+            }, ct);
+            return await ServeAsync("Salesforce", emulator.BaseUrl, ct);
+        }));
+        return command;
+    }
+
+    private static Command Actito()
+    {
+        var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5082 };
+        var apiKey = new Option<string>("--api-key") { Description = "The API key clients exchange for tokens.", Required = true };
+        var noRateLimits = new Option<bool>("--no-rate-limits") { Description = "Switch Actito's call, concurrency and import limits off." };
+        var command = new Command("actito", "Emulate Actito: tokens, profile table structure, profiles and bulk imports (entity sluice_demo, table Profiles).")
+        {
+            port, apiKey, noRateLimits,
+        };
+        command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
+        {
+            await using var emulator = await ActitoEmulator.StartAsync(new ActitoEmulatorOptions
+            {
+                Port = parse.GetValue(port),
+                ApiKey = parse.GetValue(apiKey)!,
+                RateLimits = !parse.GetValue(noRateLimits),
+            }, ct);
+            return await ServeAsync("Actito", emulator.BaseUrl, ct);
         }));
         return command;
     }
