@@ -8,10 +8,14 @@ const string Usage = """
           removed; each repetition in a fresh process (time and peak RSS). The warehouse and ledger are built once
           and cached under --work (default /tmp/sluice-bench).
       iterable-throughput [--users 100000] [--rate-limits on|off] [--emulator in-process|process|both] [--cli sluice.dll]
+          [--emulator-url URL]  (use an emulator started by hand, e.g. under dotnet-trace; key bench-iterable-key)
           One first run (every user new) of an upsert sync to the Iterable emulator; users/s, requests, 429s.
       cli-10k [--rows 10000] [--change-percent 1] [--repeat 5] [--rate-limits on|off] [--diagnose] [--cli sluice.dll]
           The `sluice run <sync>` process from start to exit, 1% changed since a first full run; --diagnose shows
           where the time goes.
+      ledger-commit [--batches 100] [--batch-size 1000]
+          StateStore.CommitAsync per acknowledged batch and the end-of-run compaction (a ceiling on throughput,
+          since commits are serialised).
     """;
 
 using var cancel = new CancellationTokenSource();
@@ -36,6 +40,7 @@ try
         "plan-child" => await PlanBench.ChildAsync(options, cancel.Token), // hidden: one measured plan in a fresh process
         "iterable-throughput" => await ThroughputBench.RunAsync(options, cancel.Token),
         "cli-10k" => await CliBench.RunAsync(options, cancel.Token),
+        "ledger-commit" => await CommitBench.RunAsync(options, cancel.Token),
         _ => throw new UsageException($"Unknown benchmark '{args[0]}'."),
     };
 }

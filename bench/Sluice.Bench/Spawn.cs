@@ -158,10 +158,10 @@ internal static class Spawn
 /// </summary>
 internal sealed class EmulatorProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly Process? _process;
     private readonly HttpClient _http = new();
 
-    private EmulatorProcess(Process process, Uri baseUrl)
+    private EmulatorProcess(Process? process, Uri baseUrl)
     {
         _process = process;
         BaseUrl = baseUrl;
@@ -169,16 +169,20 @@ internal sealed class EmulatorProcess : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
-    public int ProcessId => _process.Id;
-
-    public TimeSpan CpuTime
+    /// <summary>The emulator's CPU time so far; null for one this benchmark did not start.</summary>
+    public TimeSpan? CpuTime
     {
         get
         {
+            if (_process is null)
+                return null;
             _process.Refresh();
             return _process.TotalProcessorTime;
         }
     }
+
+    /// <summary>An emulator started by someone else (left running on dispose).</summary>
+    public static EmulatorProcess Attach(Uri baseUrl) => new(null, baseUrl);
 
     public static async Task<EmulatorProcess> StartAsync(string cliDll, string apiKey, bool rateLimits, CancellationToken ct = default)
     {
@@ -221,6 +225,8 @@ internal sealed class EmulatorProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();
+        if (_process is null)
+            return;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -26,6 +26,8 @@ internal static class ThroughputBench
         var users = args.Long("users", 100_000);
         var limits = args.Choice("rate-limits", "on", "on", "off") == "on";
         var where = args.Choice("emulator", "both", "in-process", "process", "both");
+        // An emulator started by hand (e.g. under dotnet-trace): `sluice emulate iterable --api-key bench-iterable-key`.
+        var external = args.String("emulator-url") is { } url ? new Uri(url) : null;
         var work = args.String("work") ?? Path.Combine(Path.GetTempPath(), "sluice-bench");
         var cliGiven = args.String("cli");
         args.RejectUnknown();
@@ -45,13 +47,13 @@ internal static class ThroughputBench
 
         var dir = Path.Combine(work, $"iterable-{users}");
         var warehouse = await PrepareAsync(dir, users, ct);
-        var modes = where == "both" ? new[] { "in-process", "process" } : [where];
+        var modes = external is not null ? ["external"] : where == "both" ? new[] { "in-process", "process" } : [where];
         var cli = modes.Contains("process") ? Spawn.FindCli(cliGiven) : null;
         foreach (var mode in modes)
         {
             var section = new JsonObject();
             report.Json[mode.Replace('-', '_')] = section;
-            var figures = await RunOnceAsync(dir, warehouse, users, limits, mode, cli, ct);
+            var figures = await RunOnceAsync(dir, warehouse, users, limits, mode, cli, external, ct);
             foreach (var (name, value) in figures)
                 section[name] = value?.DeepClone();
             var seconds = (double)figures["seconds"]!;
@@ -97,7 +99,7 @@ internal static class ThroughputBench
     }
 
     private static async Task<JsonObject> RunOnceAsync(string dir, string warehouse, long users, bool limits, string mode, string? cli,
-        CancellationToken ct)
+        Uri? external, CancellationToken ct)
     {
         var project = Path.Combine(dir, mode);
         if (Directory.Exists(project))
@@ -117,7 +119,7 @@ internal static class ThroughputBench
             }
             else
             {
-                remote = await EmulatorProcess.StartAsync(cli!, ApiKey, limits, ct);
+                remote = external is null ? await EmulatorProcess.StartAsync(cli!, ApiKey, limits, ct) : EmulatorProcess.Attach(external);
                 baseUrl = remote.BaseUrl;
             }
 
@@ -140,7 +142,7 @@ internal static class ThroughputBench
             var outcome = await engine.RunAsync(resolved.Request, new RunOptions(), progress, ct);
             var seconds = progress.Elapsed;
             engineCpu = Process.GetCurrentProcess().TotalProcessorTime - engineCpu;
-            var emulatorCpuUsed = remote is null ? (TimeSpan?)null : remote.CpuTime - emulatorCpu!.Value;
+            var emulatorCpuUsed = remote?.CpuTime - emulatorCpu;
             var after = await CountersAsync(local, remote, ct);
 
             var counts = outcome.Record.Counts;

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Sluice.State;
+
+namespace Sluice.Bench;
+
+/// <summary>
+/// <c>ledger-commit</c>: the cost of committing one acknowledged batch to the state (journal rows in a DuckDB
+/// transaction) and of folding the journal into the ledger at the end of a run. Commits are serialised by the
+/// store, so <c>batch size / commit time</c> is a ceiling on delivery throughput whatever the destination does.
+/// </summary>
+internal static class CommitBench
+{
+    private const string Sync = "bench-commit";
+
+    public static async Task<int> RunAsync(BenchArgs args, CancellationToken ct)
+    {
+        var batches = (int)Math.Max(1, args.Long("batches", 100));
+        var batchSize = (int)Math.Max(1, args.Long("batch-size", 1000));
+        var work = args.String("work") ?? Path.Combine(Path.GetTempPath(), "sluice-bench");
+        args.RejectUnknown();
+
+        var report = new Report("ledger-commit");
+        Machine.Describe(report);
+        var dir = Path.Combine(work, "ledger-commit");
+        if (Directory.Exists(dir))
+            Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+
+        await using var store = await StateStore.OpenAsync(dir, ct);
+        await store.EnsureLedgerAsync(Sync, ct);
+        var runId = await store.StartRunAsync(Sync, fullResync: false, ct);
+
+        // Transaction overhead alone: a commit with nothing in it.
+        var empty = new List<double>();
+        for (var i = 0; i < 20; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await store.CommitAsync(Sync, runId, runId * 10_000_000 + i, [], [], [], ct);
+            empty.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        for (var b = 0; b < batches; b++)
+        {
+            var entries = new LedgerEntry[batchSize];
+            for (var i = 0; i < batchSize; i++)
+            {
+                var id = (long)b * batchSize + i + 1;
+                entries[i] = new LedgerEntry(id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    (ulong)id * 0x9E3779B97F4A7C15UL, $"customer{id}@example.com");
+            }
+            var watch = Stopwatch.StartNew();
+            await store.CommitAsync(Sync, runId, runId * 10_000_000 + 100 + b, entries, [], [], ct);
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        var allCommits = total.Elapsed.TotalSeconds;
+
+        var compact = Stopwatch.StartNew();
+        await store.CompactAsync(Sync, ct);
+        var compactSeconds = compact.Elapsed.TotalSeconds;
+        var ledger = await store.LedgerSizeAsync(Sync, ct);
+
+        var median = Stats.Median(times);
+        report.Line("batches", batches);
+        report.Line("batch size", batchSize);
+        report.Line("empty commit ms median", Stats.Median(empty), "ms");
+        report.Line("commit ms median", median, "ms");
+        report.Line("commit ms max", times.Max(), "ms");
+        report.Line("all commits seconds", allCommits, "s");
+        report.Line("serialised commit ceiling", batchSize / (median / 1000), "users/s");
+        report.Line("compact seconds", compactSeconds, "s");
+        report.Line("ledger rows", ledger);
+        report.Line("load after", Machine.Load());
+        report.Finish();
+        return 0;
+    }
+}
