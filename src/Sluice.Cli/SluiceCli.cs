@@ -109,10 +109,10 @@ internal static class SluiceCli
 
     public static void WriteProblems(IReadOnlyList<ConfigProblem> problems)
     {
-        var error = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        error.MarkupLine($"[red]{problems.Count} problem{(problems.Count == 1 ? "" : "s")} found:[/]");
+        // Plain lines, never wrapped: these land in terminals, CI logs and grep alike.
+        Console.Error.WriteLine($"{problems.Count} problem{(problems.Count == 1 ? "" : "s")} found:");
         foreach (var problem in problems)
-            error.WriteLine(problem.ToString());
+            Console.Error.WriteLine(problem.ToString());
     }
 
     public static string Describe(ErrorCategory category) => category switch

@@ -38,6 +38,10 @@ public sealed class ActitoDestinationProvider : IDestinationProvider
             Default: "12"),
     ];
 
+    public string MatchHint =>
+        "Actito matches profiles on a unique attribute of the table (its external ID), " +
+        "e.g. match: { column: customer_ref, field: customerId }.";
+
     public IReadOnlySet<SyncMode> Modes { get; } = new HashSet<SyncMode> { SyncMode.Insert, SyncMode.Update, SyncMode.Upsert, SyncMode.Mirror };
 
     public IReadOnlyList<SyncProblem> CheckSync(DestinationSettings settings, SyncContext sync)

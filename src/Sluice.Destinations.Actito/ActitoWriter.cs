@@ -59,6 +59,15 @@ internal sealed partial class ActitoWriter : IDestinationWriter
                 if (batch.Records[i].Operation == operation) indexes.Add(i);
             }
             if (indexes.Count == 0) continue;
+            if (operation is RecordOperation.Update or RecordOperation.Upsert)
+            {
+                // An empty import cell may leave the old value in place (Actito does not document it), so a value
+                // that was delivered before and is now NULL is cleared by a single call, which sends JSON null.
+                var clears = indexes.Where(i => batch.Records[i].DestinationId is not null && batch.Records[i].Values.Any(v => v is null)).ToList();
+                single.AddRange(clears);
+                indexes.RemoveAll(clears.Contains);
+                if (indexes.Count == 0) continue;
+            }
             if (_plan.Bulk && indexes.Count > _settings.BulkThreshold)
                 await ImportAsync(batch, operation, indexes, results, cancellationToken).ConfigureAwait(false);
             else

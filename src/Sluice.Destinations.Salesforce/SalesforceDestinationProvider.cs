@@ -47,6 +47,11 @@ public sealed class SalesforceDestinationProvider : IDestinationProvider
     /// <summary>The seed: in insert mode a changed row creates a new line; the original is left as it was.</summary>
     public bool InsertCreatesChangedRows => true;
 
+    public string MatchHint =>
+        "Salesforce needs the \"Object ID\" match: a model column and the Salesforce field that identifies the record, " +
+        "its Id (update only) or an External ID field (Setup > Object Manager > your object > Fields & Relationships, " +
+        "tick \"External ID\"), e.g. match: { column: account_ref, field: External_Id__c }.";
+
     /// <summary>Retry delays, batch sizes and polling; tests shorten them.</summary>
     internal SalesforceTuning Tuning { get; init; } = SalesforceTuning.Default;
 

@@ -49,8 +49,16 @@ internal static class PlanCommand
                     mode = config.Mode,
                     counts = new
                     {
-                        modelRows = t.ModelRows, added = t.Added, changed = t.Changed, removed = t.Removed, unchanged = t.Unchanged,
-                        nullKeys = t.NullKeys, duplicateKeys = t.DuplicateKeys, toSend, toDelete = deletes, ledger = t.LedgerSize,
+                        modelRows = t.ModelRows,
+                        added = t.Added,
+                        changed = t.Changed,
+                        removed = t.Removed,
+                        unchanged = t.Unchanged,
+                        nullKeys = t.NullKeys,
+                        duplicateKeys = t.DuplicateKeys,
+                        toSend,
+                        toDelete = deletes,
+                        ledger = t.LedgerSize,
                     },
                     mirrorGuard = config.Mode == SyncMode.Mirror ? new { maxDeletes = config.MaxDeletes.ToString(), allowed, trips = guardTrips } : null,
                     samples = sampleRows.Select(s => new { kind = s.Kind, key = s.Key }),

@@ -581,7 +581,7 @@ internal sealed partial class ProjectParser
             var destinationNode = Get(map, "destination");
             var destination = Reference(map, keyNode, "destination", where, destinationNames, "destinations");
             var (mode, modeLocation) = ParseMode(map, keyNode, where, destination is null ? null : destinations.GetValueOrDefault(destination));
-            var match = ParseMatch(map, keyNode, where);
+            var match = ParseMatch(map, keyNode, where, destination is null ? null : destinations.GetValueOrDefault(destination));
             var mappings = ParseMappings(map, where);
             var schedule = ParseSchedule(map, where, out var afterNode);
             if (schedule is AfterSchedule a)
@@ -673,12 +673,14 @@ internal sealed partial class ProjectParser
         _ => SyncMode.Mirror,
     };
 
-    private MappingConfig? ParseMatch(YamlMappingNode map, YamlNode keyNode, string where)
+    private MappingConfig? ParseMatch(YamlMappingNode map, YamlNode keyNode, string where, DestinationConfig? destination)
     {
         const string Example = "match: { column: email, field: email }";
         if (Get(map, "match") is not { } node)
         {
-            Add(keyNode, $"{where} has no match", $"Add the model column and the destination field that identify a record, e.g. {Example}.");
+            var provider = destination is not null && _catalog.Destinations.TryGetValue(destination.Type, out var p) ? p : null;
+            Add(keyNode, $"{where} has no match",
+                provider?.MatchHint ?? $"Add the model column and the destination field that identify a record, e.g. {Example}.");
             return null;
         }
 

@@ -23,6 +23,10 @@ public interface IDestinationProvider
     /// </summary>
     bool InsertCreatesChangedRows => false;
 
+    /// <summary>What to write when a sync has no match, in the destination's own words, with an example.</summary>
+    string MatchHint =>
+        "Add the model column and the destination field that identify a record, e.g. match: { column: email, field: email }.";
+
     /// <summary>
     /// Checks a sync against the destination's fixed rules, without calling the service: the match
     /// field it accepts, the model kind it needs, names it forbids. Every problem, not the first.
