@@ -8,9 +8,12 @@ const string Usage = """
           removed; each repetition in a fresh process (time and peak RSS). The warehouse and ledger are built once
           and cached under --work (default /tmp/sluice-bench).
       iterable-throughput [--users 100000] [--rate-limits on|off] [--emulator in-process|process|both] [--cli sluice.dll]
-          [--emulator-url URL]  (use an emulator started by hand, e.g. under dotnet-trace; key bench-iterable-key)
-          One first run (every user new) of an upsert sync to the Iterable emulator; users/s, requests, 429s.
-      cli-10k [--rows 10000] [--change-percent 1] [--repeat 5] [--rate-limits on|off] [--diagnose] [--cli sluice.dll]
+          [--repeat 1] [--emulator-url URL]
+          A first run (every user new) of an upsert sync to the Iterable emulator; users/s, requests, 429s. --repeat
+          runs it again from scratch and reports the median run. --emulator-url uses an emulator started by hand
+          (e.g. under dotnet-trace; API key bench-iterable-key).
+      cli-10k [--rows 10000] [--change-percent 1] [--repeat 5] [--rate-limits on|off] [--diagnose] [--diagnose-repeat 5]
+          [--cli sluice.dll]
           The `sluice run <sync>` process from start to exit, 1% changed since a first full run; --diagnose shows
           where the time goes.
       ledger-commit [--batches 100] [--batch-size 1000]

@@ -39,7 +39,7 @@ internal sealed class Report(string bench)
     public static string Format(object? value) => value switch
     {
         null => "-",
-        double d => d.ToString(d >= 100 ? "N0" : "0.000", CultureInfo.InvariantCulture),
+        double d => d.ToString(Math.Abs(d) >= 100 ? "N0" : Math.Abs(d) >= 10 ? "0.0" : "0.000", CultureInfo.InvariantCulture),
         long or int => ((IFormattable)value).ToString("N0", CultureInfo.InvariantCulture),
         bool b => b ? "yes" : "no",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),

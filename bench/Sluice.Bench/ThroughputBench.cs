@@ -30,6 +30,7 @@ internal static class ThroughputBench
         var external = args.String("emulator-url") is { } url ? new Uri(url) : null;
         var work = args.String("work") ?? Path.Combine(Path.GetTempPath(), "sluice-bench");
         var cliGiven = args.String("cli");
+        var repeat = (int)Math.Max(1, args.Long("repeat", 1));
         args.RejectUnknown();
 
         var report = new Report("iterable-throughput");
@@ -51,35 +52,50 @@ internal static class ThroughputBench
         var cli = modes.Contains("process") ? Spawn.FindCli(cliGiven) : null;
         foreach (var mode in modes)
         {
-            var section = new JsonObject();
+            var runs = new List<JsonObject>();
+            for (var i = 1; i <= repeat; i++)
+            {
+                var run = await RunOnceAsync(dir, warehouse, users, limits, mode, cli, external, ct);
+                runs.Add(run);
+                Report.Note($"[{mode}] run {i}: {(double)run["seconds"]!:0.000} s, {(double)run["users_per_s"]!:N0} users/s, " +
+                    $"CPU engine {(double)run["engine_cpu_seconds"]!:0.00} s" +
+                    (run["emulator_cpu_seconds"] is { } cpu ? $" + emulator {(double)cpu:0.00} s" : "") + $", load {Machine.Load():0.0}");
+            }
+            // The run with the median rate stands for the mode; min and max show the spread.
+            var rates = runs.Select(r => (double)r["users_per_s"]!).ToList();
+            var figures = runs.OrderBy(r => (double)r["users_per_s"]!).ElementAt(runs.Count / 2);
+            var section = (JsonObject)figures.DeepClone();
+            section["users_per_s_min"] = rates.Min();
+            section["users_per_s_max"] = rates.Max();
+            section["runs"] = new JsonArray([.. runs.Select(r => r.DeepClone())]);
             report.Json[mode.Replace('-', '_')] = section;
-            var figures = await RunOnceAsync(dir, warehouse, users, limits, mode, cli, external, ct);
-            foreach (var (name, value) in figures)
-                section[name] = value?.DeepClone();
+
             var seconds = (double)figures["seconds"]!;
             var rate = (double)figures["users_per_s"]!;
-            Console.Out.WriteLine($"[{mode}] status: {figures["status"]}");
-            Console.Out.WriteLine($"[{mode}] delivered: {(long)figures["delivered"]!:N0} of {users:N0} (rejected {(long)figures["rejected"]!:N0})");
-            Console.Out.WriteLine($"[{mode}] seconds: {seconds:0.000} s");
-            Console.Out.WriteLine($"[{mode}] users/s delivered: {rate:N0}");
-            Console.Out.WriteLine($"[{mode}] requests: {(long)figures["requests"]!:N0} (bulkUpdate {(long)figures["bulk_requests"]!:N0})");
-            Console.Out.WriteLine($"[{mode}] 429s received: {(long)figures["too_many_requests"]!:N0}");
-            Console.Out.WriteLine($"[{mode}] time to first committed batch: {(double)figures["first_batch_seconds"]!:0.000} s; after the last batch (compact, record): {(double)figures["tail_seconds"]!:0.000} s");
-            Console.Out.WriteLine($"[{mode}] CPU: engine process {(double)figures["engine_cpu_seconds"]!:0.00} s" +
+            var tag = $"[{mode}]{(repeat > 1 ? " (median run)" : "")}";
+            Console.Out.WriteLine($"{tag} status: {figures["status"]}");
+            Console.Out.WriteLine($"{tag} delivered: {(long)figures["delivered"]!:N0} of {users:N0} (rejected {(long)figures["rejected"]!:N0})");
+            Console.Out.WriteLine($"{tag} seconds: {seconds:0.000} s");
+            Console.Out.WriteLine($"{tag} users/s delivered: {rate:N0}" + (repeat > 1 ? $" (min {rates.Min():N0}, max {rates.Max():N0} over {repeat} runs)" : ""));
+            Console.Out.WriteLine($"{tag} requests: {(long)figures["requests"]!:N0} (bulkUpdate {(long)figures["bulk_requests"]!:N0})");
+            Console.Out.WriteLine($"{tag} 429s received: {(long)figures["too_many_requests"]!:N0}" +
+                (repeat > 1 ? $" (all runs: {runs.Sum(r => (long)r["too_many_requests"]!):N0})" : ""));
+            Console.Out.WriteLine($"{tag} time to first committed batch: {(double)figures["first_batch_seconds"]!:0.000} s; after the last batch (compact, record): {(double)figures["tail_seconds"]!:0.000} s");
+            Console.Out.WriteLine($"{tag} CPU: engine process {(double)figures["engine_cpu_seconds"]!:0.00} s" +
                 (figures["emulator_cpu_seconds"] is { } emuCpu ? $", emulator process {(double)emuCpu:0.00} s" : " (emulator included)") +
                 $" for {seconds:0.00} s of wall time on {Machine.Cores} cores");
             if (limits)
             {
                 var share = rate / ceiling;
                 section["achieved_share_of_ceiling"] = Math.Round(share, 4);
-                Console.Out.WriteLine($"[{mode}] achieved share of ceiling: {share:P1}");
+                Console.Out.WriteLine($"{tag} achieved share of ceiling: {share:P1}");
             }
             else
             {
                 section["target_met"] = rate >= TargetUnlimited;
-                Console.Out.WriteLine($"[{mode}] target >= {TargetUnlimited:N0} users/s met: {(rate >= TargetUnlimited ? "yes" : "no")}");
+                Console.Out.WriteLine($"{tag} target >= {TargetUnlimited:N0} users/s met: {(rate >= TargetUnlimited ? "yes" : "no")}");
             }
-            Console.Out.WriteLine($"[{mode}] load after: {Machine.Load():0.00}");
+            Console.Out.WriteLine($"{tag} load after: {Machine.Load():0.00}");
         }
         report.Finish();
         return 0;

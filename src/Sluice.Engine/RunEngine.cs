@@ -284,25 +284,25 @@ public sealed class RunEngine
                 case RecordOutcome.NotFound when isDelete:
                     // Gone either way: a record already deleted by someone else is as deleted as ours.
                     entries.Add(new LedgerEntry(result.Key, 0, null, Deleted: true));
-                    tally.Add(ref tally.Deleted);
+                    Interlocked.Increment(ref tally.Deleted);
                     break;
                 case RecordOutcome.Delivered:
                     entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId));
-                    tally.Add(ref tally.Delivered);
+                    Interlocked.Increment(ref tally.Delivered);
                     break;
                 case RecordOutcome.Skipped:
                     entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId));
-                    tally.Add(ref tally.Skipped);
+                    Interlocked.Increment(ref tally.Skipped);
                     break;
                 case RecordOutcome.NotFound:
                     rejected.Add(new RejectedRow(sync, runId, result.Key, "not_found", result.Code ?? "NOT_FOUND",
                         result.Reason ?? "no matching record in the destination", default));
-                    tally.Add(ref tally.NotFound);
+                    Interlocked.Increment(ref tally.NotFound);
                     break;
                 default:
                     rejected.Add(new RejectedRow(sync, runId, result.Key, "rejected", result.Code,
                         result.Reason ?? "rejected by the destination", default));
-                    tally.Add(ref tally.Rejected);
+                    Interlocked.Increment(ref tally.Rejected);
                     break;
             }
         }
@@ -310,7 +310,7 @@ public sealed class RunEngine
         {
             rejected.Add(new RejectedRow(sync, runId, record.Key, "rejected", "NO_RESULT",
                 "the destination returned no result for this row; it is sent again next run", default));
-            tally.Add(ref tally.Rejected);
+            Interlocked.Increment(ref tally.Rejected);
         }
         await _store.CommitAsync(sync, runId, seq, entries, rejected, creates.Select(c => c.Key).ToList(), ct);
     }
@@ -395,8 +395,6 @@ public sealed class RunEngine
 
         public long Done => Interlocked.Read(ref Delivered) + Interlocked.Read(ref Deleted) + Interlocked.Read(ref Rejected)
             + Interlocked.Read(ref NotFound) + Interlocked.Read(ref Skipped);
-
-        public void Add(ref long counter) => Interlocked.Increment(ref counter);
 
         public void FromPlan(PlanTotals totals) => _plan = totals;
 

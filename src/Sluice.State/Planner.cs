@@ -111,13 +111,13 @@ public sealed class Plan : IAsyncDisposable
         ?? throw new InvalidOperationException($"The model has no column '{name}'.");
 
     /// <summary>The hash of what is delivered: the match and each mapped value, with the field names they go to.</summary>
-    private string HashExpression()
+    private string HashExpression(string qualifier = "")
     {
-        var parts = new List<string> { Sql.Literal("match:" + _request.Match.Field), Sql.Ident(_matchColumn.Name) };
+        var parts = new List<string> { Sql.Literal("match:" + _request.Match.Field), qualifier + Sql.Ident(_matchColumn.Name) };
         for (var i = 0; i < _request.Mappings.Count; i++)
         {
             parts.Add(Sql.Literal(_request.Mappings[i].Field));
-            parts.Add(_valueColumns[i]);
+            parts.Add(qualifier + _valueColumns[i]);
         }
         return $"hash({string.Join(", ", parts)})";
     }
@@ -136,22 +136,25 @@ public sealed class Plan : IAsyncDisposable
 
         var ledger = _store.LedgerName(_request.Sync);
         var changed = _request.FullResync ? "TRUE" : "m.h <> l.hash";
+        var key = Sql.Ident(_keyColumn.Name);
         try
         {
+            // One pass: group on the key's own type (cheaper than on its text), then join the ledger. The
+            // destination ids of the few rows to send are fetched when they are read, not carried through here.
             await _connection.ExecuteAsync($"""
-                CREATE OR REPLACE TEMP TABLE sluice_model_keys AS
-                SELECT key, any_value(h) AS h, count(*) AS n
-                FROM (SELECT {KeyExpression} AS key, {HashExpression()} AS h FROM {_modelRelation})
-                GROUP BY key;
                 CREATE OR REPLACE TEMP TABLE sluice_plan AS
+                WITH m AS (
+                    SELECT CAST(k AS VARCHAR) AS key, h, n FROM (
+                        SELECT {key} AS k, any_value({HashExpression()}) AS h, count(*) AS n
+                        FROM {_modelRelation} GROUP BY {key}))
                 SELECT coalesce(m.key, l.key) AS key,
                        CASE WHEN m.n IS NULL THEN 'R'
                             WHEN m.key IS NULL THEN 'N'
                             WHEN m.n > 1 THEN 'D'
                             WHEN l.key IS NULL THEN 'A'
                             ELSE 'C' END AS kind,
-                       m.n AS n, l.dest_id AS dest_id
-                FROM sluice_model_keys m FULL OUTER JOIN {ledger} l ON m.key = l.key
+                       m.n AS n, l.key IS NOT NULL AS in_ledger
+                FROM m FULL OUTER JOIN {ledger} l ON m.key = l.key
                 WHERE m.n IS NULL OR m.key IS NULL OR m.n > 1 OR l.key IS NULL OR {changed};
                 """, ct);
         }
@@ -163,24 +166,25 @@ public sealed class Plan : IAsyncDisposable
         await using var command = _connection.CreateCommand();
         command.CommandText = $"""
             SELECT
-              (SELECT coalesce(sum(n), 0)::BIGINT FROM sluice_model_keys),
-              (SELECT count(*) FROM sluice_model_keys WHERE key IS NOT NULL AND n = 1),
               count(*) FILTER (WHERE kind = 'A'),
               count(*) FILTER (WHERE kind = 'C'),
               count(*) FILTER (WHERE kind = 'R'),
               coalesce(sum(n) FILTER (WHERE kind = 'N'), 0)::BIGINT,
               count(*) FILTER (WHERE kind = 'D'),
               coalesce(sum(n) FILTER (WHERE kind = 'D'), 0)::BIGINT,
+              count(*) FILTER (WHERE kind = 'D' AND in_ledger),
               (SELECT count(*) FROM {ledger})
             FROM sluice_plan
             """;
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         long L(int i) => Convert.ToInt64(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
-        var validKeys = L(1);
-        var added = L(2);
-        var changedCount = L(3);
-        Totals = new PlanTotals(L(0), added, changedCount, L(4), validKeys - added - changedCount, L(5), L(6), L(7), L(8));
+        var (added, changedCount, removed, nullRows, duplicateKeys, duplicateRows, duplicatesInLedger, ledgerSize) =
+            (L(0), L(1), L(2), L(3), L(4), L(5), L(6), L(7));
+        // Every ledger key is either unchanged, changed, removed, or now duplicated in the model.
+        var unchanged = ledgerSize - changedCount - removed - duplicatesInLedger;
+        var modelRows = added + changedCount + unchanged + duplicateRows + nullRows;
+        Totals = new PlanTotals(modelRows, added, changedCount, removed, unchanged, nullRows, duplicateKeys, duplicateRows, ledgerSize);
     }
 
     /// <summary>Streams the added and changed rows, with values aligned to the mappings.</summary>
@@ -195,9 +199,10 @@ public sealed class Plan : IAsyncDisposable
         var values = _valueColumns.Length == 0 ? "" : ", " + string.Join(", ", _valueColumns.Select(c => "m." + c));
         await using var command = _connection.CreateCommand();
         command.CommandText = $"""
-            SELECT p.key, p.kind = 'A', p.dest_id, m.sluice_h, m.{Sql.Ident(_matchColumn.Name)}{values}
-            FROM (SELECT *, {KeyExpression} AS sluice_k, {HashExpression()} AS sluice_h FROM {_modelRelation}) m
+            SELECT p.key, p.kind = 'A', l.dest_id, {HashExpression("m.")}, m.{Sql.Ident(_matchColumn.Name)}{values}
+            FROM (SELECT *, {KeyExpression} AS sluice_k FROM {_modelRelation}) m
             JOIN sluice_plan p ON p.key = m.sluice_k
+            LEFT JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key
             WHERE p.kind IN ({string.Join(",", kinds)})
             {(limit is { } n ? $"ORDER BY p.key LIMIT {n}" : "")}
             """;
@@ -221,7 +226,10 @@ public sealed class Plan : IAsyncDisposable
     public async IAsyncEnumerable<RemovedRow> ReadRemovedAsync(int? limit = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var command = _connection.CreateCommand();
-        command.CommandText = $"SELECT key, dest_id FROM sluice_plan WHERE kind = 'R' ORDER BY key {(limit is { } n ? $"LIMIT {n}" : "")}";
+        command.CommandText = $"""
+            SELECT p.key, l.dest_id FROM sluice_plan p JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key
+            WHERE p.kind = 'R' ORDER BY p.key {(limit is { } n ? $"LIMIT {n}" : "")}
+            """;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
             yield return new RemovedRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));

@@ -69,8 +69,9 @@ public sealed class StateStore : IAsyncDisposable
 
     private async Task CreateSchemaAsync(CancellationToken ct)
     {
-        await _connection.ExecuteAsync("""
+        await _connection.ExecuteAsync($"""
             SET memory_limit = '600MB';
+            SET temp_directory = {Sql.Literal(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "tmp"))};
             SET preserve_insertion_order = false;
             CREATE SEQUENCE IF NOT EXISTS run_ids START 1;
             CREATE TABLE IF NOT EXISTS runs (
