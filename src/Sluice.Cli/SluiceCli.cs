@@ -128,4 +128,8 @@ internal static class SluiceCli
     };
 
     public static DestinationServices Services() => DestinationServices.Default;
+
+    /// <summary>Loads the project named by --project (throws ConfigException with every problem).</summary>
+    public static Workspace OpenWorkspace(ParseResult parse) =>
+        Workspace.Load(parse.GetValue(ProjectOption)!, Catalog(), Services());
 }

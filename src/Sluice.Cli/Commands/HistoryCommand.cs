@@ -13,7 +13,7 @@ internal static class HistoryCommand
         var command = new Command("history", "Show past runs: status, counts, warnings and errors.") { sync, json, limit };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
-            await using var workspace = Workspace.Load(parse.GetValue(SluiceCli.ProjectOption)!, SluiceCli.Catalog(), SluiceCli.Services());
+            await using var workspace = SluiceCli.OpenWorkspace(parse);
             var name = parse.GetValue(sync);
             if (name is not null)
                 workspace.Sync(name);

@@ -16,7 +16,7 @@ internal static class RejectedCommand
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
-            await using var workspace = Workspace.Load(parse.GetValue(SluiceCli.ProjectOption)!, SluiceCli.Catalog(), SluiceCli.Services());
+            await using var workspace = SluiceCli.OpenWorkspace(parse);
             var name = workspace.Sync(parse.GetValue(sync)!).Name;
             var state = await workspace.StateAsync(ct);
             var rows = await state.RejectedAsync(name, parse.GetValue(limit), ct);

@@ -16,7 +16,7 @@ internal static class ValidateCommand
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
-            await using var workspace = Workspace.Load(parse.GetValue(SluiceCli.ProjectOption)!, SluiceCli.Catalog(), SluiceCli.Services());
+            await using var workspace = SluiceCli.OpenWorkspace(parse);
             var problems = new List<ConfigProblem>();
             foreach (var sync in workspace.Project.Syncs.Values)
             {
