@@ -12,6 +12,17 @@ const string Usage = """
           A first run (every user new) of an upsert sync to the Iterable emulator; users/s, requests, 429s. --repeat
           runs it again from scratch and reports the median run. --emulator-url uses an emulator started by hand
           (e.g. under dotnet-trace; API key bench-iterable-key).
+      salesforce-throughput [--contacts 100000] [--transport collections|bulk|both] [--mode upsert|insert|both]
+          [--emulator in-process|process|both] [--repeat 1] [--cli sluice.dll]
+          A first run (every contact new) of a sync of Contacts by External_Id__c to the Salesforce emulator, through
+          sObject Collections (bulk_threshold above N) and Bulk API 2.0 (bulk_threshold below N); rows/s, API calls, and
+          the records read back from the emulator.
+      engine-overhead [--rows 100000] [--batch-size 1000] [--concurrency 4] [--repeat 3]
+          The engine's own cost per row: a first run of an upsert sync to a destination that only acknowledges
+          (plan, stream, batch, commit, compact, record); µs per row and rows/s.
+      actito-throughput [--profiles 100000] [--emulator in-process|process] [--cli sluice.dll]
+          The Actito emulator with its real limits on: an upsert of N new profiles, an upsert of the N all changed, and a
+          mirror run deleting 1%; wall time, calls, imports, 429s and throttled calls against the limit-bound minimum.
       cli-10k [--rows 10000] [--change-percent 1] [--repeat 5] [--rate-limits on|off] [--diagnose] [--diagnose-repeat 5]
           [--cli sluice.dll]
           The `sluice run <sync>` process from start to exit, 1% changed since a first full run; --diagnose shows
@@ -42,6 +53,9 @@ try
         "plan" => await PlanBench.RunAsync(options, cancel.Token),
         "plan-child" => await PlanBench.ChildAsync(options, cancel.Token), // hidden: one measured plan in a fresh process
         "iterable-throughput" => await ThroughputBench.RunAsync(options, cancel.Token),
+        "salesforce-throughput" => await SalesforceBench.RunAsync(options, cancel.Token),
+        "engine-overhead" => await EngineOverheadBench.RunAsync(options, cancel.Token),
+        "actito-throughput" => await ActitoBench.RunAsync(options, cancel.Token),
         "cli-10k" => await CliBench.RunAsync(options, cancel.Token),
         "ledger-commit" => await CommitBench.RunAsync(options, cancel.Token),
         _ => throw new UsageException($"Unknown benchmark '{args[0]}'."),

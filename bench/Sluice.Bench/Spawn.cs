@@ -153,7 +153,7 @@ internal static class Spawn
 }
 
 /// <summary>
-/// The Iterable emulator in its own process (<c>sluice emulate iterable</c>), so that it does not share the
+/// An emulator in its own process (<c>sluice emulate iterable|salesforce|actito</c>), so that it does not share the
 /// benchmark's (or the engine's) process. Stopped (this process only) on dispose.
 /// </summary>
 internal sealed class EmulatorProcess : IAsyncDisposable
@@ -184,11 +184,17 @@ internal sealed class EmulatorProcess : IAsyncDisposable
     /// <summary>An emulator started by someone else (left running on dispose).</summary>
     public static EmulatorProcess Attach(Uri baseUrl) => new(null, baseUrl);
 
-    public static async Task<EmulatorProcess> StartAsync(string cliDll, string apiKey, bool rateLimits, CancellationToken ct = default)
+    public static Task<EmulatorProcess> StartAsync(string cliDll, string apiKey, bool rateLimits, CancellationToken ct = default)
     {
         var args = new List<string> { "emulate", "iterable", "--port", "0", "--api-key", apiKey };
         if (!rateLimits)
             args.Add("--no-rate-limits");
+        return StartAsync(cliDll, args, ct);
+    }
+
+    /// <summary>Starts <c>sluice emulate &lt;service&gt; ...</c> (<paramref name="args"/> from <c>emulate</c> on) and waits for its URL.</summary>
+    public static async Task<EmulatorProcess> StartAsync(string cliDll, IReadOnlyList<string> args, CancellationToken ct = default)
+    {
         var info = Spawn.Cli(cliDll, [.. args]);
         var process = Process.Start(info) ?? throw new BenchException("Could not start the emulator process.");
         process.StandardInput.Close();
@@ -216,10 +222,19 @@ internal sealed class EmulatorProcess : IAsyncDisposable
     }
 
     /// <summary>The emulator's counters (<c>GET /_emulator/stats</c>).</summary>
-    public async Task<JsonObject> StatsAsync(CancellationToken ct = default)
+    public Task<JsonObject> StatsAsync(CancellationToken ct = default) => GetJsonAsync("/_emulator/stats", ct);
+
+    /// <summary>A JSON document from the emulator's control API (e.g. <c>/_emulator/records/Contact</c>).</summary>
+    public async Task<JsonObject> GetJsonAsync(string path, CancellationToken ct = default)
     {
-        var text = await _http.GetStringAsync(new Uri(BaseUrl, "/_emulator/stats"), ct);
-        return JsonNode.Parse(text)!.AsObject();
+        var node = await GetNodeAsync(path, ct);
+        return node.AsObject();
+    }
+
+    public async Task<JsonNode> GetNodeAsync(string path, CancellationToken ct = default)
+    {
+        await using var stream = await _http.GetStreamAsync(new Uri(BaseUrl, path), ct);
+        return (await JsonNode.ParseAsync(stream, cancellationToken: ct))!;
     }
 
     public async ValueTask DisposeAsync()

@@ -146,7 +146,7 @@ internal static class ThroughputBench
                 ["ITERABLE_BASE_URL"] = baseUrl.ToString().TrimEnd('/'),
             };
             var config = ProjectLoader.Load(project, catalog, environment);
-            await using var resolved = await ResolveAsync(config, catalog, Warehouse.Sync, ct);
+            await using var resolved = await EngineRun.ResolveAsync(config, catalog, Warehouse.Sync, ct);
             await using var state = await StateStore.OpenAsync(project, ct);
             var engine = new RunEngine(state);
             var progress = new PhaseClock();
@@ -192,27 +192,6 @@ internal static class ThroughputBench
         }
     }
 
-    /// <summary>What <c>sluice run</c> does before the engine: resolve the sync and check it against the live destination.</summary>
-    private static async Task<ResolvedSync> ResolveAsync(ProjectConfig config, ProjectCatalog catalog, string syncName, CancellationToken ct)
-    {
-        var sync = config.Syncs[syncName];
-        var model = config.Models[sync.Model];
-        var source = catalog.Sources[config.Sources[model.Source].Type].Create(config.Sources[model.Source], config.Directory);
-        var columns = await source.DescribeAsync(model.Sql, ct);
-        var destinationConfig = config.Destinations[sync.Destination];
-        var provider = catalog.Destinations[destinationConfig.Type];
-        var settings = ProjectValidator.ToSettings(destinationConfig);
-        var destination = provider.Create(settings, DestinationServices.Default);
-        var context = ProjectValidator.ToSyncContext(config, sync, columns);
-        var problems = ProjectValidator.CheckColumns(config, sync, columns)
-            .Concat(provider.CheckSync(settings, context).Select(p => ProjectValidator.Locate(config, sync, p)))
-            .Concat((await destination.CheckAsync(context, ct)).Select(p => ProjectValidator.Locate(config, sync, p)))
-            .ToList();
-        if (problems.Count > 0)
-            throw new BenchException("The benchmark's sync is invalid: " + string.Join("; ", problems));
-        return new ResolvedSync(new SyncRunRequest(sync, model, source, provider, destination, columns), source, destination);
-    }
-
     private static async Task<Counters> CountersAsync(IterableEmulator? local, EmulatorProcess? remote, CancellationToken ct)
     {
         if (local is not null)
@@ -227,39 +206,4 @@ internal static class ThroughputBench
     }
 
     private sealed record Counters(long Requests, long BulkRequests, long TooMany, long UsersReceived);
-
-    private sealed record ResolvedSync(SyncRunRequest Request, Core.Sources.ISource Source, IDestination Destination) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await Destination.DisposeAsync();
-            await Source.DisposeAsync();
-        }
-    }
-
-    /// <summary>Progress reports timed as they happen (synchronously, unlike Progress&lt;T&gt;).</summary>
-    private sealed class PhaseClock : IProgress<RunProgress>
-    {
-        private readonly Stopwatch _watch = new();
-
-        public double? FirstDelivery { get; private set; }
-
-        public double? LastDelivery { get; private set; }
-
-        public double Elapsed => _watch.Elapsed.TotalSeconds;
-
-        public void Start() => _watch.Restart();
-
-        public void Report(RunProgress value)
-        {
-            if (value.Phase != "delivering")
-                return;
-            var now = _watch.Elapsed.TotalSeconds;
-            lock (_watch)
-            {
-                FirstDelivery ??= now;
-                LastDelivery = now;
-            }
-        }
-    }
 }
