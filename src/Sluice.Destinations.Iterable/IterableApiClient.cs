@@ -97,9 +97,11 @@ internal sealed class IterableApiClient : IAsyncDisposable
         _limiters = new RateLimiter?[4];
         if (settings.PaceRequests)
         {
-            // Slightly under the documented limits (bulkUpdate 5/s, update 500/s, user GETs 100/s, getFields 3/s)
-            // so that the server's leaky bucket never overflows even with network jitter.
-            _limiters[(int)ApiEndpoint.BulkUpdate] = Bucket(1, TimeSpan.FromMilliseconds(210));
+            // bulkUpdate (5/s, the one limit that bounds throughput) at exactly the documented rate, one request per
+            // 200 ms and no burst: the server's bucket holds 5 requests, so it keeps 4 in reserve for network jitter.
+            // The others slightly under the documented limits (update 500/s, user GETs 100/s, getFields 3/s) so that
+            // the server's leaky bucket never overflows even with network jitter.
+            _limiters[(int)ApiEndpoint.BulkUpdate] = Bucket(1, TimeSpan.FromMilliseconds(200));
             _limiters[(int)ApiEndpoint.Update] = Bucket(25, TimeSpan.FromMilliseconds(55));
             _limiters[(int)ApiEndpoint.GetUser] = Bucket(10, TimeSpan.FromMilliseconds(105));
             _limiters[(int)ApiEndpoint.GetFields] = Bucket(1, TimeSpan.FromMilliseconds(350));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -34,28 +35,35 @@ internal static class FieldTypes
             DateTimeStyles.AssumeUniversal, out _);
 
     /// <summary>Type of a scalar (non-null, non-container) JSON value.</summary>
-    public static string OfScalar(JsonNode value, string booleanName)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static string OfScalar(JsonElement value, string booleanName)
     {
-        switch (value.GetValueKind())
+        switch (value.ValueKind)
         {
             case JsonValueKind.String:
-                return IsDate(value.GetValue<string>()) ? Date : String;
+                return IsDate(value.GetString()!) ? Date : String;
             case JsonValueKind.True:
             case JsonValueKind.False:
                 return booleanName;
             case JsonValueKind.Number:
-                return value.AsValue().TryGetValue(out long _) ? Long : Double;
+                return value.TryGetInt64(out _) ? Long : Double;
             default:
                 return String;
         }
     }
 
     /// <summary>A <c>*_geo_location</c> field whose value is <c>{"lat":n,"lon":n}</c>.</summary>
-    public static bool IsGeoLocation(string path, JsonObject value) =>
-        path.EndsWith(GeoSuffix, StringComparison.Ordinal)
-        && value.Count == 2
-        && value["lat"] is { } lat && lat.GetValueKind() == JsonValueKind.Number
-        && value["lon"] is { } lon && lon.GetValueKind() == JsonValueKind.Number;
+    public static bool IsGeoLocation(string path, JsonElement value)
+    {
+        if (!path.EndsWith(GeoSuffix, StringComparison.Ordinal))
+            return false;
+        var count = 0;
+        foreach (var _ in value.EnumerateObject())
+            count++;
+        return count == 2
+            && value.TryGetProperty("lat"u8, out var lat) && lat.ValueKind == JsonValueKind.Number
+            && value.TryGetProperty("lon"u8, out var lon) && lon.ValueKind == JsonValueKind.Number;
+    }
 
     /// <summary>Whether a value of type <paramref name="incoming"/> may be stored in a field of type <paramref name="existing"/>.</summary>
     public static bool Accepts(string existing, string incoming, bool integersInDoubles) =>

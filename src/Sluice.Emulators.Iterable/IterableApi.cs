@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -12,11 +14,15 @@ namespace Sluice.Emulators.Iterable;
 /// <summary>The emulated <c>/api/users/...</c> endpoints.</summary>
 internal sealed class IterableApi
 {
+    // Duplicate property names anywhere in a body are malformed JSON (BadJsonBody), neither last-wins nor a 500.
+    private static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false };
+
     private readonly IterableEmulatorOptions _options;
     private readonly UserStore _store;
     private readonly Counters _counters;
     private readonly byte[] _apiKey;
     private readonly TokenBucket[] _buckets;
+    private readonly SemaphoreSlim _bulkGate = new(1, 1);
 
     public IterableApi(IterableEmulatorOptions options, UserStore store)
     {
@@ -98,53 +104,119 @@ internal sealed class IterableApi
         return Uri.UnescapeDataString(raw[(raw.LastIndexOf('/') + 1)..]);
     }
 
-    private static async Task<(JsonNode? Json, bool TooLarge, bool Malformed)> ReadJsonAsync(HttpContext context, long maxBytes)
+    /// <summary>
+    /// Reads and parses the body into a self-contained element (its own copy of the bytes, so values can be stored as
+    /// they are). Walking elements instead of a JsonNode tree keeps bulkUpdate cheap per user; the read buffer is
+    /// pooled because bulk bodies are large enough to land on the large-object heap.
+    /// </summary>
+    private static async Task<(JsonElement? Json, bool TooLarge, bool Malformed)> ReadJsonAsync(HttpContext context, long maxBytes)
     {
-        if (context.Request.ContentLength > maxBytes)
+        var declared = context.Request.ContentLength;
+        if (declared > maxBytes)
             return (null, true, false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > maxBytes)
-                return (null, true, false);
-        }
+        var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 and <= 64 * 1024 * 1024 ? (int)declared + 1 : 64 * 1024);
         try
         {
-            buffer.Position = 0;
-            var json = JsonNode.Parse(buffer);
-            // Materialise now so duplicate keys or bad nesting surface as BadJsonBody, not later.
-            if (json is JsonObject obj)
-                _ = obj.Count;
-            return (json, false, false);
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
+                if (read == 0)
+                    break;
+                length += read;
+                if (length > maxBytes)
+                    return (null, true, false);
+            }
+            var bytes = buffer.AsSpan(0, length);
+            if (bytes.StartsWith(Utf8Bom))
+                bytes = bytes[Utf8Bom.Length..];
+            try
+            {
+                return (JsonElement.Parse(bytes, ParseOptions), false, false);
+            }
+            catch (JsonException)
+            {
+                return (null, false, true);
+            }
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        finally
         {
-            return (null, false, true);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private static bool TryParseUser(JsonObject body, out UserWrite write, out string error)
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    // Hot paths of bulkUpdate are compiled fully optimised at once: a freshly started emulator would otherwise
+    // run its first hundred thousand users through unoptimised (tier-0) code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TryParseUsers(JsonElement users, int count, out List<UserWrite> writes, out string error)
+    {
+        writes = new List<UserWrite>(count);
+        foreach (var user in users.EnumerateArray())
+        {
+            if (user.ValueKind != JsonValueKind.Object)
+            {
+                error = "Each entry of users must be an object";
+                return false;
+            }
+            if (!TryParseUser(user, out var write, out error))
+                return false;
+            writes.Add(write);
+        }
+        error = "";
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TryParseUser(JsonElement body, out UserWrite write, out string error)
     {
         write = null!;
-        if (!TryText(body, "email", out var email) || !TryText(body, "userId", out var userId))
+        string? email = null;
+        string? userId = null;
+        JsonElement? dataFields = null;
+        bool? merge = null;
+        bool? prefer = null;
+        var badText = false;
+        var badFlag = false;
+        var badFields = false;
+        // One pass over the user's properties (names are unique: duplicates were refused when parsing).
+        foreach (var property in body.EnumerateObject())
+        {
+            if (property.NameEquals("email"u8))
+                badText |= !TryText(property.Value, out email);
+            else if (property.NameEquals("userId"u8))
+                badText |= !TryText(property.Value, out userId);
+            else if (property.NameEquals("dataFields"u8))
+            {
+                if (property.Value.ValueKind == JsonValueKind.Object)
+                    dataFields = property.Value;
+                else if (property.Value.ValueKind != JsonValueKind.Null)
+                    badFields = true;
+            }
+            else if (property.NameEquals("mergeNestedObjects"u8))
+                badFlag |= !TryFlag(property.Value, out merge);
+            else if (property.NameEquals("preferUserId"u8))
+                badFlag |= !TryFlag(property.Value, out prefer);
+        }
+        if (badText)
         {
             error = "email and userId must be strings";
             return false;
         }
-        JsonObject? dataFields = null;
-        if (body["dataFields"] is { } fields)
+        if (badFields)
         {
-            if (fields is not JsonObject fieldsObject)
-            {
-                error = "dataFields must be an object";
-                return false;
-            }
-            dataFields = fieldsObject;
+            error = "dataFields must be an object";
+            return false;
         }
-        if (!TryFlag(body, "mergeNestedObjects", out var merge) || !TryFlag(body, "preferUserId", out var prefer))
+        if (badFlag)
         {
             error = "mergeNestedObjects and preferUserId must be booleans";
             return false;
@@ -154,26 +226,39 @@ internal sealed class IterableApi
         return true;
     }
 
-    private static bool TryText(JsonObject body, string name, out string? value)
+    /// <summary>A string, or null when absent or JSON null; false for any other kind.</summary>
+    private static bool TryText(JsonElement node, out string? value)
     {
         value = null;
-        if (body[name] is not { } node)
+        if (node.ValueKind == JsonValueKind.Null)
             return true;
-        if (node.GetValueKind() != JsonValueKind.String)
+        if (node.ValueKind != JsonValueKind.String)
             return false;
-        value = node.GetValue<string>();
+        value = node.GetString();
         return true;
     }
 
-    private static bool TryFlag(JsonObject body, string name, out bool? value)
+    /// <summary>A boolean, or null when absent or JSON null; false for any other kind.</summary>
+    private static bool TryFlag(JsonElement node, out bool? value)
     {
         value = null;
-        if (body[name] is not { } node)
-            return true;
-        if (node.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
-            return false;
-        value = node.GetValue<bool>();
-        return true;
+        switch (node.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return true;
+            case JsonValueKind.True:
+            case JsonValueKind.False:
+                value = node.GetBoolean();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static bool TryFlag(JsonElement body, string name, out bool? value)
+    {
+        value = null;
+        return !body.TryGetProperty(name, out var node) || TryFlag(node, out value);
     }
 
     private async Task UpdateAsync(HttpContext context)
@@ -181,7 +266,7 @@ internal sealed class IterableApi
         if (!await AdmitAsync(context, IterableEndpoint.Update))
             return;
         var (json, _, malformed) = await ReadJsonAsync(context, long.MaxValue);
-        if (malformed || json is not JsonObject body)
+        if (malformed || json is not { ValueKind: JsonValueKind.Object } body)
         {
             await IterableResponses.BadJsonAsync(context);
             return;
@@ -243,20 +328,21 @@ internal sealed class IterableApi
                 $"Request body is larger than the limit of {_options.MaxBulkBodyBytes} bytes");
             return;
         }
-        if (malformed || json is not JsonObject body)
+        if (malformed || json is not { ValueKind: JsonValueKind.Object } body)
         {
             await IterableResponses.BadJsonAsync(context);
             return;
         }
-        if (body["users"] is not JsonArray users)
+        if (!body.TryGetProperty("users", out var users) || users.ValueKind != JsonValueKind.Array)
         {
             await IterableResponses.BadParamsAsync(context, "users is required and must be an array");
             return;
         }
-        if (_options.MaxUsersPerBulkRequest is { } max && users.Count > max)
+        var count = users.GetArrayLength();
+        if (_options.MaxUsersPerBulkRequest is { } max && count > max)
         {
             await IterableResponses.WriteEnvelopeAsync(context, StatusCodes.Status400BadRequest, "BatchTooLarge",
-                $"Too many users in one request: {users.Count} (the limit is {max})");
+                $"Too many users in one request: {count} (the limit is {max})");
             return;
         }
         if (!TryFlag(body, "createNewFields", out var createNew))
@@ -264,25 +350,26 @@ internal sealed class IterableApi
             await IterableResponses.BadParamsAsync(context, "createNewFields must be a boolean");
             return;
         }
-        var writes = new List<UserWrite>(users.Count);
-        foreach (var entry in users)
+        if (!TryParseUsers(users, count, out var writes, out var error))
         {
-            if (entry is not JsonObject user)
-            {
-                await IterableResponses.BadParamsAsync(context, "Each entry of users must be an object");
-                return;
-            }
-            if (!TryParseUser(user, out var write, out var error))
-            {
-                await IterableResponses.BadParamsAsync(context, error);
-                return;
-            }
-            writes.Add(write);
+            await IterableResponses.BadParamsAsync(context, error);
+            return;
         }
         Interlocked.Add(ref _counters.UsersReceived[(int)IterableEndpoint.BulkUpdate], writes.Count);
 
-        var (conflicts, results) = _store.WriteBulk(writes, createNew ?? _options.AllowNewFields,
-            _options.TypeConflictMode == IterableTypeConflictMode.WholeRequest);
+        // Bulk writes take the store's lock for a whole batch: concurrent requests queue here without holding a thread.
+        (List<TypeConflict>? Conflicts, WriteResult[]? Results) written;
+        await _bulkGate.WaitAsync(CancellationToken.None);
+        try
+        {
+            written = _store.WriteBulk(writes, createNew ?? _options.AllowNewFields,
+                _options.TypeConflictMode == IterableTypeConflictMode.WholeRequest);
+        }
+        finally
+        {
+            _bulkGate.Release();
+        }
+        var (conflicts, results) = written;
         if (conflicts is not null)
         {
             Interlocked.Add(ref _counters.UsersFailed, writes.Count);
@@ -293,6 +380,7 @@ internal sealed class IterableApi
         await IterableResponses.WriteJsonAsync(context, StatusCodes.Status200OK, BulkResponse(results!));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private JsonObject BulkResponse(WriteResult[] results)
     {
         string[] listNames =

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -123,12 +126,21 @@ public sealed class IterableEmulator : IAsyncDisposable
         var index = 0;
         foreach (var user in users)
         {
-            var write = new UserWrite(user.Email, user.UserId, (System.Text.Json.Nodes.JsonObject?)user.DataFields?.DeepClone(), false, true);
+            var write = new UserWrite(user.Email, user.UserId, user.DataFields is { } fields ? ToElement(fields) : null, false, true);
             var result = _store.Write(write, createNewFields: true, seeded: true);
             if (result.Failure != WriteFailure.None)
                 throw new ArgumentException($"Seed user {index} was refused: {result.Failure}.", nameof(users));
             index++;
         }
+    }
+
+    // Seeds take the write path of HTTP bodies: their fields as the JSON a client would send.
+    private static JsonElement ToElement(JsonObject fields)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+            fields.WriteTo(writer);
+        return JsonElement.Parse(buffer.WrittenSpan);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -14,11 +15,14 @@ internal sealed class StoredUser
     public bool Seeded;
 }
 
-/// <summary>One user's write as parsed from users/update or one bulkUpdate entry.</summary>
+/// <summary>
+/// One user's write as parsed from users/update or one bulkUpdate entry. <see cref="DataFields"/> is an element of a
+/// document that owns its bytes (not a pooled one), so the values it holds can be stored as they are.
+/// </summary>
 internal sealed record UserWrite(
     string? Email,
     string? UserId,
-    JsonObject? DataFields,
+    JsonElement? DataFields,
     bool MergeNestedObjects,
     bool PreferUserId);
 
@@ -123,6 +127,7 @@ internal sealed class UserStore
     /// Writes a bulk request's users one by one. In whole-request conflict mode the users are type-checked first and
     /// any mismatch fails the request (returned, nothing stored); both steps run under one lock.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (List<TypeConflict>? Conflicts, WriteResult[]? Results) WriteBulk(
         IReadOnlyList<UserWrite> writes, bool createNewFields, bool wholeRequestConflicts)
     {
@@ -138,20 +143,25 @@ internal sealed class UserStore
     }
 
     // Later users are checked against fields that earlier users of the same request would create.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<TypeConflict> CheckTypesLocked(IReadOnlyList<UserWrite> users, bool createNewFields)
     {
         var conflicts = new List<TypeConflict>();
         var overlay = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var user in users)
         {
-            if (user.DataFields is null)
+            if (user.DataFields is not { } fields)
                 continue;
-            var pass = new FieldPass(this, createNewFields, overlay);
-            pass.Filter(user.DataFields);
+            // Types only: the copy is made (once) when the user is written.
+            var pass = new FieldPass(this, createNewFields, overlay, copy: false);
+            pass.Filter(fields);
             if (pass.Conflicts is { } found)
                 conflicts.AddRange(found);
-            foreach (var (name, type) in pass.Pending)
-                overlay[name] = type;
+            if (pass.Pending is { } pending)
+            {
+                foreach (var (name, type) in pending)
+                    overlay[name] = type;
+            }
         }
         return conflicts;
     }
@@ -162,6 +172,7 @@ internal sealed class UserStore
         lock (_gate) return WriteLocked(write, createNewFields, seeded);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private WriteResult WriteLocked(UserWrite w, bool createNewFields, bool seeded)
     {
         var result = new WriteResult();
@@ -175,9 +186,9 @@ internal sealed class UserStore
         if (w.DataFields is { } fields)
         {
             // Identity changes ride in dataFields; email-based projects change email only through updateEmail.
-            if (ProjectType != IterableProjectType.Email && fields["email"] is { } de)
+            if (ProjectType != IterableProjectType.Email && fields.TryGetProperty("email"u8, out var de) && de.ValueKind != JsonValueKind.Null)
                 newEmail = AsText(de);
-            if (fields["userId"] is { } du)
+            if (fields.TryGetProperty("userId"u8, out var du) && du.ValueKind != JsonValueKind.Null)
                 newUserId = AsText(du);
         }
 
@@ -252,10 +263,22 @@ internal sealed class UserStore
 
         JsonObject? incoming = null;
         FieldPass? pass = null;
-        if (w.DataFields is not null)
+        if (w.DataFields is { } dataFields)
         {
-            pass = new FieldPass(this, createNewFields || seeded, overlay: null);
-            incoming = pass.Filter(w.DataFields);
+            pass = new FieldPass(this, createNewFields || seeded, overlay: null, copy: false);
+            pass.Filter(dataFields);
+            if (pass.Intact)
+            {
+                // Nothing to drop: the parsed object itself is the copy to store (a JsonObject over the element,
+                // exactly what JsonNode.Parse gives, materialised only if someone reads or merges it).
+                incoming = JsonObject.Create(dataFields);
+            }
+            else
+            {
+                // Something is left out: the same walk again (same schema, same answers), building the copy.
+                pass = new FieldPass(this, createNewFields || seeded, overlay: null, copy: true);
+                incoming = pass.Filter(dataFields);
+            }
             result.Created = pass.Created;
             result.FilteredOut = pass.FilteredOut;
             if (pass.Conflicts is not null)
@@ -281,11 +304,17 @@ internal sealed class UserStore
         }
         Reindex(target, newEmail ?? e ?? target.Email ?? placeholderEmail, newUserId ?? u ?? target.UserId);
         if (incoming is not null)
-            Merge(target.Data, incoming, w.MergeNestedObjects);
-        target.ProfileUpdatedAt = now;
-        if (pass is not null)
         {
-            foreach (var (name, type) in pass.Pending)
+            // A user with no data yet takes the fresh copy as it is (what merging it into {} would give).
+            if (target.Data.Count == 0 && (_options.NullHandling == IterableNullHandling.StoreNull || !pass!.HasNullField))
+                target.Data = incoming;
+            else
+                Merge(target.Data, incoming, w.MergeNestedObjects);
+        }
+        target.ProfileUpdatedAt = now;
+        if (pass?.Pending is { } pending)
+        {
+            foreach (var (name, type) in pending)
                 _schema[name] = type;
         }
         return result;
@@ -303,14 +332,16 @@ internal sealed class UserStore
         return result;
     }
 
-    private static string AsText(JsonNode node) =>
-        node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : node.ToJsonString();
+    // A non-string identifier is used as its compact JSON text (what JsonNode.ToJsonString gives).
+    private static string AsText(JsonElement node) =>
+        node.ValueKind == JsonValueKind.String ? node.GetString()! : JsonSerializer.Serialize(node, IterableJson.Options);
 
     private static bool EmailEquals(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
     private static StoredUser? First(Dictionary<string, List<StoredUser>> index, string key) =>
         index.TryGetValue(key, out var list) && list.Count > 0 ? list[0] : null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Reindex(StoredUser user, string? email, string? userId)
     {
         if (!string.Equals(user.Email, email, StringComparison.Ordinal))
@@ -474,92 +505,115 @@ internal sealed class UserStore
 
     /// <summary>
     /// One user's walk over its dataFields: drops unknown fields when new ones are not allowed, types new fields,
-    /// and collects mismatches. Produces a detached copy that is safe to store.
+    /// and collects mismatches. With <paramref name="copy"/>, also produces a detached copy that is safe to store
+    /// (leaves are the parsed values themselves, as JsonNode.Parse would give them); without, it only types.
     /// </summary>
-    private sealed class FieldPass(UserStore store, bool createNewFields, Dictionary<string, string>? overlay)
+    private sealed class FieldPass(UserStore store, bool createNewFields, Dictionary<string, string>? overlay, bool copy)
     {
-        public Dictionary<string, string> Pending { get; } = new(StringComparer.Ordinal);
-        public List<string> Created { get; } = [];
-        public List<string> FilteredOut { get; } = [];
+        // Allocated on first use: most writes of known fields create, filter and pend nothing.
+        public Dictionary<string, string>? Pending { get; private set; }
+        public List<string>? Created { get; private set; }
+        public List<string>? FilteredOut { get; private set; }
         public List<TypeConflict>? Conflicts { get; private set; }
         public bool TooManyFields { get; private set; }
 
-        public JsonObject Filter(JsonObject dataFields)
+        /// <summary>True when the walk kept every value: the copy would equal the input.</summary>
+        public bool Intact { get; private set; } = true;
+
+        /// <summary>True when a top-level field is JSON null.</summary>
+        public bool HasNullField { get; private set; }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public JsonObject? Filter(JsonElement dataFields)
         {
-            var copy = new JsonObject();
-            foreach (var (name, value) in dataFields)
+            var result = copy ? new JsonObject() : null;
+            foreach (var property in dataFields.EnumerateObject())
             {
-                if (name is "email" or "userId")
+                if (property.NameEquals("email"u8) || property.NameEquals("userId"u8))
+                {
+                    Intact = false;
                     continue; // identifiers, handled by the identity rules
-                if (FilterValue(name, value, out var kept))
-                    copy[name] = kept;
+                }
+                var name = property.Name;
+                HasNullField |= property.Value.ValueKind == JsonValueKind.Null;
+                if (FilterValue(name, property.Value, out var kept))
+                    result?.Add(name, kept);
+                else
+                    Intact = false;
             }
-            return copy;
+            return result;
         }
 
         private string? Lookup(string path) =>
-            Pending.TryGetValue(path, out var type) ? type
+            Pending is not null && Pending.TryGetValue(path, out var type) ? type
             : overlay is not null && overlay.TryGetValue(path, out type) ? type
             : store._schema.GetValueOrDefault(path);
 
-        private bool FilterValue(string path, JsonNode? value, out JsonNode? kept)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private bool FilterValue(string path, JsonElement value, out JsonNode? kept)
         {
             kept = null;
-            switch (value)
+            switch (value.ValueKind)
             {
-                case null:
+                case JsonValueKind.Null:
                     if (Lookup(path) is null && !createNewFields)
                     {
                         AddFilteredOut(path);
                         return false;
                     }
                     return true;
-                case JsonArray array:
+                case JsonValueKind.Array:
                     {
                         if (Lookup(path) is null && !createNewFields)
                         {
                             AddFilteredOut(path);
                             return false;
                         }
-                        var copy = new JsonArray();
-                        foreach (var element in array)
+                        var array = copy ? new JsonArray() : null;
+                        foreach (var element in value.EnumerateArray())
                         {
-                            if (element is JsonArray)
-                                copy.Add(element.DeepClone()); // arrays of arrays are stored untyped
+                            if (element.ValueKind == JsonValueKind.Array)
+                                array?.Add(JsonArray.Create(element)); // arrays of arrays are stored untyped
                             else if (FilterValue(path, element, out var keptElement))
-                                copy.Add(keptElement);
+                                array?.Add(keptElement);
+                            else
+                                Intact = false;
                         }
-                        kept = copy;
+                        kept = array;
                         return true;
                     }
-                case JsonObject obj:
+                case JsonValueKind.Object:
                     {
-                        var geo = FieldTypes.IsGeoLocation(path, obj);
-                        if (!Check(path, geo ? FieldTypes.GeoLocation : FieldTypes.Object, obj))
+                        var geo = FieldTypes.IsGeoLocation(path, value);
+                        if (!Check(path, geo ? FieldTypes.GeoLocation : FieldTypes.Object, value))
                             return false;
                         if (geo)
                         {
-                            kept = obj.DeepClone();
+                            kept = copy ? JsonObject.Create(value) : null;
                             return true;
                         }
-                        var copy = new JsonObject();
-                        foreach (var (name, child) in obj)
+                        var obj = copy ? new JsonObject() : null;
+                        foreach (var child in value.EnumerateObject())
                         {
-                            if (FilterValue(path + "." + name, child, out var keptChild))
-                                copy[name] = keptChild;
+                            var name = child.Name;
+                            if (FilterValue(path + "." + name, child.Value, out var keptChild))
+                                obj?.Add(name, keptChild);
+                            else
+                                Intact = false;
                         }
-                        kept = copy;
+                        kept = obj;
                         return true;
                     }
                 default:
                     if (!Check(path, FieldTypes.OfScalar(value, store._options.BooleanTypeName), value))
                         return false;
-                    kept = value.DeepClone();
+                    kept = copy ? JsonValue.Create(value) : null;
                     return true;
             }
         }
 
-        private bool Check(string path, string incoming, JsonNode value)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private bool Check(string path, string incoming, JsonElement value)
         {
             var existing = Lookup(path);
             if (existing is null)
@@ -569,25 +623,26 @@ internal sealed class UserStore
                     AddFilteredOut(path);
                     return false;
                 }
-                var customFields = store._schema.Count - BuiltInFields.Length + (overlay?.Count ?? 0) + Pending.Count;
+                var customFields = store._schema.Count - BuiltInFields.Length + (overlay?.Count ?? 0) + (Pending?.Count ?? 0);
                 if (store._options.MaxUniqueFields is { } max && customFields >= max)
                 {
                     TooManyFields = true;
                     return false;
                 }
-                Pending[path] = incoming;
-                Created.Add(path);
+                (Pending ??= new Dictionary<string, string>(StringComparer.Ordinal))[path] = incoming;
+                (Created ??= []).Add(path);
                 return true;
             }
             if (FieldTypes.Accepts(existing, incoming, store._options.AcceptIntegersInDoubleFields))
                 return true;
             (Conflicts ??= []).Add(new TypeConflict(path, existing, incoming,
-                value is JsonObject ? null : value.DeepClone()));
+                value.ValueKind == JsonValueKind.Object ? null : JsonValue.Create(value)));
             return false;
         }
 
         private void AddFilteredOut(string path)
         {
+            FilteredOut ??= [];
             if (!FilteredOut.Contains(path))
                 FilteredOut.Add(path);
         }

@@ -219,4 +219,16 @@ public sealed class BulkUpdateTests
         Assert.Equal(["a@example.com", "b@example.com"], answer.List("failedUpdates.conflictEmails"));
         Assert.Equal(["u-a"], answer.List("failedUpdates.conflictUserIds"));
     }
+
+    [Fact]
+    public async Task A_duplicate_property_name_anywhere_in_the_body_is_BadJsonBody()
+    {
+        await using var h = await Harness.StartAsync();
+
+        var answer = await h.PostAsync("/api/users/bulkUpdate", """{"users":[{"email":"a@example.com","dataFields":{"x":1,"x":2}}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+        Assert.Equal("BadJsonBody", answer.Code);
+        Assert.Equal(0, h.Emulator.UserCount);
+    }
 }
