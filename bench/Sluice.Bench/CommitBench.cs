@@ -35,7 +35,7 @@ internal static class CommitBench
         for (var i = 0; i < 20; i++)
         {
             var watch = Stopwatch.StartNew();
-            await store.CommitAsync(Sync, runId, runId * 10_000_000 + i, [], [], [], ct);
+            await store.CommitAsync(Sync, runId, runId * 10_000_000 + i, [], [], clearIntents: false, ct);
             empty.Add(watch.Elapsed.TotalMilliseconds);
         }
 
@@ -51,7 +51,7 @@ internal static class CommitBench
                     (ulong)id * 0x9E3779B97F4A7C15UL, $"customer{id}@example.com");
             }
             var watch = Stopwatch.StartNew();
-            await store.CommitAsync(Sync, runId, runId * 10_000_000 + 100 + b, entries, [], [], ct);
+            await store.CommitAsync(Sync, runId, runId * 10_000_000 + 100 + b, entries, [], clearIntents: false, ct);
             times.Add(watch.Elapsed.TotalMilliseconds);
         }
         var allCommits = total.Elapsed.TotalSeconds;

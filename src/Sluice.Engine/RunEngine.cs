@@ -171,7 +171,7 @@ public sealed class RunEngine
                     var creates = batch.Records.Where(r => r.Operation == RecordOperation.Create).ToList();
                     if (creates.Count > 0)
                     {
-                        await _store.WriteIntentsAsync(sync.Name, runId,
+                        await _store.WriteIntentsAsync(sync.Name, runId, seq,
                             creates.Select(r => new InsertIntent(r.Key, Format(r.MatchValue), batch.HashOf(r.Key))), ct);
                     }
                     // In-flight batches finish even when another batch failed: only new ones stop.
@@ -241,7 +241,7 @@ public sealed class RunEngine
                 : new RejectedRow(request.Sync.Name, runId, key, "invalid", "DUPLICATE_PRIMARY_KEY",
                     $"primary key '{pk}' = '{key}' appears in {count} rows of model '{request.Model.Name}'; none of them is sent until it is unique.", default));
         }
-        await _store.CommitAsync(request.Sync.Name, runId, 0, [], rows, [], ct);
+        await _store.CommitAsync(request.Sync.Name, runId, 0, [], rows, clearIntents: false, ct);
     }
 
     /// <summary>After a crash mid-insert: asks the destination which of the written-down inserts it created.</summary>
@@ -260,8 +260,10 @@ public sealed class RunEngine
                 entries.Add(new LedgerEntry(result.Key, hashes[result.Key], result.DestinationId));
                 found[result.Key] = hashes[result.Key];
             }
-            await _store.CommitAsync(sync, runId, runId * 10_000_000, entries, [], chunk.Select(i => i.Key).ToList(), ct);
+            await _store.CommitAsync(sync, runId, runId * 10_000_000, entries, [], clearIntents: false, ct);
         }
+        if (intents.Count > 0)
+            await _store.ClearIntentsAsync(sync, ct);
         if (intents.Count > 0)
             _logger.LogInformation("Reconciled {Count} interrupted inserts of {Sync}: {Found} had been created", intents.Count, sync, found.Count);
         return found;
@@ -312,7 +314,7 @@ public sealed class RunEngine
                 "the destination returned no result for this row; it is sent again next run", default));
             Interlocked.Increment(ref tally.Rejected);
         }
-        await _store.CommitAsync(sync, runId, seq, entries, rejected, creates.Select(c => c.Key).ToList(), ct);
+        await _store.CommitAsync(sync, runId, seq, entries, rejected, clearIntents: creates.Count > 0, ct);
     }
 
     private static void RaiseWarnings(SyncConfig sync, RunStatus status, bool planned, RunCounts counts, List<string> warnings)

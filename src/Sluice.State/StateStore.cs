@@ -84,7 +84,8 @@ public sealed class StateStore : IAsyncDisposable
                 sync VARCHAR NOT NULL, run_id BIGINT NOT NULL, key VARCHAR, outcome VARCHAR NOT NULL, code VARCHAR,
                 reason VARCHAR NOT NULL, rejected_at TIMESTAMP NOT NULL);
             CREATE TABLE IF NOT EXISTS intents (
-                sync VARCHAR NOT NULL, run_id BIGINT NOT NULL, key VARCHAR NOT NULL, match_value VARCHAR, hash UBIGINT NOT NULL);
+                sync VARCHAR NOT NULL, run_id BIGINT NOT NULL, key VARCHAR NOT NULL, match_value VARCHAR, hash UBIGINT NOT NULL,
+                seq BIGINT NOT NULL);
             """, ct);
     }
 
@@ -107,9 +108,12 @@ public sealed class StateStore : IAsyncDisposable
         await _connection.ExecuteAsync($"DELETE FROM {LedgerName(sync)}; DELETE FROM journal WHERE sync = ?", ct, sync);
     }
 
-    /// <summary>Writes acknowledged records to the journal and the run's rejected rows, atomically.</summary>
+    /// <summary>
+    /// Writes acknowledged records to the journal and the run's rejected rows, atomically; with
+    /// <paramref name="clearIntents"/>, also drops the insert intents written for batch <paramref name="seq"/>.
+    /// </summary>
     public async Task CommitAsync(string sync, long runId, long seq, IReadOnlyList<LedgerEntry> delivered,
-        IReadOnlyList<RejectedRow> rejected, IReadOnlyList<string> clearedIntents, CancellationToken ct = default)
+        IReadOnlyList<RejectedRow> rejected, bool clearIntents, CancellationToken ct = default)
     {
         await _writeGate.WaitAsync(ct);
         try
@@ -138,8 +142,8 @@ public sealed class StateStore : IAsyncDisposable
                         .EndRow();
                 }
             }
-            if (clearedIntents.Count > 0)
-                await DeleteIntentsAsync(sync, clearedIntents, ct);
+            if (clearIntents)
+                await _connection.ExecuteAsync("DELETE FROM intents WHERE sync = ? AND seq = ?", ct, sync, seq);
             await tx.CommitAsync(ct);
         }
         finally
@@ -183,14 +187,16 @@ public sealed class StateStore : IAsyncDisposable
         }
     }
 
-    public async Task WriteIntentsAsync(string sync, long runId, IEnumerable<InsertIntent> intents, CancellationToken ct = default)
+    /// <summary>Writes down the inserts of batch <paramref name="seq"/> before they are sent.</summary>
+    public async Task WriteIntentsAsync(string sync, long runId, long seq, IEnumerable<InsertIntent> intents, CancellationToken ct = default)
     {
         await _writeGate.WaitAsync(ct);
         try
         {
             using var appender = _connection.CreateAppender("intents");
             foreach (var intent in intents)
-                appender.CreateRow().AppendValue(sync).AppendValue(runId).AppendValue(intent.Key).AppendValue(intent.MatchValue).AppendValue(intent.Hash).EndRow();
+                appender.CreateRow().AppendValue(sync).AppendValue(runId).AppendValue(intent.Key).AppendValue(intent.MatchValue)
+                    .AppendValue(intent.Hash).AppendValue(seq).EndRow();
         }
         finally
         {
@@ -210,22 +216,13 @@ public sealed class StateStore : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Drops intents (already inside the write gate when called from a commit).</summary>
-    private async Task DeleteIntentsAsync(string sync, IReadOnlyList<string> keys, CancellationToken ct)
-    {
-        foreach (var chunk in keys.Chunk(1000))
-        {
-            var list = string.Join(",", chunk.Select(Sql.Literal));
-            await _connection.ExecuteAsync($"DELETE FROM intents WHERE sync = ? AND key IN ({list})", ct, sync);
-        }
-    }
-
-    public async Task ClearIntentsAsync(string sync, IReadOnlyList<string> keys, CancellationToken ct = default)
+    /// <summary>Drops every insert intent of a sync (once they have all been reconciled).</summary>
+    public async Task ClearIntentsAsync(string sync, CancellationToken ct = default)
     {
         await _writeGate.WaitAsync(ct);
         try
         {
-            await DeleteIntentsAsync(sync, keys, ct);
+            await _connection.ExecuteAsync("DELETE FROM intents WHERE sync = ?", ct, sync);
         }
         finally
         {

@@ -142,7 +142,7 @@ public sealed class RunEngineTests
         var plan = await project.Engine.PlanAsync(await project.RequestAsync(sync, destination), new RunOptions());
         var changes = await plan.ReadChangesAsync(true, true).ToListAsync();
         await plan.DisposeAsync();
-        await project.State.WriteIntentsAsync(sync.Name, 0,
+        await project.State.WriteIntentsAsync(sync.Name, 0, 0,
             changes.Where(c => c.Key is "1" or "2").Select(c => new InsertIntent(c.Key, c.MatchValue?.ToString(), c.Hash)));
         destination.Existing["user1@example.com"] = "created-before-crash";
 
@@ -165,7 +165,7 @@ public sealed class RunEngineTests
         var changes = await plan.ReadChangesAsync(true, true).ToListAsync();
         await plan.DisposeAsync();
         await project.State.CommitAsync(sync.Name, 1, 1,
-            changes.Where(c => c.Key != "3").Select(c => new LedgerEntry(c.Key, c.Hash, "id" + c.Key)).ToList(), [], []);
+            changes.Where(c => c.Key != "3").Select(c => new LedgerEntry(c.Key, c.Hash, "id" + c.Key)).ToList(), [], clearIntents: false);
 
         var outcome = await project.RunAsync(sync, destination);
 
