@@ -116,21 +116,30 @@ internal static class SObjectEndpoints
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
+    /// <summary>
+    /// Reads a single-record body: a JSON object whose fields all exist on the object. Otherwise writes
+    /// Salesforce's error and returns null.
+    /// </summary>
+    private static async Task<JsonDocument?> ReadRecordAsync(HttpContext context, SObjectSchema schema)
+    {
+        var doc = await Routes.ReadJsonAsync(context);
+        if (doc is null)
+            return null;
+        var error = doc.RootElement.ValueKind != JsonValueKind.Object
+            ? Errors.JsonParser("Can not deserialize SObject out of START_ARRAY token")
+            : RecordValidator.CheckFieldNames(schema, doc.RootElement);
+        if (error is null)
+            return doc;
+        doc.Dispose();
+        await JsonOut.ErrorAsync(context, error);
+        return null;
+    }
+
     private static async Task CreateAsync(HttpContext context, SfState state, SObjectSchema schema)
     {
-        using var doc = await Routes.ReadJsonAsync(context);
+        using var doc = await ReadRecordAsync(context, schema);
         if (doc is null)
             return;
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            await JsonOut.ErrorAsync(context, Errors.JsonParser("Can not deserialize SObject out of START_ARRAY token"));
-            return;
-        }
-        if (RecordValidator.CheckFieldNames(schema, doc.RootElement) is { } unknown)
-        {
-            await JsonOut.ErrorAsync(context, unknown);
-            return;
-        }
         var op = new WriteOp(WriteKind.Create, schema);
         if (doc.RootElement.TryGetProperty("Id", out _) || doc.RootElement.TryGetProperty("id", out _))
             op.Errors.Add(new RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"]));
@@ -191,19 +200,9 @@ internal static class SObjectEndpoints
     private static async Task UpdateAsync(HttpContext context, SfState state, SObjectSchema schema)
     {
         var raw = (string)context.Request.RouteValues["id"]!;
-        using var doc = await Routes.ReadJsonAsync(context);
+        using var doc = await ReadRecordAsync(context, schema);
         if (doc is null)
             return;
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            await JsonOut.ErrorAsync(context, Errors.JsonParser("Can not deserialize SObject out of START_ARRAY token"));
-            return;
-        }
-        if (RecordValidator.CheckFieldNames(schema, doc.RootElement) is { } unknown)
-        {
-            await JsonOut.ErrorAsync(context, unknown);
-            return;
-        }
         if (!SalesforceId.TryNormalize(raw, out var id) || !id.StartsWith(schema.KeyPrefix, StringComparison.Ordinal))
         {
             await JsonOut.RecordErrorsAsync(context, 400, [Errors.MalformedId(schema.IdLabel, raw, "Id")]);
@@ -238,19 +237,9 @@ internal static class SObjectEndpoints
             await JsonOut.ErrorAsync(context, new ApiError(404, "NOT_FOUND", $"Provided external ID field does not exist or is not accessible: {fieldName}"));
             return;
         }
-        using var doc = await Routes.ReadJsonAsync(context);
+        using var doc = await ReadRecordAsync(context, schema);
         if (doc is null)
             return;
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            await JsonOut.ErrorAsync(context, Errors.JsonParser("Can not deserialize SObject out of START_ARRAY token"));
-            return;
-        }
-        if (RecordValidator.CheckFieldNames(schema, doc.RootElement) is { } unknown)
-        {
-            await JsonOut.ErrorAsync(context, unknown);
-            return;
-        }
         var op = new WriteOp(WriteKind.Upsert, schema)
         {
             ExternalField = field,
