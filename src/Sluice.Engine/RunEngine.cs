@@ -128,28 +128,24 @@ public sealed class RunEngine
             try
             {
                 var batch = new PendingBatch(batchSize);
+                async ValueTask AddAsync(DeliveryRecord record, ulong hash)
+                {
+                    batch.Add(record, hash);
+                    if (batch.Count < batchSize)
+                        return;
+                    await channel.Writer.WriteAsync(batch, stop.Token);
+                    batch = new PendingBatch(batchSize);
+                }
+
                 await foreach (var row in plan.ReadChangesAsync(true, sendChanged, ct: stop.Token))
                 {
-                    if (reconciled.TryGetValue(row.Key, out var sentHash) && sentHash == row.Hash)
-                        continue;
-                    batch.Add(new DeliveryRecord(row.Key, operation, row.MatchValue, row.Values, row.DestinationId), row.Hash);
-                    if (batch.Count == batchSize)
-                    {
-                        await channel.Writer.WriteAsync(batch, stop.Token);
-                        batch = new PendingBatch(batchSize);
-                    }
+                    if (!reconciled.TryGetValue(row.Key, out var sentHash) || sentHash != row.Hash)
+                        await AddAsync(new DeliveryRecord(row.Key, operation, row.MatchValue, row.Values, row.DestinationId), row.Hash);
                 }
                 if (deletes > 0)
                 {
                     await foreach (var removed in plan.ReadRemovedAsync(ct: stop.Token))
-                    {
-                        batch.Add(new DeliveryRecord(removed.Key, RecordOperation.Delete, null, [], removed.DestinationId), 0);
-                        if (batch.Count == batchSize)
-                        {
-                            await channel.Writer.WriteAsync(batch, stop.Token);
-                            batch = new PendingBatch(batchSize);
-                        }
-                    }
+                        await AddAsync(new DeliveryRecord(removed.Key, RecordOperation.Delete, null, [], removed.DestinationId), 0);
                 }
                 if (batch.Count > 0)
                     await channel.Writer.WriteAsync(batch, stop.Token);
@@ -169,14 +165,15 @@ public sealed class RunEngine
                 {
                     var seq = runId * 10_000_000 + Interlocked.Increment(ref batchNumber);
                     var creates = batch.Records.Where(r => r.Operation == RecordOperation.Create).ToList();
-                    if (creates.Count > 0)
+                    var hasCreates = creates.Count > 0;
+                    if (hasCreates)
                     {
                         await _store.WriteIntentsAsync(sync.Name, runId, seq,
                             creates.Select(r => new InsertIntent(r.Key, Format(r.MatchValue), batch.HashOf(r.Key))), ct);
                     }
                     // In-flight batches finish even when another batch failed: only new ones stop.
                     var results = await writer.WriteAsync(new DeliveryBatch(context.Mappings, batch.Records), ct);
-                    await CommitAsync(sync.Name, runId, seq, batch, results, creates, tally, ct);
+                    await CommitAsync(sync.Name, runId, seq, batch, results, hasCreates, tally, ct);
                     progress?.Report(new RunProgress("delivering", tally.Planned, tally.Done));
                 }
             }
@@ -270,7 +267,7 @@ public sealed class RunEngine
     }
 
     private async Task CommitAsync(string sync, long runId, long seq, PendingBatch batch, IReadOnlyList<RecordResult> results,
-        IReadOnlyList<DeliveryRecord> creates, Tally tally, CancellationToken ct)
+        bool hasCreates, Tally tally, CancellationToken ct)
     {
         var entries = new List<LedgerEntry>(batch.Count);
         var rejected = new List<RejectedRow>();
@@ -314,7 +311,7 @@ public sealed class RunEngine
                 "the destination returned no result for this row; it is sent again next run", default));
             Interlocked.Increment(ref tally.Rejected);
         }
-        await _store.CommitAsync(sync, runId, seq, entries, rejected, clearIntents: creates.Count > 0, ct);
+        await _store.CommitAsync(sync, runId, seq, entries, rejected, clearIntents: hasCreates, ct);
     }
 
     private static void RaiseWarnings(SyncConfig sync, RunStatus status, bool planned, RunCounts counts, List<string> warnings)

@@ -101,13 +101,6 @@ public sealed class StateStore : IAsyncDisposable
         return await _connection.ScalarAsync<long>($"SELECT count(*) FROM {LedgerName(sync)}", ct);
     }
 
-    /// <summary>Forgets everything delivered for a sync (its ledger and journal), e.g. after the destination was reset.</summary>
-    public async Task ResetLedgerAsync(string sync, CancellationToken ct = default)
-    {
-        await EnsureLedgerAsync(sync, ct);
-        await _connection.ExecuteAsync($"DELETE FROM {LedgerName(sync)}; DELETE FROM journal WHERE sync = ?", ct, sync);
-    }
-
     /// <summary>
     /// Writes acknowledged records to the journal and the run's rejected rows, atomically; with
     /// <paramref name="clearIntents"/>, also drops the insert intents written for batch <paramref name="seq"/>.
