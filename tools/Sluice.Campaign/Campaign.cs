@@ -244,12 +244,14 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
         return (false, maxRuns);
     }
 
-    /// <summary>Rows the model holds with refused values, and how many of them `sluice rejected --json` lists as rejected with a reason.</summary>
+    /// <summary>Rows the model holds with refused values, and how many of them `sluice rejected --json` lists with a reason.</summary>
     private static async Task<(int Expected, int Listed)> RejectsAsync(Target target, string cli, string dir, ModelState model, CancellationToken ct)
     {
         var run = await Children.RunAsync(Children.Dotnet(cli, ["rejected", Target.Sync, "--json", "--limit", "100000", "--project", dir]), null, RunTimeout, ct);
         var rows = run.Json?["rows"]?.AsArray() ?? throw new CampaignException($"{target.Name}: `sluice rejected --json` printed no rows.\n{run.Describe()}");
-        var listed = rows.Where(r => r?["outcome"]?.GetValue<string>() == "rejected" && !string.IsNullOrWhiteSpace(r["reason"]?.GetValue<string>()))
+        // Update mode looks a refused match value up rather than writing it, so such a row is listed as not found.
+        var outcomes = target.Mode == "update" ? new[] { "rejected", "not_found", "invalid" } : ["rejected", "invalid"];
+        var listed = rows.Where(r => outcomes.Contains(r?["outcome"]?.GetValue<string>()) && !string.IsNullOrWhiteSpace(r!["reason"]?.GetValue<string>()))
             .Select(r => r!["key"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
         var bad = model.Bad.Where(model.Current.ContainsKey).ToList();
         return (bad.Count, bad.Count(id => listed.Contains(id.ToString(CultureInfo.InvariantCulture))));
