@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -320,6 +319,4 @@ internal static class Report
         var failed = results.Count(r => !r.Passed);
         log.WriteLine(failed == 0 ? "every case clean" : $"{failed} case(s) FAILED");
     }
-
-    public static Stopwatch Start() => Stopwatch.StartNew();
 }
