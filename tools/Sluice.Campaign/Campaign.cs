@@ -185,7 +185,7 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
         else
         {
             using var expiry = new CancellationTokenSource();
-            var expirer = target is IterableTarget ? Task.CompletedTask : ExpireTokensAsync(http, expiry.Token);
+            var expirer = target is IterableTarget ? Task.CompletedTask : ExpireTokensAsync(http, target.ExpireEvery, expiry.Token);
             converged = true;
             for (var round = 0; round < options.Rounds; round++)
             {
@@ -257,13 +257,13 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
     }
 
     /// <summary>Fault campaign: every access token is expired now and then, on top of their short lifetime.</summary>
-    private static async Task ExpireTokensAsync(HttpClient http, CancellationToken ct)
+    private static async Task ExpireTokensAsync(HttpClient http, TimeSpan every, CancellationToken ct)
     {
         try
         {
             while (true)
             {
-                await Task.Delay(TimeSpan.FromSeconds(2), ct);
+                await Task.Delay(every, ct);
                 using var response = await http.PostAsync("_emulator/expire-tokens", null, ct);
             }
         }

@@ -48,6 +48,9 @@ internal abstract class Target(string mode, string variant)
     /// <summary>The latency the crash campaign injects before every request, so runs last long enough to be killed mid-flight.</summary>
     public virtual int CrashLatencyMs => 50;
 
+    /// <summary>Fault campaign: how often every access token is expired on top of its short lifetime.</summary>
+    public virtual TimeSpan ExpireEvery => TimeSpan.FromSeconds(2);
+
     public abstract string ProjectYaml();
 
     public abstract string EnvFile(Uri baseUrl);
@@ -345,7 +348,11 @@ internal sealed class ActitoTarget(string mode) : Target(mode, mode)
 
     public override int DefaultRows => 200;
 
-    public override HostSettings Host(bool faults) => new(Destination, faults ? TimeSpan.FromSeconds(3) : null);
+    // Sluice's Actito client keeps a call's token through that call's own retries, so a lifetime shorter than a
+    // retried call (a 429 burst is 3 s of Retry-After) ends the run as "token refused"; 20 s still expires mid-run.
+    public override HostSettings Host(bool faults) => new(Destination, faults ? TimeSpan.FromSeconds(20) : null);
+
+    public override TimeSpan ExpireEvery => TimeSpan.FromSeconds(7);
 
     public override int CrashLatencyMs => 40;
 
