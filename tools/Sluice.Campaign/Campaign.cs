@@ -62,7 +62,10 @@ internal sealed record CaseResult(string Name, int Rows, int Runs, int Kills, in
 
     public string? Directory { get; init; }
 
-    public bool Passed => Verdict.Clean && Converged && RejectsListed == RejectsExpected && Violations == 0;
+    /// <summary>Why the case could not finish (a child that failed unexpectedly, an unreadable destination).</summary>
+    public string? Error { get; init; }
+
+    public bool Passed => Error is null && Verdict.Clean && Converged && RejectsListed == RejectsExpected && Violations == 0;
 }
 
 /// <summary>
@@ -91,7 +94,16 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
             if (Directory.Exists(dir))
                 Directory.Delete(dir, recursive: true);
             Directory.CreateDirectory(dir);
-            var result = await RunCaseAsync(cases[i], cli, dir, seed, kills, ct);
+            CaseResult result;
+            try
+            {
+                result = await RunCaseAsync(cases[i], cli, dir, seed, kills, ct);
+            }
+            catch (Exception e) when (e is CampaignException or HttpRequestException or System.Text.Json.JsonException)
+            {
+                // One case that cannot finish does not stop the others; it fails.
+                result = new CaseResult(cases[i].Name, options.Rows ?? cases[i].DefaultRows, 0, 0, 0, false, new Verdict()) { Error = e.Message };
+            }
             log.WriteLine(Report.Line(result, options.Kind));
             foreach (var example in result.Verdict.Examples)
                 log.WriteLine($"    {example}");
@@ -295,7 +307,9 @@ internal static class Report
             line += string.Create(CultureInfo.InvariantCulture, $"  rejects listed {r.RejectsListed}/{r.RejectsExpected}, most runs to converge {r.RunsToConverge}, limit violations {r.Violations}");
         else if (r.Violations > 0)
             line += string.Create(CultureInfo.InvariantCulture, $"  limit violations {r.Violations}");
-        if (!r.Converged)
+        if (r.Error is not null)
+            line += $"  ERROR: {r.Error.Split('\n')[0]}";
+        else if (!r.Converged)
             line += "  NOT CONVERGED";
         return line + (r.Passed ? "" : "  FAIL" + (r.Directory is null ? "" : $" (project kept in {r.Directory})"));
     }

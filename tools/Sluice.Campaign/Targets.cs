@@ -415,23 +415,40 @@ internal sealed class ActitoTarget(string mode) : Target(mode, mode)
 
     public override async Task<Dictionary<string, List<DestinationRecord>>> ReadAsync(HttpClient http, IEnumerable<string> matches, CancellationToken ct)
     {
-        using var response = await SendAsync(http, $"v4/entity/{Entity}/table/{Table}/profile?number=1000", ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
-        if (!response.IsSuccessStatusCode)
-            throw new CampaignException($"Actito profile search failed: {(int)response.StatusCode} {text}");
-        var list = JsonNode.Parse(text)!["profiles"]!.AsArray();
-        if (list.Count >= 1000)
-            throw new CampaignException("The Actito table holds more profiles than one search page (1,000): use fewer --rows.");
         var records = new List<(long Id, DestinationRecord Record)>();
-        foreach (var profile in list)
+        using (var response = await SendAsync(http, $"v4/entity/{Entity}/table/{Table}/profile?number=1000", ct))
         {
-            var flat = new Dictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var attribute in profile!["attributes"]!.AsArray())
-                flat[Text(attribute!["name"])!] = Text(attribute["value"]);
-            var id = long.Parse(flat.GetValueOrDefault("profileId") ?? "0", CultureInfo.InvariantCulture);
-            records.Add((id, new DestinationRecord(flat.GetValueOrDefault("customerId") ?? "(no customerId)", flat)));
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+                throw new CampaignException($"Actito profile search failed: {(int)response.StatusCode} {text}");
+            foreach (var profile in JsonNode.Parse(text)!["profiles"]!.AsArray())
+                records.Add(Profile(profile!));
+        }
+        if (records.Count >= 1000)
+        {
+            // More than one search page (the search has no offset): every key the campaign knows, one by one.
+            records.Clear();
+            foreach (var match in matches)
+            {
+                using var response = await SendAsync(http, $"v4/entity/{Entity}/table/{Table}/profile/customerId={Uri.EscapeDataString(match)}", ct);
+                var text = await response.Content.ReadAsStringAsync(ct);
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                    continue;
+                if (!response.IsSuccessStatusCode)
+                    throw new CampaignException($"Actito profile read failed: {(int)response.StatusCode} {text}");
+                records.Add(Profile(JsonNode.Parse(text)!));
+            }
         }
         return Group(records.OrderBy(r => r.Id).Select(r => r.Record));
+    }
+
+    private static (long Id, DestinationRecord Record) Profile(JsonNode profile)
+    {
+        var flat = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var attribute in profile["attributes"]!.AsArray())
+            flat[Text(attribute!["name"])!] = Text(attribute["value"]);
+        var id = long.Parse(flat.GetValueOrDefault("profileId") ?? "0", CultureInfo.InvariantCulture);
+        return (id, new DestinationRecord(flat.GetValueOrDefault("customerId") ?? "(no customerId)", flat));
     }
 
     public override long Violations(JsonObject stats) =>
