@@ -24,6 +24,7 @@ public sealed class CampaignTests(ITestOutputHelper output)
     {
         var v = result.Verdict;
         var why = $"{result.Name}: {string.Join("; ", v.Examples)}";
+        Assert.True(result.Error is null, $"{result.Name} could not finish: {result.Error}");
         Assert.True(v.Expected > 0, $"{result.Name}: nothing was expected, so nothing was proven");
         Assert.True(result.Converged, $"{result.Name}: runs still planned rows after the last clean run");
         Assert.True(v.Missing == 0, $"missing {v.Missing}. {why}");
