@@ -49,7 +49,9 @@ public static class DuckDbValues
         DateTime dt => dt,
         DateTimeOffset dto => dto.UtcDateTime,
         TimeOnly t => t,
-        TimeSpan ts => TimeOnly.FromTimeSpan(ts),
+        // DuckDB hands TIME and INTERVAL both as TimeSpan; an interval can exceed a day, so it is sent as text.
+        TimeSpan ts when kind == ValueKind.Time && ts >= TimeSpan.Zero && ts < TimeSpan.FromDays(1) => TimeOnly.FromTimeSpan(ts),
+        TimeSpan ts => ts.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         Guid g => g.ToString(),
         _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
     };

@@ -33,8 +33,16 @@ public sealed class StateStore : IAsyncDisposable
     public static async Task<StateStore> OpenAsync(string projectDirectory, CancellationToken ct = default)
     {
         var folder = System.IO.Path.Combine(projectDirectory, ".sluice");
-        Directory.CreateDirectory(folder);
         var path = System.IO.Path.Combine(folder, "state.duckdb");
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw StateErrors.Explain(e, path);
+        }
+
         // An in-memory instance with the state file attached: connections to it can be duplicated, so the
         // planner's session, streaming reads and commits share one database.
         var connection = new DuckDBConnection("Data Source=:memory:");
@@ -47,13 +55,19 @@ public sealed class StateStore : IAsyncDisposable
         catch (DbException e)
         {
             await connection.DisposeAsync();
-            var busy = e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase);
-            throw new StateException(busy
-                ? $"The project's state ({path}) is in use by another sluice process. Wait for it to finish, or stop it."
-                : $"Cannot open the project's state ({path}): {e.Message.Split('\n', 2)[0]}", e);
+            throw StateErrors.Explain(e, path);
         }
         var store = new StateStore(connection, path, catalog);
-        await store.CreateSchemaAsync(ct);
+        try
+        {
+            await store.CreateSchemaAsync(ct);
+        }
+        catch (DbException e)
+        {
+            // A full disk or a damaged file can also show first when the schema is written.
+            await store.DisposeAsync();
+            throw StateErrors.Explain(e, path);
+        }
         return store;
     }
 

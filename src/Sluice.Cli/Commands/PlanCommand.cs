@@ -19,7 +19,7 @@ internal static class PlanCommand
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
-            await using var workspace = SluiceCli.OpenWorkspace(parse);
+            await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
             var config = workspace.Sync(parse.GetValue(sync)!);
             var request = await workspace.PrepareAsync(config, checkDestination: false, ct);
             var engine = new RunEngine(await workspace.StateAsync(ct));

@@ -27,7 +27,7 @@ internal static class RunCommand
                 Console.Error.WriteLine("error: name one sync (`sluice run <sync>`) or use --all.");
                 return ExitCodes.BadConfig;
             }
-            await using var workspace = SluiceCli.OpenWorkspace(parse);
+            await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
             var syncs = name is null ? InRunOrder(workspace.Project) : [workspace.Sync(name)];
             var options = new RunOptions(parse.GetValue(full), parse.GetValue(allowMassDelete));
             var runs = await RunAsync(workspace, syncs, options, parse.GetValue(json), ct);
