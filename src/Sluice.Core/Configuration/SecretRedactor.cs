@@ -42,8 +42,9 @@ public sealed partial class SecretRedactor
             return true;
         }
 
+        // A misspelt secret option (api_kye) still holds the secret: it is only reported as an unknown key.
         var lower = key.ToLowerInvariant();
-        return SecretWords.Any(w => lower.Contains(w, StringComparison.Ordinal));
+        return SecretWords.Any(w => lower.Contains(w, StringComparison.Ordinal)) || Suggestions.Closest(key, _secretNames) is not null;
     }
 
     /// <summary>
@@ -91,6 +92,14 @@ public sealed partial class SecretRedactor
             while (valueStart < line.Length && line[valueStart] is ' ' or '\t')
             {
                 valueStart++;
+            }
+
+            if (valueStart < line.Length && line[valueStart] is '{' or '[' && !IsSecretKey(m.Groups["key"].Value))
+            {
+                // A flow collection: its own keys are looked at one by one.
+                output.Append(line, at, valueStart + 1 - at);
+                at = valueStart + 1;
+                continue;
             }
 
             var inFlow = line.LastIndexOf('{', m.Index) >= 0;
