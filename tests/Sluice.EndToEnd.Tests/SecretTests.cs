@@ -32,7 +32,9 @@ public sealed class SecretTests
         await using var actito = await ActitoEmulator.StartAsync(new ActitoEmulatorOptions { ApiKey = ActitoKey, CallsPerMinute = 100_000 });
         await using var salesforce = await SalesforceEmulator.StartAsync(new SalesforceEmulatorOptions
         {
-            ClientId = SalesforceProject.ClientId, ClientSecret = SalesforceSecret, BulkInProgressPolls = 0,
+            ClientId = SalesforceProject.ClientId,
+            ClientSecret = SalesforceSecret,
+            BulkInProgressPolls = 0,
         });
         var destinations = new[]
         {
