@@ -8,9 +8,10 @@ namespace Sluice.State;
 /// <summary>
 /// The project's embedded state in <c>.sluice/state.duckdb</c>: per sync a ledger (key, hash of the values
 /// delivered, destination id, time; never the values), a journal of acknowledged batches, the writes in doubt
-/// (sent or about to be, not yet committed), the ids of records created in insert mode, run history and rejected rows. Batches are committed to the journal as they are acknowledged and folded
-/// into the ledger at the end of a run (or at the next plan after a crash), so a killed process loses
-/// nothing that was acknowledged.
+/// (sent or about to be, not yet committed), the ids of records created in insert mode, run history and rejected
+/// rows. Batches are committed to the journal as they are acknowledged and folded into the ledger at the end of a
+/// run (or at the next plan after a crash), so a killed process loses nothing that was acknowledged, and what was
+/// sent but not acknowledged stays in doubt until a later run settles it.
 /// </summary>
 public sealed class StateStore : IAsyncDisposable
 {
