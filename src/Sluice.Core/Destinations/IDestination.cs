@@ -80,7 +80,9 @@ public interface IDestinationWriter : IAsyncDisposable
     /// <summary>
     /// After a crash during an insert batch: looks these records up in the destination (by their match
     /// value) and returns Delivered (with the id) for the ones that were created, NotFound for the rest,
-    /// so nothing is created twice. Destinations without inserts return NotFound for all.
+    /// so nothing is created twice. A record found whose id is the record's <see cref="DeliveryRecord.DestinationId"/>
+    /// or one of its <see cref="DeliveryRecord.KnownIds"/> is an earlier version, not this insert. Any other outcome
+    /// leaves the insert in doubt (not re-sent). Destinations without inserts return NotFound for all.
     /// </summary>
     Task<IReadOnlyList<RecordResult>> ReconcileAsync(DeliveryBatch batch, CancellationToken cancellationToken);
 }
