@@ -111,6 +111,8 @@ public sealed class RunEngine
             deletes);
         var context = request.Context;
         await using var writer = await request.Destination.OpenAsync(context, planCounts, ct);
+        if (totals.InDoubt + totals.InDoubtRemoved + createsInDoubt.Count > 0)
+            await writer.SettleInFlightAsync(ct);
         var settled = await SettleCreatesAsync(sync.Name, runId, writer, context, createsInDoubt, ct);
 
         var batchSize = Math.Max(1, writer.BatchSize);

@@ -114,4 +114,24 @@ public sealed class InDoubtTests
         Assert.Equal(["ann", "bea"], destination.Records.Select(r => r.Values[0]));
         Assert.Equal(0, await project.State.InDoubtCountAsync(sync.Name));
     }
+
+    [Fact]
+    public async Task Only_a_run_after_one_that_died_waits_for_its_writes_to_settle_first()
+    {
+        await using var project = await TestProject.CreateAsync();
+        var destination = new CrashingDestination(insertCreatesChangedRows: false);
+        var sync = TestProject.Sync(SyncMode.Upsert);
+        await project.WriteModelAsync([Person(1, "ann"), Person(2, "bob")]);
+        destination.Faults = new RunFaults(CrashAtWrite: 0, AppliedBeforeCrash: 1);
+        await project.RunAsync(sync, destination);
+        Assert.Equal(0, destination.SettleCalls);
+
+        destination.Faults = new RunFaults();
+        await project.RunAsync(sync, destination);
+        Assert.Equal(1, destination.SettleCalls);
+
+        await project.WriteModelAsync([Person(1, "ann"), Person(2, "bea")]);
+        await project.RunAsync(sync, destination);
+        Assert.Equal(1, destination.SettleCalls);
+    }
 }

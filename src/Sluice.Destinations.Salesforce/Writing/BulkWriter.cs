@@ -60,6 +60,8 @@ internal sealed class BulkWriter : IDestinationWriter
     public async Task<IReadOnlyList<RecordResult>> ReconcileAsync(DeliveryBatch batch, CancellationToken cancellationToken) =>
         await Reconcile.RunAsync(batch, _lookup, _pendingJobs, cancellationToken);
 
+    public Task SettleInFlightAsync(CancellationToken cancellationToken) => _pendingJobs.SettleAsync(cancellationToken);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private async Task RunJobAsync(RecordOperation operation, List<Item> items, OutColumn[] columns, RecordResult?[] results, CancellationToken cancellationToken)

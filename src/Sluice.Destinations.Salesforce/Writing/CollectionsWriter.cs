@@ -59,6 +59,8 @@ internal sealed class CollectionsWriter : IDestinationWriter
     public async Task<IReadOnlyList<RecordResult>> ReconcileAsync(DeliveryBatch batch, CancellationToken cancellationToken) =>
         await Reconcile.RunAsync(batch, _lookup, _pendingJobs, cancellationToken);
 
+    public Task SettleInFlightAsync(CancellationToken cancellationToken) => _pendingJobs.SettleAsync(cancellationToken);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private async Task CreateAsync(Item[] chunk, OutColumn[] columns, RecordResult?[] results, CancellationToken cancellationToken)
