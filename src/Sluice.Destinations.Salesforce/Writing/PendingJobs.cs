@@ -9,9 +9,10 @@ namespace Sluice.Destinations.Salesforce.Writing;
 
 /// <summary>
 /// Bulk API 2.0 ingest jobs of the sync's object that an interrupted run may have left behind, read with Get All
-/// Jobs (<c>GET /jobs/ingest</c>, paged by <c>nextRecordsUrl</c>). A closed job (<c>UploadComplete</c>,
-/// <c>InProgress</c>) will still create its records, so reconciliation waits for it to finish; a job still
-/// <c>Open</c> was never closed and never will be, so it is aborted (an aborted job processes nothing).
+/// Jobs (<c>GET /jobs/ingest</c>, paged by <c>nextRecordsUrl</c>) and kept when their <c>createdById</c> is the user
+/// Sluice signs in as. A closed job (<c>UploadComplete</c>, <c>InProgress</c>) will still write its records, so the
+/// next run waits for it to finish before it sends or reconciles anything; a job still <c>Open</c> was never closed
+/// and never will be, so it is aborted (an aborted job processes nothing).
 /// </summary>
 internal sealed class PendingJobs(SalesforceApi api, WritePlan plan, SalesforceTuning tuning, ILogger log)
 {
@@ -21,11 +22,13 @@ internal sealed class PendingJobs(SalesforceApi api, WritePlan plan, SalesforceT
         var started = api.Time.GetTimestamp();
         var delay = tuning.BulkPollInitial;
         var aborted = new HashSet<string>(StringComparer.Ordinal);
+        var userId = await api.UserIdAsync(cancellationToken);
         var logged = false;
         while (true)
         {
-            var jobs = await ListAsync(cancellationToken);
-            foreach (var open in jobs.Where(j => j.State == "Open" && aborted.Add(j.Id!)))
+            var jobs = await ListAsync(userId, cancellationToken);
+            // An Open job never runs, so it is only cleaned up, and only when it is surely Sluice's user's own.
+            foreach (var open in jobs.Where(j => userId is not null && j.State == "Open" && aborted.Add(j.Id!)))
                 await AbortAsync(open.Id!, cancellationToken);
             var running = jobs.Where(j => j.State is "UploadComplete" or "InProgress").Select(j => j.Id!).ToList();
             if (running.Count == 0)
@@ -47,7 +50,11 @@ internal sealed class PendingJobs(SalesforceApi api, WritePlan plan, SalesforceT
         }
     }
 
-    private async Task<List<IngestJobSummary>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The jobs of the object created by the user Sluice signs in as (another tool's jobs are none of its business);
+    /// every job of the object when Salesforce doesn't say who that user is.
+    /// </summary>
+    private async Task<List<IngestJobSummary>> ListAsync(string? userId, CancellationToken cancellationToken)
     {
         var jobs = new List<IngestJobSummary>();
         string? path = "jobs/ingest?jobType=V2Ingest";
@@ -57,7 +64,8 @@ internal sealed class PendingJobs(SalesforceApi api, WritePlan plan, SalesforceT
                 new ApiRequest(HttpMethod.Get, path, $"the list of Bulk API jobs (to find those on {plan.ObjectName})"),
                 IngestJobListJson.Default.IngestJobList, cancellationToken);
             jobs.AddRange((page.Records ?? []).Where(j =>
-                j.Id is { Length: > 0 } && string.Equals(j.Object, plan.ObjectName, StringComparison.OrdinalIgnoreCase)));
+                j.Id is { Length: > 0 } && string.Equals(j.Object, plan.ObjectName, StringComparison.OrdinalIgnoreCase)
+                && (userId is null || (j.CreatedById is { } by && RecordLookup.SameId(by, userId)))));
             path = page.Done || string.IsNullOrEmpty(page.NextRecordsUrl) ? null : page.NextRecordsUrl;
         }
         return jobs;
@@ -90,6 +98,7 @@ internal sealed class IngestJobSummary
     [JsonPropertyName("id")] public string? Id { get; init; }
     [JsonPropertyName("object")] public string? Object { get; init; }
     [JsonPropertyName("state")] public string? State { get; init; }
+    [JsonPropertyName("createdById")] public string? CreatedById { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
