@@ -100,8 +100,8 @@ public sealed class RunEngine
         var toSend = totals.Added + (sendChanged ? totals.Changed : 0);
         tally.Planned = toSend + deletes;
 
-        var intents = await _store.ReadIntentsAsync(sync.Name, ct);
-        if (tally.Planned == 0 && intents.Count == 0)
+        var createsInDoubt = await _store.ReadInDoubtCreatesAsync(sync.Name, ct);
+        if (tally.Planned == 0 && createsInDoubt.Count == 0)
             return;
 
         var planCounts = new PlanCounts(
@@ -111,7 +111,9 @@ public sealed class RunEngine
             deletes);
         var context = request.Context;
         await using var writer = await request.Destination.OpenAsync(context, planCounts, ct);
-        var reconciled = await ReconcileAsync(sync.Name, runId, writer, context, intents, ct);
+        if (totals.InDoubt + totals.InDoubtRemoved + createsInDoubt.Count > 0)
+            await writer.SettleInFlightAsync(ct);
+        var settled = await SettleCreatesAsync(sync.Name, runId, writer, context, createsInDoubt, ct);
 
         var batchSize = Math.Max(1, writer.BatchSize);
         var concurrency = Math.Max(1, writer.MaxConcurrency);
@@ -139,13 +141,16 @@ public sealed class RunEngine
 
                 await foreach (var row in plan.ReadChangesAsync(true, sendChanged, ct: stop.Token))
                 {
-                    if (!reconciled.TryGetValue(row.Key, out var sentHash) || sentHash != row.Hash)
-                        await AddAsync(new DeliveryRecord(row.Key, operation, row.MatchValue, row.Values, row.DestinationId), row.Hash);
+                    if (settled.Skip(row.Key, row.Hash))
+                        continue;
+                    var knownIds = operation == RecordOperation.Create ? settled.KnownIds(row.Key, row.KnownIds) : null;
+                    await AddAsync(new DeliveryRecord(row.Key, operation, row.MatchValue, row.Values,
+                        settled.DestinationId(row.Key, row.DestinationId), knownIds), row.Hash);
                 }
                 if (deletes > 0)
                 {
                     await foreach (var removed in plan.ReadRemovedAsync(ct: stop.Token))
-                        await AddAsync(new DeliveryRecord(removed.Key, RecordOperation.Delete, null, [], removed.DestinationId), 0);
+                        await AddAsync(new DeliveryRecord(removed.Key, RecordOperation.Delete, removed.MatchValue, [], removed.DestinationId), 0);
                 }
                 if (batch.Count > 0)
                     await channel.Writer.WriteAsync(batch, stop.Token);
@@ -164,16 +169,12 @@ public sealed class RunEngine
                 await foreach (var batch in channel.Reader.ReadAllAsync(stop.Token))
                 {
                     var seq = runId * 10_000_000 + Interlocked.Increment(ref batchNumber);
-                    var creates = batch.Records.Where(r => r.Operation == RecordOperation.Create).ToList();
-                    var hasCreates = creates.Count > 0;
-                    if (hasCreates)
-                    {
-                        await _store.WriteIntentsAsync(sync.Name, runId, seq,
-                            creates.Select(r => new InsertIntent(r.Key, Format(r.MatchValue), batch.HashOf(r.Key))), ct);
-                    }
+                    // Once sent, a write may land even if its answer never comes back: it is in doubt until committed.
+                    await _store.MarkInDoubtAsync(sync.Name, runId, seq,
+                        batch.Records.Select(r => new InDoubtWrite(r.Key, r.Operation, Format(r.MatchValue), batch.HashOf(r.Key))).ToList(), ct);
                     // In-flight batches finish even when another batch failed: only new ones stop.
                     var results = await writer.WriteAsync(new DeliveryBatch(context.Mappings, batch.Records), ct);
-                    await CommitAsync(sync.Name, runId, seq, batch, results, hasCreates, tally, ct);
+                    await CommitAsync(sync.Name, runId, seq, batch, results, tally, ct);
                     progress?.Report(new RunProgress("delivering", tally.Planned, tally.Done));
                 }
             }
@@ -202,7 +203,7 @@ public sealed class RunEngine
     private static long PlanDeletes(SyncRunRequest request, RunOptions options, PlanTotals totals, List<string> warnings)
     {
         var sync = request.Sync;
-        if (sync.Mode != SyncMode.Mirror || totals.Removed == 0)
+        if (sync.Mode != SyncMode.Mirror || totals.Removed + totals.InDoubtRemoved == 0)
             return 0;
         if (totals.ModelRows == 0)
         {
@@ -221,7 +222,8 @@ public sealed class RunEngine
                 $"Check the model '{sync.Model}' first (`sluice plan {sync.Name}` lists the deletes); if they are intended, run again " +
                 "with --allow-mass-delete, or raise max_deletes for this sync in sluice.yaml.");
         }
-        return totals.Removed;
+        // Records whose write was in doubt when a run died are deleted too: they may exist, and they left the model.
+        return totals.Removed + totals.InDoubtRemoved;
     }
 
     private async Task RecordInvalidKeysAsync(SyncRunRequest request, long runId, Plan plan, CancellationToken ct)
@@ -238,36 +240,56 @@ public sealed class RunEngine
                 : new RejectedRow(request.Sync.Name, runId, key, "invalid", "DUPLICATE_PRIMARY_KEY",
                     $"primary key '{pk}' = '{key}' appears in {count} rows of model '{request.Model.Name}'; none of them is sent until it is unique.", default));
         }
-        await _store.CommitAsync(request.Sync.Name, runId, 0, [], rows, clearIntents: false, ct);
+        await _store.CommitAsync(request.Sync.Name, runId, null, [], rows, [], ct);
     }
 
-    /// <summary>After a crash mid-insert: asks the destination which of the written-down inserts it created.</summary>
-    private async Task<Dictionary<string, ulong>> ReconcileAsync(string sync, long runId, IDestinationWriter writer,
-        SyncContext context, IReadOnlyList<InsertIntent> intents, CancellationToken ct)
+    /// <summary>
+    /// After a run died with inserts in flight: asks the destination which of them it created (telling them apart from
+    /// the key's earlier records by id), commits those, and settles the rest as not created. An insert the destination
+    /// could not answer for stays in doubt and is not sent again this run.
+    /// </summary>
+    private async Task<SettledCreates> SettleCreatesAsync(string sync, long runId, IDestinationWriter writer,
+        SyncContext context, IReadOnlyList<InDoubtCreate> creates, CancellationToken ct)
     {
-        var found = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        foreach (var chunk in intents.Chunk(Math.Max(1, writer.BatchSize)))
+        var settled = new SettledCreates();
+        foreach (var chunk in creates.Chunk(Math.Max(1, writer.BatchSize)))
         {
-            var records = chunk.Select(i => new DeliveryRecord(i.Key, RecordOperation.Create, i.MatchValue, [], null)).ToList();
+            var records = chunk.Select(c => new DeliveryRecord(c.Key, RecordOperation.Create, c.MatchValue, [], c.DestinationId, c.KnownIds)).ToList();
             var results = await writer.ReconcileAsync(new DeliveryBatch(context.Mappings, records), ct);
-            var hashes = chunk.ToDictionary(i => i.Key, i => i.Hash, StringComparer.Ordinal);
+            var byKey = chunk.ToDictionary(c => c.Key, StringComparer.Ordinal);
             var entries = new List<LedgerEntry>();
-            foreach (var result in results.Where(r => r.Outcome == RecordOutcome.Delivered && hashes.ContainsKey(r.Key)))
+            var answered = new List<string>();
+            foreach (var result in results)
             {
-                entries.Add(new LedgerEntry(result.Key, hashes[result.Key], result.DestinationId));
-                found[result.Key] = hashes[result.Key];
+                if (!byKey.TryGetValue(result.Key, out var create) || settled.IsSettled(result.Key))
+                    continue;
+                switch (result.Outcome)
+                {
+                    case RecordOutcome.Delivered:
+                        entries.Add(new LedgerEntry(result.Key, create.Hash, result.DestinationId, Created: true));
+                        settled.Created(create, result.DestinationId);
+                        answered.Add(result.Key);
+                        break;
+                    case RecordOutcome.NotFound:
+                        settled.NotCreated(create);
+                        answered.Add(result.Key);
+                        break;
+                }
             }
-            await _store.CommitAsync(sync, runId, runId * 10_000_000, entries, [], clearIntents: false, ct);
+            foreach (var create in chunk.Where(c => !settled.IsSettled(c.Key)))
+                settled.Unsettled(create.Key);
+            await _store.SettleCreatesAsync(sync, runId * 10_000_000, entries, answered, ct);
         }
-        if (intents.Count > 0)
-            await _store.ClearIntentsAsync(sync, ct);
-        if (intents.Count > 0)
-            _logger.LogInformation("Reconciled {Count} interrupted inserts of {Sync}: {Found} had been created", intents.Count, sync, found.Count);
-        return found;
+        if (creates.Count > 0)
+        {
+            _logger.LogInformation("Reconciled {Count} interrupted inserts of {Sync}: {Found} had been created, {Open} still in doubt",
+                creates.Count, sync, settled.CreatedCount, settled.UnsettledCount);
+        }
+        return settled;
     }
 
     private async Task CommitAsync(string sync, long runId, long seq, PendingBatch batch, IReadOnlyList<RecordResult> results,
-        bool hasCreates, Tally tally, CancellationToken ct)
+        Tally tally, CancellationToken ct)
     {
         var entries = new List<LedgerEntry>(batch.Count);
         var rejected = new List<RejectedRow>();
@@ -286,11 +308,13 @@ public sealed class RunEngine
                     Interlocked.Increment(ref tally.Deleted);
                     break;
                 case RecordOutcome.Delivered:
-                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId));
+                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId,
+                        Created: record.Operation == RecordOperation.Create));
                     Interlocked.Increment(ref tally.Delivered);
                     break;
                 case RecordOutcome.Skipped:
-                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId));
+                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId,
+                        Created: record.Operation == RecordOperation.Create));
                     Interlocked.Increment(ref tally.Skipped);
                     break;
                 case RecordOutcome.NotFound:
@@ -305,13 +329,15 @@ public sealed class RunEngine
                     break;
             }
         }
-        foreach (var record in batch.Records.Where(r => !answered.Contains(r.Key)))
+        // A row without an answer may have landed: it stays in doubt.
+        var unanswered = batch.Records.Where(r => !answered.Contains(r.Key)).Select(r => r.Key).ToList();
+        foreach (var key in unanswered)
         {
-            rejected.Add(new RejectedRow(sync, runId, record.Key, "rejected", "NO_RESULT",
+            rejected.Add(new RejectedRow(sync, runId, key, "rejected", "NO_RESULT",
                 "the destination returned no result for this row; it is sent again next run", default));
             Interlocked.Increment(ref tally.Rejected);
         }
-        await _store.CommitAsync(sync, runId, seq, entries, rejected, clearIntents: hasCreates, ct);
+        await _store.CommitAsync(sync, runId, seq, entries, rejected, unanswered, ct);
     }
 
     private static void RaiseWarnings(SyncConfig sync, RunStatus status, bool planned, RunCounts counts, List<string> warnings)
@@ -378,6 +404,43 @@ public sealed class RunEngine
             (record, hash) = (entry.Record, entry.Hash);
             return found;
         }
+    }
+
+    /// <summary>What the settling of creates in doubt found, consulted while the run's rows are read.</summary>
+    private sealed class SettledCreates
+    {
+        private readonly Dictionary<string, (ulong Hash, string? Id)> _created = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ulong?> _notCreated = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _unsettled = new(StringComparer.Ordinal);
+
+        public int CreatedCount => _created.Count;
+
+        public int UnsettledCount => _unsettled.Count;
+
+        public bool IsSettled(string key) => _created.ContainsKey(key) || _notCreated.ContainsKey(key);
+
+        public void Created(InDoubtCreate create, string? id) => _created[create.Key] = (create.Hash, id);
+
+        public void NotCreated(InDoubtCreate create) => _notCreated[create.Key] = create.LedgerHash;
+
+        public void Unsettled(string key) => _unsettled.Add(key);
+
+        /// <summary>
+        /// Whether a planned row is not to be sent: its insert is still in doubt, or the destination now holds its values
+        /// (the version in doubt was created, or it wasn't and the model is back to what the ledger held: the plan,
+        /// read before the settling, counted it as changed only because it was in doubt).
+        /// </summary>
+        public bool Skip(string key, ulong hash) =>
+            _unsettled.Contains(key)
+            || (_created.TryGetValue(key, out var created) && created.Hash == hash)
+            || (_notCreated.TryGetValue(key, out var ledger) && ledger == hash);
+
+        /// <summary>The record the ledger now holds for the key (the plan was read before the settling).</summary>
+        public string? DestinationId(string key, string? planned) => _created.TryGetValue(key, out var c) && c.Id is not null ? c.Id : planned;
+
+        /// <summary>The key's known records, with the one the settling just found.</summary>
+        public IReadOnlyList<string> KnownIds(string key, IReadOnlyList<string> planned) =>
+            _created.TryGetValue(key, out var c) && c.Id is not null ? [.. planned, c.Id] : planned;
     }
 
     /// <summary>Counts updated by concurrent batches.</summary>

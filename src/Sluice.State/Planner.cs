@@ -27,7 +27,11 @@ public sealed record PlanRequest(
     IReadOnlyList<ModelColumn> Columns,
     bool FullResync = false);
 
-/// <summary>What a plan found, against the ledger.</summary>
+/// <summary>
+/// What a plan found, against the ledger. <see cref="InDoubt"/>: rows planned because a write of theirs was in doubt
+/// (already counted as added, changed or removed); <see cref="InDoubtRemoved"/>: keys the ledger doesn't hold whose write
+/// was in doubt and that left the model (a mirror deletes them too).
+/// </summary>
 public sealed record PlanTotals(
     long ModelRows,
     long Added,
@@ -37,13 +41,22 @@ public sealed record PlanTotals(
     long NullKeys,
     long DuplicateKeys,
     long DuplicateRows,
-    long LedgerSize);
+    long LedgerSize,
+    long InDoubt = 0,
+    long InDoubtRemoved = 0);
 
-/// <summary>A row to send: its key, whether it was added or changed, the values, and what the ledger knows.</summary>
-public sealed record ChangeRow(string Key, bool Added, object? MatchValue, object?[] Values, ulong Hash, string? DestinationId);
+/// <summary>
+/// A row to send: its key, whether it was added or changed, the values, and what the ledger knows: the record's id
+/// and, in insert mode, the ids of every record created for this key (its earlier versions).
+/// </summary>
+public sealed record ChangeRow(string Key, bool Added, object? MatchValue, object?[] Values, ulong Hash, string? DestinationId,
+    IReadOnlyList<string> KnownIds);
 
-/// <summary>A ledger record whose key left the model.</summary>
-public sealed record RemovedRow(string Key, string? DestinationId);
+/// <summary>
+/// A record to delete because its key left the model: one the ledger holds, or one whose write was in doubt when a
+/// run died (it may exist; only its match value is known).
+/// </summary>
+public sealed record RemovedRow(string Key, string? DestinationId, string? MatchValue);
 
 /// <summary>
 /// Diffs a model against its sync's ledger inside DuckDB: the model's keys and value hashes are computed
@@ -135,27 +148,39 @@ public sealed class Plan : IAsyncDisposable
         await _connection.ExecuteAsync($"USE {_sourceAlias}", ct);
 
         var ledger = _store.LedgerName(_request.Sync);
+        var inDoubt = _store.TableName("in_doubt");
         var changed = _request.FullResync ? "TRUE" : "m.h <> l.hash";
         var key = Sql.Ident(_keyColumn.Name);
         try
         {
-            // One pass: group on the key's own type (cheaper than on its text), then join the ledger. The
-            // destination ids of the few rows to send are fetched when they are read, not carried through here.
+            // One pass: group on the key's own type (cheaper than on its text), then join the ledger and the writes in
+            // doubt. A key in doubt is planned whatever its hash says: its last write may or may not have landed. A
+            // delete in doubt whose row came back is added again. The destination ids of the few rows to send are
+            // fetched when they are read, not carried through here.
             await _connection.ExecuteAsync($"""
                 CREATE OR REPLACE TEMP TABLE sluice_plan AS
                 WITH m AS (
                     SELECT CAST(k AS VARCHAR) AS key, h, n FROM (
                         SELECT {key} AS k, any_value({HashExpression()}) AS h, count(*) AS n
-                        FROM {_modelRelation} GROUP BY {key}))
-                SELECT coalesce(m.key, l.key) AS key,
-                       CASE WHEN m.n IS NULL THEN 'R'
-                            WHEN m.key IS NULL THEN 'N'
-                            WHEN m.n > 1 THEN 'D'
-                            WHEN l.key IS NULL THEN 'A'
-                            ELSE 'C' END AS kind,
-                       m.n AS n, l.key IS NOT NULL AS in_ledger
-                FROM m FULL OUTER JOIN {ledger} l ON m.key = l.key
-                WHERE m.n IS NULL OR m.key IS NULL OR m.n > 1 OR l.key IS NULL OR {changed};
+                        FROM {_modelRelation} GROUP BY {key})),
+                d AS (SELECT key, op FROM {inDoubt} WHERE sync = {Sql.Literal(_request.Sync)}),
+                j AS (
+                    SELECT coalesce(m.key, l.key, d.key) AS key, m.key AS m_key, m.n AS n, m.h AS h,
+                           l.key IS NOT NULL AS in_ledger, l.hash AS l_hash, d.op AS op
+                    FROM m FULL OUTER JOIN {ledger} l ON m.key = l.key
+                    FULL OUTER JOIN d ON d.key = coalesce(m.key, l.key))
+                SELECT key, kind, n, in_ledger, op IS NOT NULL AS in_doubt FROM (
+                    SELECT key, n, in_ledger, op,
+                           CASE WHEN n IS NULL AND in_ledger THEN 'R'
+                                WHEN n IS NULL AND op <> 'delete' THEN 'O'
+                                WHEN n IS NULL THEN NULL
+                                WHEN m_key IS NULL THEN 'N'
+                                WHEN n > 1 THEN 'D'
+                                WHEN NOT in_ledger OR op = 'delete' THEN 'A'
+                                WHEN op IS NOT NULL OR {changed.Replace("m.h", "h").Replace("l.hash", "l_hash")} THEN 'C'
+                                ELSE NULL END AS kind
+                    FROM j)
+                WHERE kind IS NOT NULL;
                 """, ct);
         }
         catch (DbException e)
@@ -172,19 +197,22 @@ public sealed class Plan : IAsyncDisposable
               coalesce(sum(n) FILTER (WHERE kind = 'N'), 0)::BIGINT,
               count(*) FILTER (WHERE kind = 'D'),
               coalesce(sum(n) FILTER (WHERE kind = 'D'), 0)::BIGINT,
-              count(*) FILTER (WHERE kind = 'D' AND in_ledger),
-              (SELECT count(*) FROM {ledger})
+              count(*) FILTER (WHERE in_ledger),
+              (SELECT count(*) FROM {ledger}),
+              count(*) FILTER (WHERE in_doubt AND kind IN ('A', 'C', 'R')),
+              count(*) FILTER (WHERE kind = 'O')
             FROM sluice_plan
             """;
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         long L(int i) => Convert.ToInt64(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
-        var (added, changedCount, removed, nullRows, duplicateKeys, duplicateRows, duplicatesInLedger, ledgerSize) =
+        var (added, changedCount, removed, nullRows, duplicateKeys, duplicateRows, plannedInLedger, ledgerSize) =
             (L(0), L(1), L(2), L(3), L(4), L(5), L(6), L(7));
-        // Every ledger key is either unchanged, changed, removed, or now duplicated in the model.
-        var unchanged = ledgerSize - changedCount - removed - duplicatesInLedger;
+        // Every ledger key not in the plan is unchanged; the ones in it are changed, removed, re-added or duplicated.
+        var unchanged = ledgerSize - plannedInLedger;
         var modelRows = added + changedCount + unchanged + duplicateRows + nullRows;
-        Totals = new PlanTotals(modelRows, added, changedCount, removed, unchanged, nullRows, duplicateKeys, duplicateRows, ledgerSize);
+        Totals = new PlanTotals(modelRows, added, changedCount, removed, unchanged, nullRows, duplicateKeys, duplicateRows, ledgerSize,
+            L(8), L(9));
     }
 
     /// <summary>Streams the added and changed rows, with values aligned to the mappings.</summary>
@@ -199,10 +227,13 @@ public sealed class Plan : IAsyncDisposable
         var values = _valueColumns.Length == 0 ? "" : ", " + string.Join(", ", _valueColumns.Select(c => "m." + c));
         await using var command = _connection.CreateCommand();
         command.CommandText = $"""
-            SELECT p.key, p.kind = 'A', l.dest_id, {HashExpression("m.")}, m.{Sql.Ident(_matchColumn.Name)}{values}
+            SELECT p.key, p.kind = 'A', CASE WHEN p.kind = 'A' THEN NULL ELSE l.dest_id END,
+                   {HashExpression("m.")}, coalesce(k.ids, []), m.{Sql.Ident(_matchColumn.Name)}{values}
             FROM (SELECT *, {KeyExpression} AS sluice_k FROM {_modelRelation}) m
             JOIN sluice_plan p ON p.key = m.sluice_k
             LEFT JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key
+            LEFT JOIN (SELECT key, list(dest_id) AS ids FROM {_store.TableName("created_ids")}
+                       WHERE sync = {Sql.Literal(_request.Sync)} GROUP BY key) k ON k.key = p.key
             WHERE p.kind IN ({string.Join(",", kinds)})
             {(limit is { } n ? $"ORDER BY p.key LIMIT {n}" : "")}
             """;
@@ -211,28 +242,38 @@ public sealed class Plan : IAsyncDisposable
         {
             var row = new object?[_valueKinds.Length];
             for (var i = 0; i < row.Length; i++)
-                row[i] = DuckDbValues.Normalize(reader.IsDBNull(5 + i) ? null : reader.GetValue(5 + i), _valueKinds[i].Kind);
+                row[i] = DuckDbValues.Normalize(reader.IsDBNull(6 + i) ? null : reader.GetValue(6 + i), _valueKinds[i].Kind);
             yield return new ChangeRow(
                 reader.GetString(0),
                 reader.GetBoolean(1),
-                DuckDbValues.Normalize(reader.IsDBNull(4) ? null : reader.GetValue(4), _matchColumn.Kind),
+                DuckDbValues.Normalize(reader.IsDBNull(5) ? null : reader.GetValue(5), _matchColumn.Kind),
                 row,
                 reader.GetFieldValue<ulong>(3),
-                reader.IsDBNull(2) ? null : reader.GetString(2));
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetFieldValue<List<string>>(4));
         }
     }
 
-    /// <summary>Streams the ledger records whose keys left the model.</summary>
-    public async IAsyncEnumerable<RemovedRow> ReadRemovedAsync(int? limit = null, [EnumeratorCancellation] CancellationToken ct = default)
+    /// <summary>
+    /// Streams the records whose keys left the model: the ledger's, and with <paramref name="includeInDoubt"/> those
+    /// whose write was in doubt but that the ledger doesn't hold.
+    /// </summary>
+    public async IAsyncEnumerable<RemovedRow> ReadRemovedAsync(int? limit = null, bool includeInDoubt = true,
+        [EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var command = _connection.CreateCommand();
         command.CommandText = $"""
-            SELECT p.key, l.dest_id FROM sluice_plan p JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key
-            WHERE p.kind = 'R' ORDER BY p.key {(limit is { } n ? $"LIMIT {n}" : "")}
+            SELECT p.key, l.dest_id, d.match_value FROM sluice_plan p
+            LEFT JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key
+            LEFT JOIN {_store.TableName("in_doubt")} d ON d.sync = {Sql.Literal(_request.Sync)} AND d.key = p.key
+            WHERE p.kind IN ('R'{(includeInDoubt ? ", 'O'" : "")}) ORDER BY p.key {(limit is { } n ? $"LIMIT {n}" : "")}
             """;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            yield return new RemovedRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+        {
+            yield return new RemovedRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2));
+        }
     }
 
     /// <summary>The keys the model holds more than once (with how many times), and whether any key is null.</summary>

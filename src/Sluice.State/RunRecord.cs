@@ -1,3 +1,5 @@
+using Sluice.Core.Destinations;
+
 namespace Sluice.State;
 
 /// <summary>How a run ended.</summary>
@@ -6,6 +8,9 @@ public enum RunStatus
     Running,
     Succeeded,
     Failed,
+
+    /// <summary>Its process died (killed or crashed) before it finished; found so by the next command that opened the state.</summary>
+    Interrupted,
 }
 
 /// <summary>The counts of one run. "Planned" is what the run meant to send; the rest is what happened.</summary>
@@ -46,8 +51,19 @@ public sealed record RunRecord(
 /// <summary>A row the destination or validation refused, with the reason; planned again next run.</summary>
 public sealed record RejectedRow(string Sync, long RunId, string Key, string Outcome, string? Code, string Reason, DateTime At);
 
-/// <summary>What the ledger learns from one acknowledged record.</summary>
-public readonly record struct LedgerEntry(string Key, ulong Hash, string? DestinationId, bool Deleted = false);
+/// <summary>
+/// What the ledger learns from one acknowledged record. <paramref name="Created"/>: the record was created by
+/// this write (insert mode), so its id is remembered as one of the key's known records.
+/// </summary>
+public readonly record struct LedgerEntry(string Key, ulong Hash, string? DestinationId, bool Deleted = false, bool Created = false);
 
-/// <summary>An insert written down before it was sent, to reconcile after a crash.</summary>
-public sealed record InsertIntent(string Key, string? MatchValue, ulong Hash);
+/// <summary>A write about to be sent: in doubt until its batch is committed.</summary>
+public readonly record struct InDoubtWrite(string Key, RecordOperation Operation, string? MatchValue, ulong Hash);
+
+/// <summary>
+/// An insert that was in flight when a run stopped: it may have been created. <paramref name="DestinationId"/>,
+/// <paramref name="LedgerHash"/>: what the ledger holds for the key; <paramref name="KnownIds"/>: the ids of the records
+/// the ledger already knows for this key (earlier versions), which are not this insert.
+/// </summary>
+public sealed record InDoubtCreate(string Key, string? MatchValue, ulong Hash, string? DestinationId, ulong? LedgerHash,
+    IReadOnlyList<string> KnownIds);

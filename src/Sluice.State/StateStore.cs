@@ -1,24 +1,28 @@
 using System.Data.Common;
 using System.Text.Json;
 using DuckDB.NET.Data;
+using Sluice.Core.Destinations;
 
 namespace Sluice.State;
 
 /// <summary>
 /// The project's embedded state in <c>.sluice/state.duckdb</c>: per sync a ledger (key, hash of the values
-/// delivered, destination id, time; never the values), a journal of acknowledged batches, insert intents,
-/// run history and rejected rows. Batches are committed to the journal as they are acknowledged and folded
-/// into the ledger at the end of a run (or at the next plan after a crash), so a killed process loses
-/// nothing that was acknowledged.
+/// delivered, destination id, time; never the values), a journal of acknowledged batches, the writes in doubt
+/// (sent or about to be, not yet committed), the ids of records created in insert mode, run history and rejected
+/// rows. Batches are committed to the journal as they are acknowledged and folded into the ledger at the end of a
+/// run (or at the next plan after a crash), so a killed process loses nothing that was acknowledged, and what was
+/// sent but not acknowledged stays in doubt until a later run settles it.
 /// </summary>
 public sealed class StateStore : IAsyncDisposable
 {
     private readonly DuckDBConnection _connection;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
-    private StateStore(DuckDBConnection connection, string path, string catalog)
+    private StateStore(DuckDBConnection connection, string path, string catalog, TimeProvider time)
     {
         _connection = connection;
+        _time = time;
         Path = path;
         Catalog = catalog;
     }
@@ -30,7 +34,11 @@ public sealed class StateStore : IAsyncDisposable
     internal string Catalog { get; }
 
     /// <summary>Opens (creating when needed) the state of the project in <paramref name="projectDirectory"/>.</summary>
-    public static async Task<StateStore> OpenAsync(string projectDirectory, CancellationToken ct = default)
+    public static Task<StateStore> OpenAsync(string projectDirectory, CancellationToken ct = default) =>
+        OpenAsync(projectDirectory, TimeProvider.System, ct);
+
+    /// <inheritdoc cref="OpenAsync(string, CancellationToken)"/>
+    public static async Task<StateStore> OpenAsync(string projectDirectory, TimeProvider time, CancellationToken ct = default)
     {
         var folder = System.IO.Path.Combine(projectDirectory, ".sluice");
         var path = System.IO.Path.Combine(folder, "state.duckdb");
@@ -57,7 +65,7 @@ public sealed class StateStore : IAsyncDisposable
             await connection.DisposeAsync();
             throw StateErrors.Explain(e, path);
         }
-        var store = new StateStore(connection, path, catalog);
+        var store = new StateStore(connection, path, catalog, time);
         try
         {
             await store.CreateSchemaAsync(ct);
@@ -79,7 +87,12 @@ public sealed class StateStore : IAsyncDisposable
         return connection;
     }
 
-    internal string LedgerName(string sync) => $"{Sql.Ident(Catalog)}.main.{Sql.Ident(Sql.LedgerTable(sync))}";
+    private DateTime Now => _time.GetUtcNow().UtcDateTime;
+
+    internal string LedgerName(string sync) => TableName(Sql.LedgerTable(sync));
+
+    /// <summary>A state table's name qualified with the state's catalog (for sessions that USE another one).</summary>
+    internal string TableName(string table) => $"{Sql.Ident(Catalog)}.main.{Sql.Ident(table)}";
 
     private async Task CreateSchemaAsync(CancellationToken ct)
     {
@@ -97,11 +110,32 @@ public sealed class StateStore : IAsyncDisposable
             CREATE TABLE IF NOT EXISTS rejected (
                 sync VARCHAR NOT NULL, run_id BIGINT NOT NULL, key VARCHAR, outcome VARCHAR NOT NULL, code VARCHAR,
                 reason VARCHAR NOT NULL, rejected_at TIMESTAMP NOT NULL);
-            CREATE TABLE IF NOT EXISTS intents (
-                sync VARCHAR NOT NULL, run_id BIGINT NOT NULL, key VARCHAR NOT NULL, match_value VARCHAR, hash UBIGINT NOT NULL,
-                seq BIGINT NOT NULL);
+            CREATE TABLE IF NOT EXISTS in_doubt (
+                sync VARCHAR NOT NULL, key VARCHAR NOT NULL, op VARCHAR NOT NULL, match_value VARCHAR, hash UBIGINT NOT NULL,
+                run_id BIGINT NOT NULL, seq BIGINT NOT NULL);
+            CREATE TABLE IF NOT EXISTS created_ids (sync VARCHAR NOT NULL, key VARCHAR NOT NULL, dest_id VARCHAR NOT NULL);
             """, ct);
+        // State written before writes were tracked in doubt kept insert intents only: they are creates in doubt.
+        var hasIntents = await _connection.ScalarAsync<long>(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'intents'", ct);
+        if (hasIntents > 0)
+        {
+            await _connection.ExecuteAsync("""
+                INSERT INTO in_doubt SELECT sync, key, 'create', any_value(match_value), max(hash), max(run_id), max(seq)
+                FROM intents GROUP BY sync, key;
+                DROP TABLE intents;
+                """, ct);
+        }
+        // The state file is held by one process at a time, so a run still marked running now is one whose process died.
+        await _connection.ExecuteAsync(
+            "UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?), error = coalesce(error, ?) WHERE status = 'running'",
+            ct, Now, InterruptedMessage);
     }
+
+    /// <summary>The history's explanation of a run whose process died.</summary>
+    public const string InterruptedMessage =
+        "The process running this sync stopped before the run finished (killed, crashed or the machine went down). " +
+        "Acknowledged batches were committed; writes in flight are resent by the next run.";
 
     /// <summary>Makes sure a sync's ledger table exists.</summary>
     internal Task EnsureLedgerAsync(string sync, CancellationToken ct) => _connection.ExecuteAsync(
@@ -116,30 +150,21 @@ public sealed class StateStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes acknowledged records to the journal and the run's rejected rows, atomically; with
-    /// <paramref name="clearIntents"/>, also drops the insert intents written for batch <paramref name="seq"/>.
+    /// Commits one answered batch atomically: its acknowledged records go to the journal, its rejected rows to the
+    /// run's rejected list, and its keys leave the in-doubt list, except <paramref name="stillInDoubt"/> (keys the
+    /// destination gave no answer for: they may have landed). <paramref name="seq"/> null: nothing was in doubt.
     /// </summary>
-    public async Task CommitAsync(string sync, long runId, long seq, IReadOnlyList<LedgerEntry> delivered,
-        IReadOnlyList<RejectedRow> rejected, bool clearIntents, CancellationToken ct = default)
+    public async Task CommitAsync(string sync, long runId, long? seq, IReadOnlyList<LedgerEntry> delivered,
+        IReadOnlyList<RejectedRow> rejected, IReadOnlyCollection<string> stillInDoubt, CancellationToken ct = default)
     {
         await _writeGate.WaitAsync(ct);
         try
         {
             await using var tx = await _connection.BeginTransactionAsync(ct);
-            var now = DateTime.UtcNow;
-            if (delivered.Count > 0)
-            {
-                using var appender = _connection.CreateAppender("journal");
-                foreach (var entry in delivered)
-                {
-                    appender.CreateRow()
-                        .AppendValue(sync).AppendValue(entry.Key).AppendValue(entry.Hash).AppendValue(entry.DestinationId)
-                        .AppendValue(now).AppendValue(entry.Deleted).AppendValue(seq)
-                        .EndRow();
-                }
-            }
+            AppendJournal(sync, seq ?? 0, delivered);
             if (rejected.Count > 0)
             {
+                var now = Now;
                 using var appender = _connection.CreateAppender("rejected");
                 foreach (var row in rejected)
                 {
@@ -149,14 +174,40 @@ public sealed class StateStore : IAsyncDisposable
                         .EndRow();
                 }
             }
-            if (clearIntents)
-                await _connection.ExecuteAsync("DELETE FROM intents WHERE sync = ? AND seq = ?", ct, sync, seq);
+            if (seq is { } batch)
+            {
+                var keep = stillInDoubt.Count == 0 ? "" : $" AND key NOT IN ({string.Join(", ", stillInDoubt.Select(Sql.Literal))})";
+                await _connection.ExecuteAsync($"DELETE FROM in_doubt WHERE sync = ? AND seq = ?{keep}", ct, sync, batch);
+            }
             await tx.CommitAsync(ct);
         }
         finally
         {
             _writeGate.Release();
         }
+    }
+
+    /// <summary>Appends acknowledged records to the journal, and the ids of created records to the known ones.</summary>
+    private void AppendJournal(string sync, long seq, IReadOnlyList<LedgerEntry> delivered)
+    {
+        if (delivered.Count == 0)
+            return;
+        var now = Now;
+        using (var appender = _connection.CreateAppender("journal"))
+        {
+            foreach (var entry in delivered)
+            {
+                appender.CreateRow()
+                    .AppendValue(sync).AppendValue(entry.Key).AppendValue(entry.Hash).AppendValue(entry.DestinationId)
+                    .AppendValue(now).AppendValue(entry.Deleted).AppendValue(seq)
+                    .EndRow();
+            }
+        }
+        if (!delivered.Any(e => e.Created && e.DestinationId is not null))
+            return;
+        using var ids = _connection.CreateAppender("created_ids");
+        foreach (var entry in delivered.Where(e => e.Created && e.DestinationId is not null))
+            ids.CreateRow().AppendValue(sync).AppendValue(entry.Key).AppendValue(entry.DestinationId).EndRow();
     }
 
     /// <summary>Folds the journal into the ledger: the latest entry per key wins; deletes remove the key.</summary>
@@ -194,16 +245,32 @@ public sealed class StateStore : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes down the inserts of batch <paramref name="seq"/> before they are sent.</summary>
-    public async Task WriteIntentsAsync(string sync, long runId, long seq, IEnumerable<InsertIntent> intents, CancellationToken ct = default)
+    /// <summary>
+    /// Records the writes of batch <paramref name="seq"/> as in doubt before they are sent: until the batch is
+    /// committed, each may or may not have landed. A key keeps one entry, its latest write.
+    /// </summary>
+    public async Task MarkInDoubtAsync(string sync, long runId, long seq, IReadOnlyCollection<InDoubtWrite> writes, CancellationToken ct = default)
     {
+        if (writes.Count == 0)
+            return;
         await _writeGate.WaitAsync(ct);
         try
         {
-            using var appender = _connection.CreateAppender("intents");
-            foreach (var intent in intents)
-                appender.CreateRow().AppendValue(sync).AppendValue(runId).AppendValue(intent.Key).AppendValue(intent.MatchValue)
-                    .AppendValue(intent.Hash).AppendValue(seq).EndRow();
+            await using var tx = await _connection.BeginTransactionAsync(ct);
+            using (var appender = _connection.CreateAppender("in_doubt"))
+            {
+                foreach (var write in writes)
+                {
+                    appender.CreateRow().AppendValue(sync).AppendValue(write.Key).AppendValue(OperationCode(write.Operation))
+                        .AppendValue(write.MatchValue).AppendValue(write.Hash).AppendValue(runId).AppendValue(seq).EndRow();
+                }
+            }
+            // An earlier write of the same key (a run that died) is superseded by this one.
+            await _connection.ExecuteAsync("""
+                DELETE FROM in_doubt WHERE sync = ? AND seq < ?
+                  AND key IN (SELECT key FROM in_doubt WHERE sync = ? AND seq = ?)
+                """, ct, sync, seq, sync, seq);
+            await tx.CommitAsync(ct);
         }
         finally
         {
@@ -211,38 +278,70 @@ public sealed class StateStore : IAsyncDisposable
         }
     }
 
-    public async Task<IReadOnlyList<InsertIntent>> ReadIntentsAsync(string sync, CancellationToken ct = default)
+    /// <summary>The number of a sync's writes in doubt.</summary>
+    public async Task<long> InDoubtCountAsync(string sync, CancellationToken ct = default) =>
+        await _connection.ScalarAsync<long>("SELECT count(*) FROM in_doubt WHERE sync = ?", ct, sync);
+
+    /// <summary>The creates in doubt of a sync, with the ids of the records the ledger already knows for each key.</summary>
+    public async Task<IReadOnlyList<InDoubtCreate>> ReadInDoubtCreatesAsync(string sync, CancellationToken ct = default)
     {
+        await EnsureLedgerAsync(sync, ct);
         await using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT key, any_value(match_value), max(hash) FROM intents WHERE sync = ? GROUP BY key";
+        command.CommandText = $"""
+            SELECT d.key, d.match_value, d.hash, l.dest_id, l.hash,
+                   (SELECT list(c.dest_id) FROM created_ids c WHERE c.sync = d.sync AND c.key = d.key) AS known
+            FROM in_doubt d LEFT JOIN {LedgerName(sync)} l ON l.key = d.key
+            WHERE d.sync = ? AND d.op = 'create'
+            ORDER BY d.seq
+            """;
         command.Parameters.Add(new DuckDBParameter(sync));
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var result = new List<InsertIntent>();
+        var result = new List<InDoubtCreate>();
         while (await reader.ReadAsync(ct))
-            result.Add(new InsertIntent(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetFieldValue<ulong>(2)));
+        {
+            var known = reader.IsDBNull(5) ? [] : reader.GetFieldValue<List<string>>(5);
+            result.Add(new InDoubtCreate(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.GetFieldValue<ulong>(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetFieldValue<ulong>(4), known));
+        }
         return result;
     }
 
-    /// <summary>Drops every insert intent of a sync (once they have all been reconciled).</summary>
-    public async Task ClearIntentsAsync(string sync, CancellationToken ct = default)
+    /// <summary>
+    /// Settles creates in doubt after the destination was asked about them: the ones it had created are committed
+    /// (<paramref name="created"/>), and every key in <paramref name="settled"/> leaves the in-doubt list, atomically.
+    /// </summary>
+    public async Task SettleCreatesAsync(string sync, long seq, IReadOnlyList<LedgerEntry> created, IReadOnlyCollection<string> settled,
+        CancellationToken ct = default)
     {
+        if (created.Count == 0 && settled.Count == 0)
+            return;
         await _writeGate.WaitAsync(ct);
         try
         {
-            await _connection.ExecuteAsync("DELETE FROM intents WHERE sync = ?", ct, sync);
+            await using var tx = await _connection.BeginTransactionAsync(ct);
+            AppendJournal(sync, seq, created);
+            if (settled.Count > 0)
+            {
+                await _connection.ExecuteAsync(
+                    $"DELETE FROM in_doubt WHERE sync = ? AND op = 'create' AND key IN ({string.Join(", ", settled.Select(Sql.Literal))})", ct, sync);
+            }
+            await tx.CommitAsync(ct);
         }
         finally
         {
             _writeGate.Release();
         }
     }
+
+    internal static string OperationCode(RecordOperation operation) => operation.ToString().ToLowerInvariant();
 
     public async Task<long> StartRunAsync(string sync, bool fullResync, CancellationToken ct = default)
     {
         var runId = await _connection.ScalarAsync<long>("SELECT nextval('run_ids')", ct);
         await _connection.ExecuteAsync(
             "INSERT INTO runs VALUES (?, ?, ?, NULL, 'running', ?, NULL, NULL, NULL)", ct,
-            runId, sync, DateTime.UtcNow, fullResync);
+            runId, sync, Now, fullResync);
         return runId;
     }
 
@@ -254,7 +353,7 @@ public sealed class StateStore : IAsyncDisposable
         {
             await _connection.ExecuteAsync(
                 "UPDATE runs SET finished_at = ?, status = ?, counts = ?, warnings = ?, error = ? WHERE run_id = ?", ct,
-                DateTime.UtcNow, status.ToString().ToLowerInvariant(), JsonSerializer.Serialize(counts),
+                Now, status.ToString().ToLowerInvariant(), JsonSerializer.Serialize(counts),
                 JsonSerializer.Serialize(warnings), error, runId);
             // Keep the rejected rows of the latest finished run only: older ones were retried since.
             await _connection.ExecuteAsync(

@@ -138,19 +138,35 @@ public sealed class RunEngineTests
         var destination = new CollectingDestination();
         var sync = TestProject.Sync(SyncMode.Insert);
         await project.WriteModelAsync(People(5));
-        // A crashed run had written down inserts for users 1 and 2; the destination had created user 1.
+        // A crashed run had sent inserts for users 1 and 2; the destination had created user 1.
         var plan = await project.Engine.PlanAsync(await project.RequestAsync(sync, destination), new RunOptions());
         var changes = await plan.ReadChangesAsync(true, true).ToListAsync();
         await plan.DisposeAsync();
-        await project.State.WriteIntentsAsync(sync.Name, 0, 0,
-            changes.Where(c => c.Key is "1" or "2").Select(c => new InsertIntent(c.Key, c.MatchValue?.ToString(), c.Hash)));
+        await project.State.MarkInDoubtAsync(sync.Name, 1, 10_000_001, changes.Where(c => c.Key is "1" or "2")
+            .Select(c => new InDoubtWrite(c.Key, RecordOperation.Create, c.MatchValue?.ToString(), c.Hash)).ToList());
         destination.Existing["user1@example.com"] = "created-before-crash";
 
         var outcome = await project.RunAsync(sync, destination);
 
         Assert.True(outcome.Succeeded);
         Assert.Equal(["Create:2", "Create:3", "Create:4", "Create:5"], destination.Received.Select(r => $"{r.Operation}:{r.Key}").Order());
-        Assert.Empty(await project.State.ReadIntentsAsync(sync.Name));
+        Assert.Equal(0, await project.State.InDoubtCountAsync(sync.Name));
+    }
+
+    [Fact]
+    public async Task A_run_whose_process_died_is_marked_interrupted_when_the_state_is_next_opened()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "sluice-tests", Guid.NewGuid().ToString("N"));
+        await using (var state = await StateStore.OpenAsync(directory))
+            await state.StartRunAsync("people-sync", fullResync: false);
+
+        await using var reopened = await StateStore.OpenAsync(directory);
+        var run = Assert.Single(await reopened.HistoryAsync("people-sync"));
+
+        Assert.Equal(RunStatus.Interrupted, run.Status);
+        Assert.NotNull(run.FinishedAt);
+        Assert.Equal(StateStore.InterruptedMessage, run.Error);
+        Directory.Delete(directory, recursive: true);
     }
 
     [Fact]
@@ -165,7 +181,7 @@ public sealed class RunEngineTests
         var changes = await plan.ReadChangesAsync(true, true).ToListAsync();
         await plan.DisposeAsync();
         await project.State.CommitAsync(sync.Name, 1, 1,
-            changes.Where(c => c.Key != "3").Select(c => new LedgerEntry(c.Key, c.Hash, "id" + c.Key)).ToList(), [], clearIntents: false);
+            changes.Where(c => c.Key != "3").Select(c => new LedgerEntry(c.Key, c.Hash, "id" + c.Key)).ToList(), [], []);
 
         var outcome = await project.RunAsync(sync, destination);
 

@@ -36,6 +36,7 @@ internal static class HistoryCommand
                 {
                     State.RunStatus.Succeeded => "[green]succeeded[/]",
                     State.RunStatus.Failed => "[red]failed[/]",
+                    State.RunStatus.Interrupted => "[red]interrupted[/]",
                     _ => "[yellow]running[/]",
                 };
                 table.AddRow(run.RunId.ToString(), Markup.Escape(run.Sync), run.StartedAt.ToString("yyyy-MM-dd HH:mm:ss"), status,

@@ -37,7 +37,7 @@ internal static class PlanCommand
             var removed = new List<string>();
             if (config.Mode == SyncMode.Mirror)
             {
-                await foreach (var row in plan.ReadRemovedAsync(Math.Max(n, 20), ct))
+                await foreach (var row in plan.ReadRemovedAsync(Math.Max(n, 20), ct: ct))
                     removed.Add(row.Key);
             }
 

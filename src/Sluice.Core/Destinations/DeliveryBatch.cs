@@ -19,14 +19,17 @@ public enum RecordOperation
 /// <summary>
 /// One record to deliver. <see cref="Values"/> is aligned with <see cref="DeliveryBatch.Fields"/>
 /// (the sync's mappings, in order); values use the .NET types listed on <c>ValueKind</c>, null for SQL NULL.
-/// Delete records carry no values.
+/// Delete records carry no values. <see cref="DestinationId"/> is the record the ledger holds for this key;
+/// <see cref="KnownIds"/> (insert mode) every record Sluice created for it before, so that a lookup after a
+/// crash never mistakes an earlier version for this one.
 /// </summary>
 public sealed record DeliveryRecord(
     string Key,
     RecordOperation Operation,
     object? MatchValue,
     object?[] Values,
-    string? DestinationId);
+    string? DestinationId,
+    IReadOnlyList<string>? KnownIds = null);
 
 /// <summary>
 /// A batch of records of one sync. Every record must get exactly one <see cref="RecordResult"/>.

@@ -100,8 +100,8 @@ internal sealed class RecordLookup(SalesforceApi api, WritePlan plan, Salesforce
 
     /// <summary>
     /// Which of these Create records already exist in Salesforce (after a crash or a lost answer). A record
-    /// counts as created when a record with its match value exists that is not the one the ledger knows
-    /// (insert creates a new record for a changed row) and was not created before it. Each found record
+    /// counts as created when a record with its match value exists that is none of the ones the ledger knows
+    /// for the row (insert creates a new record for a changed row) and was not created before the latest of them. Each found record
     /// is given to one row at most. Rows without a match value can't be looked up and count as not created,
     /// and so do changed rows when the match field is unique (their new record was created without it).
     /// </summary>
@@ -126,7 +126,7 @@ internal sealed class RecordLookup(SalesforceApi api, WritePlan plan, Salesforce
             var known = record.DestinationId is { } d ? candidates.FirstOrDefault(c => SameId(c.Id, d)) : default;
             var pick = candidates
                 .Where(c => !taken.Contains(c.Id))
-                .Where(c => record.DestinationId is null || !SameId(c.Id, record.DestinationId))
+                .Where(c => !IsKnown(record, c.Id))
                 .Where(c => known.Id is null || string.CompareOrdinal(c.CreatedDate, known.CreatedDate) >= 0)
                 .OrderByDescending(c => c.CreatedDate, StringComparer.Ordinal)
                 .FirstOrDefault();
@@ -137,6 +137,10 @@ internal sealed class RecordLookup(SalesforceApi api, WritePlan plan, Salesforce
         }
         return created;
     }
+
+    /// <summary>Whether a found record is one Sluice already knows for this row (an earlier version), not this insert.</summary>
+    private static bool IsKnown(DeliveryRecord record, string id) =>
+        (record.DestinationId is { } d && SameId(id, d)) || (record.KnownIds?.Any(k => SameId(id, k)) ?? false);
 
     /// <summary>15- and 18-character forms of one Id compare equal (the first 15 characters are the Id).</summary>
     public static bool SameId(string a, string b) =>

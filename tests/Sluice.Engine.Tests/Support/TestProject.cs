@@ -64,7 +64,8 @@ internal sealed class TestProject : IAsyncDisposable
         [new MappingConfig("name", "name", Here), new MappingConfig("score", "score", Here)],
         Schedule.Manual, WarningsConfig.Default, maxDeletes ?? new DeleteLimit(100, true), Here, Here);
 
-    public async Task<SyncRunRequest> RequestAsync(SyncConfig sync, CollectingDestination destination)
+    public async Task<SyncRunRequest> RequestAsync<TDestination>(SyncConfig sync, TDestination destination)
+        where TDestination : IDestination, IDestinationProvider
     {
         var model = new ModelConfig("people", "warehouse", ModelKind.User, "id", "select * from people", null, null, Here, Here);
         var source = new DuckDbSource("warehouse", Warehouse);
@@ -72,7 +73,8 @@ internal sealed class TestProject : IAsyncDisposable
         return new SyncRunRequest(sync, model, source, destination, destination, columns);
     }
 
-    public async Task<RunOutcome> RunAsync(SyncConfig sync, CollectingDestination destination, RunOptions? options = null) =>
+    public async Task<RunOutcome> RunAsync<TDestination>(SyncConfig sync, TDestination destination, RunOptions? options = null)
+        where TDestination : IDestination, IDestinationProvider =>
         await Engine.RunAsync(await RequestAsync(sync, destination), options ?? new RunOptions());
 
     public async ValueTask DisposeAsync()
