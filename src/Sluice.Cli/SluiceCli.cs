@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Data.Common;
+using System.Text.RegularExpressions;
 using Sluice.Cli.Commands;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
@@ -20,7 +22,7 @@ internal static class ExitCodes
 }
 
 /// <summary>The <c>sluice</c> command line: composition root and the error boundary of every command.</summary>
-internal static class SluiceCli
+internal static partial class SluiceCli
 {
     public static readonly Option<string> ProjectOption = new("--project", "-p")
     {
@@ -49,8 +51,14 @@ internal static class SluiceCli
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
+            var unrecognized = parsed.Errors.Any(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal));
             foreach (var error in parsed.Errors)
-                Console.Error.WriteLine($"error: {error.Message}");
+            {
+                // "Required command was not provided" only repeats an unknown command's error.
+                if (unrecognized && error.Message.StartsWith("Required command", StringComparison.Ordinal))
+                    continue;
+                Console.Error.WriteLine($"error: {Friendly(error.Message)}");
+            }
             Console.Error.WriteLine("Run `sluice --help` for the commands and options.");
             return ExitCodes.BadConfig;
         }
@@ -63,6 +71,18 @@ internal static class SluiceCli
         return await parsed.InvokeAsync(new InvocationConfiguration(), cancel.Token);
     }
 
+    [GeneratedRegex(@"as expected type 'System\.(\w+)'")]
+    private static partial Regex ExpectedType();
+
+    /// <summary>The parser names .NET types ("System.Int32"); users write numbers.</summary>
+    private static string Friendly(string message) => ExpectedType().Replace(message, m => m.Groups[1].Value switch
+    {
+        "Int32" or "Int64" => "as a whole number",
+        "Double" or "Decimal" => "as a number",
+        "Boolean" => "as true or false",
+        _ => "as the expected kind of value",
+    });
+
     /// <summary>Runs a command body with the error boundary: no stack traces, clear messages, the right exit code.</summary>
     public static async Task<int> GuardAsync(Func<Task<int>> body)
     {
@@ -72,12 +92,23 @@ internal static class SluiceCli
         }
         catch (ConfigException e)
         {
-            WriteProblems(e.Problems);
+            WriteProblems(e.Problems, e.Warnings);
             return ExitCodes.BadConfig;
         }
         catch (StateException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.RunFailed;
+        }
+        catch (DbException e)
+        {
+            // Sources wrap their own errors; a database error that reaches here came from the state.
+            Console.Error.WriteLine($"error: {StateErrors.Explain(e, FileIn(e.Message) ?? ".sluice/state.duckdb").Message}");
+            return ExitCodes.RunFailed;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {DescribeFileError(e)}");
             return ExitCodes.RunFailed;
         }
         catch (DeliveryException e)
@@ -107,12 +138,40 @@ internal static class SluiceCli
         }
     }
 
-    public static void WriteProblems(IReadOnlyList<ConfigProblem> problems)
+    /// <summary>A file-system error (full disk, read-only folder, a file where a folder belongs) with what to do.</summary>
+    internal static string DescribeFileError(Exception e)
     {
+        var reason = e.Message.Split('\n', 2)[0].Trim().TrimEnd('.');
+        var file = FileIn(e.Message);
+        return StateErrors.Classify(e.Message) switch
+        {
+            StateFailure.DiskFull => $"the disk is full: {reason}. Free some space on it and run again.",
+            StateFailure.ReadOnly => $"cannot write {file ?? "a file of the project"}: {reason}. Make the project folder writable for this user, or use a writable copy of it.",
+            StateFailure.WrongKind => $"{reason}: something is in the way of a file or folder Sluice needs. Move it aside and run again.",
+            _ => $"cannot read or write {file ?? "a file of the project"}: {reason}. Check the project folder's permissions and free space, then run again.",
+        };
+    }
+
+    [GeneratedRegex("""["'](/[^"']+|[A-Za-z]:\\[^"']+)["']""")]
+    private static partial Regex QuotedPath();
+
+    private static string? FileIn(string message) => QuotedPath().Match(message) is { Success: true } m ? m.Groups[1].Value : null;
+
+    public static void WriteProblems(IReadOnlyList<ConfigProblem> problems, IReadOnlyList<ConfigProblem>? warnings = null)
+    {
+        if (warnings is not null)
+            WriteWarnings(warnings);
         // Plain lines, never wrapped: these land in terminals, CI logs and grep alike.
         Console.Error.WriteLine($"{problems.Count} problem{(problems.Count == 1 ? "" : "s")} found:");
         foreach (var problem in problems)
             Console.Error.WriteLine(problem.ToString());
+    }
+
+    /// <summary>Config warnings, on stderr so that --json output stays parseable.</summary>
+    public static void WriteWarnings(IReadOnlyList<ConfigProblem> warnings)
+    {
+        foreach (var warning in warnings)
+            Console.Error.WriteLine($"warning: {warning}");
     }
 
     public static string Describe(ErrorCategory category) => category switch
@@ -124,12 +183,21 @@ internal static class SluiceCli
         ErrorCategory.Configuration => "configuration",
         ErrorCategory.Timeout => "timeout",
         ErrorCategory.NotFound => "resource not found",
+        ErrorCategory.Source => "source",
+        ErrorCategory.Cancelled => "cancelled",
+        ErrorCategory.State => "state",
         _ => "destination",
     };
 
     public static DestinationServices Services() => DestinationServices.Default;
 
     /// <summary>Loads the project named by --project (throws ConfigException with every problem).</summary>
-    public static Workspace OpenWorkspace(ParseResult parse) =>
-        Workspace.Load(parse.GetValue(ProjectOption)!, Catalog(), Services());
+    /// <param name="warn">Print the project's config warnings (validate, plan and run do).</param>
+    public static Workspace OpenWorkspace(ParseResult parse, bool warn = false)
+    {
+        var workspace = Workspace.Load(parse.GetValue(ProjectOption)!, Catalog(), Services());
+        if (warn)
+            WriteWarnings(workspace.Project.Warnings);
+        return workspace;
+    }
 }

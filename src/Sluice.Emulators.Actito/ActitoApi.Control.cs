@@ -72,49 +72,16 @@ internal sealed partial class ActitoApi
             ["attributesCreated"] = stats.AttributesCreated,
             ["tokensIssued"] = stats.TokensIssued,
             ["authFailures"] = stats.AuthFailures,
+            ["rateLimitViolations"] = stats.RateLimitViolations,
+            ["faultsInjected"] = FaultSettings.CountsJson(faults.Counts),
             ["requestsPerEndpoint"] = endpoints,
             ["profilesStored"] = profiles,
         };
     }
 
-    private JsonObject FaultsJson() => new()
-    {
-        ["errorRate"] = faults.ErrorRate,
-        ["latencyMs"] = (long)faults.Latency.TotalMilliseconds,
-        ["throttleBurstEvery"] = faults.ThrottleBurstEvery,
-        ["throttleBurstLength"] = faults.ThrottleBurstLength,
-        ["throttleRetryAfterSeconds"] = faults.ThrottleRetryAfterSeconds,
-        ["dropConnectionRate"] = faults.DropConnectionRate,
-        ["seed"] = faults.Seed,
-    };
+    private JsonObject FaultsJson() => FaultSettings.ToJson(faults.Options, bulkJobs: false);
 
-    /// <summary>Sets the FaultOptions fields present in the body (camelCase names; latency as latencyMs).</summary>
-    private string? ApplyFaults(JsonNode? body)
-    {
-        if (body is not JsonObject obj) return "The body must be a JSON object.";
-        try
-        {
-            foreach (var (name, value) in obj)
-            {
-                switch (name)
-                {
-                    case "errorRate": faults.ErrorRate = value!.GetValue<double>(); break;
-                    case "latencyMs": faults.Latency = TimeSpan.FromMilliseconds(value!.GetValue<double>()); break;
-                    case "throttleBurstEvery": faults.ThrottleBurstEvery = value!.GetValue<int>(); break;
-                    case "throttleBurstLength": faults.ThrottleBurstLength = value!.GetValue<int>(); break;
-                    case "throttleRetryAfterSeconds": faults.ThrottleRetryAfterSeconds = value?.GetValue<int>(); break;
-                    case "dropConnectionRate": faults.DropConnectionRate = value!.GetValue<double>(); break;
-                    case "seed": faults.Seed = value?.GetValue<int>(); break;
-                    default: return $"Unknown fault setting '{name}'.";
-                }
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
-        {
-            return "A fault setting has the wrong type.";
-        }
-        return null;
-    }
+    private string? ApplyFaults(JsonNode? body) => FaultSettings.Apply(body, faults, bulkJobs: false);
 
     private async Task SeedAsync(HttpContext context)
     {

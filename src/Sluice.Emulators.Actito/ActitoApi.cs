@@ -20,7 +20,7 @@ internal sealed partial class ActitoApi(
     Limits limits,
     Counters counters,
     ImportService imports,
-    FaultOptions faults)
+    FaultInjector faults)
 {
     private TimeProvider Time => options.TimeProvider;
 
@@ -34,31 +34,37 @@ internal sealed partial class ActitoApi(
         }
 
         Interlocked.Increment(ref counters.Calls);
-        if (!options.RateLimits)
+        // The limits are measured even when not enforced, so a client that would have broken them is still counted.
+        var entered = limits.TryEnter();
+        if (!entered)
         {
-            await RouteAsync(context, segments);
-            return;
-        }
-        if (!limits.TryEnter())
-        {
-            counters.Hit("limit.concurrency");
-            await TooManyAsync(context, $"More than {options.MaxConcurrentRequests} concurrent requests.");
-            return;
+            Interlocked.Increment(ref counters.RateLimitViolations);
+            if (options.RateLimits)
+            {
+                counters.Hit("limit.concurrency");
+                await TooManyAsync(context, $"More than {options.MaxConcurrentRequests} concurrent requests.");
+                return;
+            }
         }
         try
         {
             var delay = limits.CountCall();
             if (delay > TimeSpan.Zero)
             {
-                // Over the per-minute limit Actito slows responses down rather than rejecting them.
-                Interlocked.Increment(ref counters.ThrottledCalls);
-                await Task.Delay(delay, Time, context.RequestAborted);
+                Interlocked.Increment(ref counters.RateLimitViolations);
+                if (options.RateLimits)
+                {
+                    // Over the per-minute limit Actito slows responses down rather than rejecting them.
+                    Interlocked.Increment(ref counters.ThrottledCalls);
+                    await Task.Delay(delay, Time, context.RequestAborted);
+                }
             }
             await RouteAsync(context, segments);
         }
         finally
         {
-            limits.Exit();
+            if (entered)
+                limits.Exit();
         }
     }
 

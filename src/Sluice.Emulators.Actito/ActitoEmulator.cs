@@ -58,21 +58,24 @@ public sealed class ActitoEmulator : IAsyncDisposable
         var limits = new Limits(options);
         var counters = new Counters();
         var imports = new ImportService(options, store, limits, counters);
-        var api = new ActitoApi(options, store, tokens, limits, counters, imports, options.Faults);
+        var injector = new FaultInjector(options.Faults);
+        var api = new ActitoApi(options, store, tokens, limits, counters, imports, injector);
         api.OnReset = () =>
         {
             store.Reset();
             imports.Reset();
             limits.Reset();
             counters.Reset();
+            injector.ResetCounts();
         };
         var server = await EmulatorServer.StartAsync(
             options.Port,
-            new FaultInjector(options.Faults),
+            injector,
             new ActitoFaultResponder(counters),
             _ => { },
             app => app.Run(api.HandleAsync),
-            ct);
+            ct,
+            options.TimeProvider);
         return new ActitoEmulator(server, options, store, api, tokens, counters);
     }
 

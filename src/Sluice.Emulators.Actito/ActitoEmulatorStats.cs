@@ -39,6 +39,13 @@ public sealed record ActitoEmulatorStats
     /// <summary>401 answers (bad key, missing, unknown or expired token).</summary>
     public long AuthFailures { get; init; }
 
+    /// <summary>
+    /// Requests over a documented limit (more than the concurrent-call limit, calls past the per-minute limit,
+    /// imports past the daily quota of a table), counted whether or not the limits are enforced. A client that
+    /// paces itself keeps this at 0.
+    /// </summary>
+    public long RateLimitViolations { get; init; }
+
     /// <summary>Requests per endpoint name (e.g. <c>profile.create</c>, <c>import.submit</c>).</summary>
     public IReadOnlyDictionary<string, long> RequestsPerEndpoint { get; init; } = new Dictionary<string, long>();
 }

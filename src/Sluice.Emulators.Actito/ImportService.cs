@@ -142,7 +142,7 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
         }
 
         // Only a well-formed request uses up one of the table's daily imports.
-        if (options.RateLimits && !limits.TryTakeImport(entity.Name, table.Name))
+        if (!limits.TryTakeImport(entity.Name, table.Name) && CountViolation())
         {
             Interlocked.Increment(ref counters.TooManyRequests);
             await ActitoApi.ErrorAsync(context, 429, $"More than {options.MaxImportsPerTablePerDay} imports in table '{table.Name}' today.");
@@ -170,6 +170,13 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
     }
 
     /// <summary>The CSV bytes from a ZIP holding one file, a GZIP file, or a plain file.</summary>
+    /// <summary>Counts an import past the daily quota; true when the quota is enforced (the import is refused).</summary>
+    private bool CountViolation()
+    {
+        Interlocked.Increment(ref counters.RateLimitViolations);
+        return options.RateLimits;
+    }
+
     private static (byte[]? Csv, string? Error) Unpack(byte[] content)
     {
         if (content.Length >= 4 && content[0] == 'P' && content[1] == 'K' && content[2] == 3 && content[3] == 4)

@@ -117,6 +117,7 @@ internal sealed class Counters
     public long AttributesCreated;
     public long TokensIssued;
     public long AuthFailures;
+    public long RateLimitViolations;
 
     public void Hit(string endpoint) => Endpoints.AddOrUpdate(endpoint, 1, static (_, n) => n + 1);
 
@@ -124,7 +125,7 @@ internal sealed class Counters
     {
         Endpoints.Clear();
         Calls = ThrottledCalls = TooManyRequests = ProfilesCreated = ProfilesUpdated = ProfilesDeleted = 0;
-        ImportsRun = ImportRowsRead = ImportRowsInError = AttributesCreated = TokensIssued = AuthFailures = 0;
+        ImportsRun = ImportRowsRead = ImportRowsInError = AttributesCreated = TokensIssued = AuthFailures = RateLimitViolations = 0;
     }
 
     public ActitoEmulatorStats Snapshot() => new()
@@ -141,6 +142,7 @@ internal sealed class Counters
         AttributesCreated = Interlocked.Read(ref AttributesCreated),
         TokensIssued = Interlocked.Read(ref TokensIssued),
         AuthFailures = Interlocked.Read(ref AuthFailures),
+        RateLimitViolations = Interlocked.Read(ref RateLimitViolations),
         RequestsPerEndpoint = new SortedDictionary<string, long>(Endpoints, StringComparer.Ordinal),
     };
 }

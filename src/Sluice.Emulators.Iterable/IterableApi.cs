@@ -77,8 +77,12 @@ internal sealed class IterableApi
             await IterableResponses.BadApiKeyAsync(context);
             return false;
         }
-        if (_options.RateLimits && !_buckets[(int)endpoint].TryTake(out var wait))
+        // The budget is checked even with limits off, so a client that would have been refused is still counted.
+        if (!_buckets[(int)endpoint].TryTake(out var wait))
         {
+            Interlocked.Increment(ref _counters.RateLimitViolations);
+            if (!_options.RateLimits)
+                return true;
             Interlocked.Increment(ref _counters.RateLimited);
             await IterableResponses.RateLimitedAsync(context, _options.RetryAfterOnThrottle ? wait : null);
             return false;

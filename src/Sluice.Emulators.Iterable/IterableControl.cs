@@ -67,46 +67,13 @@ internal sealed class IterableControl(IterableEmulator emulator, FaultInjector i
 
     private async Task SetFaultsAsync(HttpContext context)
     {
-        if (await ReadAsync(context) is not JsonObject body)
+        var error = FaultSettings.Apply(await ReadAsync(context), injector, bulkJobs: false);
+        if (error is not null)
         {
-            await IterableResponses.WriteJsonAsync(context, 400, new JsonObject { ["error"] = "Expected a JSON object of fault settings" });
+            await IterableResponses.WriteJsonAsync(context, 400, new JsonObject { ["error"] = error });
             return;
         }
-        var faults = emulator.Faults;
-        try
-        {
-            foreach (var (name, value) in body)
-            {
-                switch (name.ToLowerInvariant())
-                {
-                    case "errorrate": faults.ErrorRate = value!.GetValue<double>(); break;
-                    case "latencyms": faults.Latency = TimeSpan.FromMilliseconds(value!.GetValue<double>()); break;
-                    case "latency":
-                        faults.Latency = value!.GetValueKind() == JsonValueKind.Number
-                            ? TimeSpan.FromMilliseconds(value.GetValue<double>())
-                            : TimeSpan.Parse(value.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
-                        break;
-                    case "throttleburstevery": faults.ThrottleBurstEvery = value!.GetValue<int>(); break;
-                    case "throttleburstlength": faults.ThrottleBurstLength = value!.GetValue<int>(); break;
-                    case "throttleretryafterseconds": faults.ThrottleRetryAfterSeconds = value?.GetValue<int>(); break;
-                    case "dropconnectionrate": faults.DropConnectionRate = value!.GetValue<double>(); break;
-                    case "seed":
-                        faults.Seed = value?.GetValue<int>();
-                        if (faults.Seed is { } seed)
-                            injector.Reseed(seed);
-                        break;
-                    default:
-                        await IterableResponses.WriteJsonAsync(context, 400, new JsonObject { ["error"] = $"Unknown fault setting '{name}'" });
-                        return;
-                }
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or OverflowException)
-        {
-            await IterableResponses.WriteJsonAsync(context, 400, new JsonObject { ["error"] = "A fault setting has the wrong type" });
-            return;
-        }
-        await IterableResponses.WriteJsonAsync(context, 200, FaultsJson(faults));
+        await IterableResponses.WriteJsonAsync(context, 200, FaultsJson(injector.Options));
     }
 
     private async Task SeedAsync(HttpContext context)
@@ -172,7 +139,7 @@ internal sealed class IterableControl(IterableEmulator emulator, FaultInjector i
         });
     }
 
-    private static JsonObject StatsJson(IterableEmulatorStats stats)
+    private JsonObject StatsJson(IterableEmulatorStats stats)
     {
         var requests = new JsonObject();
         foreach (var (endpoint, count) in stats.Requests)
@@ -194,17 +161,10 @@ internal sealed class IterableControl(IterableEmulator emulator, FaultInjector i
             ["injectedThrottles"] = stats.InjectedThrottles,
             ["injectedErrors"] = stats.InjectedErrors,
             ["tooManyRequests"] = stats.TooManyRequests,
+            ["rateLimitViolations"] = stats.RateLimitViolations,
+            ["faultsInjected"] = FaultSettings.CountsJson(injector.Counts),
         };
     }
 
-    private static JsonObject FaultsJson(FaultOptions faults) => new()
-    {
-        ["errorRate"] = faults.ErrorRate,
-        ["latencyMs"] = faults.Latency.TotalMilliseconds,
-        ["throttleBurstEvery"] = faults.ThrottleBurstEvery,
-        ["throttleBurstLength"] = faults.ThrottleBurstLength,
-        ["throttleRetryAfterSeconds"] = faults.ThrottleRetryAfterSeconds,
-        ["dropConnectionRate"] = faults.DropConnectionRate,
-        ["seed"] = faults.Seed,
-    };
+    private static JsonObject FaultsJson(FaultOptions faults) => FaultSettings.ToJson(faults, bulkJobs: false);
 }

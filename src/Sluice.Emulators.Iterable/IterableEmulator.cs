@@ -18,7 +18,7 @@ namespace Sluice.Emulators.Iterable;
 /// <c>GET /api/users/byUserId?userId=</c>, <c>DELETE /api/users/{email}</c>, <c>DELETE /api/users/byUserId/{userId}</c>,
 /// <c>GET /api/users/getFields</c>.</item>
 /// <item>Control (not Iterable, no key): <c>GET /_emulator/stats</c>, <c>POST /_emulator/reset</c>,
-/// <c>GET|POST /_emulator/faults</c> (camelCase FaultOptions fields, latency as <c>latencyMs</c>),
+/// <c>GET|POST /_emulator/faults</c> (the shared fault vocabulary, see <see cref="FaultSettings"/>),
 /// <c>POST /_emulator/users</c> (seed: a JSON array of <c>{email,userId,dataFields}</c>), <c>GET /_emulator/users?id=</c>,
 /// <c>POST /_emulator/forget</c> (a JSON array of emails or userIds to GDPR-forget).</item>
 /// </list>
@@ -36,19 +36,24 @@ public sealed class IterableEmulator : IAsyncDisposable
     private readonly UserStore _store;
     private readonly IterableApi _api;
 
-    private IterableEmulator(EmulatorServer server, UserStore store, IterableApi api, FaultOptions faults)
+    private readonly FaultInjector _injector;
+
+    private IterableEmulator(EmulatorServer server, UserStore store, IterableApi api, FaultInjector injector)
     {
         _server = server;
         _store = store;
         _api = api;
-        Faults = faults;
+        _injector = injector;
     }
 
     /// <summary>Root URL, e.g. <c>http://127.0.0.1:5081</c>; Iterable paths start with <c>/api/</c> below it.</summary>
     public Uri BaseUrl => _server.BaseUrl;
 
     /// <summary>Injected faults; change them while the emulator runs.</summary>
-    public FaultOptions Faults { get; }
+    public FaultOptions Faults => _injector.Options;
+
+    /// <summary>Faults injected since start or the last <see cref="Reset"/>, by kind.</summary>
+    public InjectedFaultCounts FaultsInjected => _injector.Counts;
 
     /// <summary>Users currently stored.</summary>
     public long UserCount => _store.UserCount;
@@ -67,8 +72,8 @@ public sealed class IterableEmulator : IAsyncDisposable
         {
             api.Map(app);
             app.Map(IterableControl.Prefix + "/{**rest}", (RequestDelegate)(context => control!.HandleAsync(context)));
-        }, ct);
-        var emulator = new IterableEmulator(server, store, api, options.Faults);
+        }, ct, options.TimeProvider);
+        var emulator = new IterableEmulator(server, store, api, injector);
         control = new IterableControl(emulator, injector);
         return emulator;
     }
@@ -170,6 +175,7 @@ public sealed class IterableEmulator : IAsyncDisposable
             UsersDeleted = Interlocked.Read(ref counters.UsersDeleted),
             UsersFailed = Interlocked.Read(ref counters.UsersFailed),
             RateLimited = Interlocked.Read(ref counters.RateLimited),
+            RateLimitViolations = Interlocked.Read(ref counters.RateLimitViolations),
             InjectedThrottles = Interlocked.Read(ref counters.InjectedThrottles),
             InjectedErrors = Interlocked.Read(ref counters.InjectedErrors),
         };
@@ -180,6 +186,7 @@ public sealed class IterableEmulator : IAsyncDisposable
     {
         _store.Reset();
         _store.Counters.Reset();
+        _injector.ResetCounts();
         _api.RefillBuckets();
     }
 

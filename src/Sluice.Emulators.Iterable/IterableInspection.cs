@@ -82,6 +82,12 @@ public sealed record IterableEmulatorStats
     /// <summary>429 answers from the rate limits.</summary>
     public long RateLimited { get; init; }
 
+    /// <summary>
+    /// Requests over an endpoint's documented per-second budget, counted whether or not the limits are enforced
+    /// (with limits on, each was answered 429). A client that paces itself keeps this at 0.
+    /// </summary>
+    public long RateLimitViolations { get; init; }
+
     /// <summary>429 answers from fault injection.</summary>
     public long InjectedThrottles { get; init; }
 

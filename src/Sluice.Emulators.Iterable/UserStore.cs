@@ -661,6 +661,7 @@ internal sealed class Counters
     public long UsersDeleted;
     public long UsersFailed;
     public long RateLimited;
+    public long RateLimitViolations;
     public long InjectedThrottles;
     public long InjectedErrors;
 
@@ -673,6 +674,7 @@ internal sealed class Counters
         Interlocked.Exchange(ref UsersDeleted, 0);
         Interlocked.Exchange(ref UsersFailed, 0);
         Interlocked.Exchange(ref RateLimited, 0);
+        Interlocked.Exchange(ref RateLimitViolations, 0);
         Interlocked.Exchange(ref InjectedThrottles, 0);
         Interlocked.Exchange(ref InjectedErrors, 0);
     }

@@ -41,7 +41,8 @@ public sealed class SalesforceEmulator : IAsyncDisposable
             new SalesforceFaultResponder(() => state),
             _ => { },
             app => Routes.Map(app, state),
-            ct);
+            ct,
+            options.TimeProvider);
         state.BaseUrl = server.BaseUrl.ToString().TrimEnd('/');
         return new SalesforceEmulator(server, state);
     }

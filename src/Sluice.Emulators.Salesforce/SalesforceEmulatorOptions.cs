@@ -63,6 +63,9 @@ public sealed class SalesforceEmulatorOptions
     /// </summary>
     public int BulkInProgressPolls { get; set; } = 1;
 
+    /// <summary>Jobs per page of Get All Jobs (<c>GET /jobs/ingest</c>) before <c>nextRecordsUrl</c>. Default 1,000 (as documented).</summary>
+    public int JobListPageSize { get; set; } = 1000;
+
     /// <summary>Clock for token expiry and record timestamps. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -81,6 +84,8 @@ public sealed class SalesforceEmulatorOptions
             problems.Add("DailyApiLimit must be positive.");
         if (QueryBatchSize is < 200 or > 2000)
             problems.Add("QueryBatchSize must be between 200 and 2000.");
+        if (JobListPageSize is < 1 or > 1000)
+            problems.Add("JobListPageSize must be between 1 and 1000.");
         if (BulkInProgressPolls < 0)
             problems.Add("BulkInProgressPolls cannot be negative.");
         if (problems.Count > 0)

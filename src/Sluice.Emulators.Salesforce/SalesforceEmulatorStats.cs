@@ -27,6 +27,15 @@ public sealed record SalesforceEmulatorStats
     /// <summary>403 REQUEST_LIMIT_EXCEEDED answers sent because the daily limit was reached.</summary>
     public required long LimitRefusals { get; init; }
 
+    /// <summary>
+    /// Calls over the daily API allocation, counted whether or not <see cref="SalesforceEmulatorOptions.RateLimits"/>
+    /// enforces it (with limits on, each was refused). A client that watches Sforce-Limit-Info keeps this at 0.
+    /// </summary>
+    public required long RateLimitViolations { get; init; }
+
+    /// <summary>Faults injected so far, by kind.</summary>
+    public required InjectedFaultCounts FaultsInjected { get; init; }
+
     /// <summary>Throttle answers sent by fault injection.</summary>
     public required long InjectedThrottles { get; init; }
 

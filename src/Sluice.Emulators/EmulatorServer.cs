@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -30,7 +31,9 @@ public sealed class EmulatorServer : IAsyncDisposable
 
     /// <summary>
     /// Builds and starts an emulator on 127.0.0.1. Port 0 picks a free port.
-    /// Faults (latency, 5xx, 429 bursts, dropped connections) run before the emulator's own endpoints.
+    /// Faults (latency, 5xx, 429 bursts, dropped connections) run before the emulator's own endpoints;
+    /// "apply then drop" and "apply then delay" run the endpoint first, with its answer held back in a buffer.
+    /// Delays run on <paramref name="timeProvider"/> (default <see cref="TimeProvider.System"/>).
     /// </summary>
     public static async Task<EmulatorServer> StartAsync(
         int port,
@@ -38,8 +41,12 @@ public sealed class EmulatorServer : IAsyncDisposable
         IFaultResponder responder,
         Action<IServiceCollection> configureServices,
         Action<WebApplication> mapEndpoints,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        TimeProvider? timeProvider = null)
     {
+        ArgumentNullException.ThrowIfNull(faults);
+        ArgumentNullException.ThrowIfNull(responder);
+        var time = timeProvider ?? TimeProvider.System;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k =>
@@ -60,7 +67,7 @@ public sealed class EmulatorServer : IAsyncDisposable
                 return;
             }
             if (faults.Options.Latency > TimeSpan.Zero)
-                await Task.Delay(faults.Options.Latency, context.RequestAborted);
+                await Task.Delay(faults.Options.Latency, time, context.RequestAborted);
             switch (faults.Next())
             {
                 case InjectedFault.ServerError:
@@ -71,6 +78,12 @@ public sealed class EmulatorServer : IAsyncDisposable
                     return;
                 case InjectedFault.DropConnection:
                     context.Abort();
+                    return;
+                case InjectedFault.ApplyThenDrop:
+                    await ApplyThenAsync(context, next, drop: true, TimeSpan.Zero, time);
+                    return;
+                case InjectedFault.ApplyThenDelay:
+                    await ApplyThenAsync(context, next, drop: false, faults.Options.ApplyThenDelay, time);
                     return;
                 default:
                     await next(context);
@@ -83,6 +96,45 @@ public sealed class EmulatorServer : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
             .Addresses.First();
         return new EmulatorServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// Runs the endpoint with its answer captured (nothing reaches the socket), then either resets the connection,
+    /// so the client never learns that the request was applied, or sends the answer after <paramref name="delay"/>.
+    /// </summary>
+    private static async Task ApplyThenAsync(HttpContext context, RequestDelegate next, bool drop, TimeSpan delay, TimeProvider time)
+    {
+        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+        using var buffer = new MemoryStream();
+        var captured = new StreamResponseBodyFeature(buffer);
+        context.Features.Set<IHttpResponseBodyFeature>(captured);
+        try
+        {
+            await next(context);
+            await captured.CompleteAsync();
+        }
+        finally
+        {
+            context.Features.Set(original);
+        }
+        if (drop)
+        {
+            context.Abort();
+            return;
+        }
+        try
+        {
+            await Task.Delay(delay, time, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client gave up (or the server is stopping): the answer is lost, as intended.
+            return;
+        }
+        if (buffer.Length > 0 && context.Response.ContentLength is null)
+            context.Response.ContentLength = buffer.Length;
+        buffer.Position = 0;
+        await buffer.CopyToAsync(original.Stream, context.RequestAborted);
     }
 
     /// <summary>Waits until the server is stopped (Ctrl+C from the CLI, or cancellation).</summary>

@@ -9,20 +9,30 @@ namespace Sluice.Emulators;
 public sealed class FaultInjector
 {
     private readonly object _gate = new();
+    private readonly long[] _counts = new long[Enum.GetValues<InjectedFault>().Length];
     private Random _random;
     private long _requests;
     private int _burstLeft;
 
     public FaultInjector(FaultOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         Options = options;
         _random = options.Seed is { } seed ? new Random(seed) : new Random();
     }
 
     public FaultOptions Options { get; }
 
-    /// <summary>Picks the fault for the next request.</summary>
+    /// <summary>Picks the fault for the next request (and counts it).</summary>
     public InjectedFault Next()
+    {
+        var fault = Pick();
+        if (fault != InjectedFault.None)
+            Interlocked.Increment(ref _counts[(int)fault]);
+        return fault;
+    }
+
+    private InjectedFault Pick()
     {
         lock (_gate)
         {
@@ -42,6 +52,10 @@ public sealed class FaultInjector
                 return InjectedFault.DropConnection;
             if (options.ErrorRate > 0 && _random.NextDouble() < options.ErrorRate)
                 return InjectedFault.ServerError;
+            if (options.ApplyThenDropRate > 0 && _random.NextDouble() < options.ApplyThenDropRate)
+                return InjectedFault.ApplyThenDrop;
+            if (options.ApplyThenDelayRate > 0 && _random.NextDouble() < options.ApplyThenDelayRate)
+                return InjectedFault.ApplyThenDelay;
             return InjectedFault.None;
         }
     }
@@ -51,6 +65,22 @@ public sealed class FaultInjector
     {
         lock (_gate) _random = new Random(seed);
     }
+
+    /// <summary>How many of each fault were injected since start or <see cref="ResetCounts"/>.</summary>
+    public InjectedFaultCounts Counts => new()
+    {
+        ServerErrors = Interlocked.Read(ref _counts[(int)InjectedFault.ServerError]),
+        Throttles = Interlocked.Read(ref _counts[(int)InjectedFault.Throttle]),
+        DroppedConnections = Interlocked.Read(ref _counts[(int)InjectedFault.DropConnection]),
+        AppliedThenDropped = Interlocked.Read(ref _counts[(int)InjectedFault.ApplyThenDrop]),
+        AppliedThenDelayed = Interlocked.Read(ref _counts[(int)InjectedFault.ApplyThenDelay]),
+    };
+
+    public void ResetCounts()
+    {
+        for (var i = 0; i < _counts.Length; i++)
+            Interlocked.Exchange(ref _counts[i], 0);
+    }
 }
 
 public enum InjectedFault
@@ -59,6 +89,22 @@ public enum InjectedFault
     ServerError,
     Throttle,
     DropConnection,
+
+    /// <summary>Processed, then the connection is reset before the answer is sent.</summary>
+    ApplyThenDrop,
+
+    /// <summary>Processed, then the answer is held for <see cref="FaultOptions.ApplyThenDelay"/>.</summary>
+    ApplyThenDelay,
+}
+
+/// <summary>Faults injected so far, by kind.</summary>
+public sealed record InjectedFaultCounts
+{
+    public long ServerErrors { get; init; }
+    public long Throttles { get; init; }
+    public long DroppedConnections { get; init; }
+    public long AppliedThenDropped { get; init; }
+    public long AppliedThenDelayed { get; init; }
 }
 
 /// <summary>How a service words the faults it injects: each emulator writes its own error bodies.</summary>

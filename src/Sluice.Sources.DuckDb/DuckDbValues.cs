@@ -49,8 +49,35 @@ public static class DuckDbValues
         DateTime dt => dt,
         DateTimeOffset dto => dto.UtcDateTime,
         TimeOnly t => t,
-        TimeSpan ts => TimeOnly.FromTimeSpan(ts),
+        // DuckDB hands TIME and INTERVAL both as TimeSpan; an interval can exceed a day, so it is sent as text.
+        TimeSpan ts when kind == ValueKind.Time && ts >= TimeSpan.Zero && ts < TimeSpan.FromDays(1) => TimeOnly.FromTimeSpan(ts),
+        TimeSpan ts => ts.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         Guid g => g.ToString(),
+        // LIST, STRUCT, MAP and BLOB have no field type of their own in destinations: they are sent as text
+        // (JSON, base64), never as the .NET type's name.
+        byte[] bytes => Convert.ToBase64String(bytes),
+        Stream stream => Base64(stream),
+        System.Collections.IDictionary or System.Collections.IList => System.Text.Json.JsonSerializer.Serialize(Plain(value)),
         _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static string Base64(Stream stream)
+    {
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return Convert.ToBase64String(copy.ToArray());
+    }
+
+    /// <summary>A nested value as plain lists and string-keyed dictionaries of JSON-friendly leaves.</summary>
+    private static object? Plain(object? value) => value switch
+    {
+        null or DBNull => null,
+        string or bool or long or int or short or sbyte or byte or ushort or uint or ulong or decimal => value,
+        double d => double.IsFinite(d) ? d : d.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        float f => float.IsFinite(f) ? f : f.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        System.Collections.IDictionary map => map.Keys.Cast<object>().ToDictionary(
+            k => Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture) ?? "", k => Plain(map[k])),
+        System.Collections.IList list => list.Cast<object?>().Select(Plain).ToList(),
+        _ => Normalize(value, ValueKind.Other),
     };
 }

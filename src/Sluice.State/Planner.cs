@@ -183,6 +183,11 @@ public sealed class Plan : IAsyncDisposable
                 WHERE kind IS NOT NULL;
                 """, ct);
         }
+        catch (DbException e) when (StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly)
+        {
+            // The diff spills to .sluice/tmp: a full or read-only disk there is the state's problem, not the model's.
+            throw StateErrors.Explain(e, _store.Path);
+        }
         catch (DbException e)
         {
             throw new SourceException($"The model's SQL failed: {e.Message.Split('\n', 2)[0].Trim()}", e);

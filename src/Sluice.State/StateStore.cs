@@ -8,9 +8,10 @@ namespace Sluice.State;
 /// <summary>
 /// The project's embedded state in <c>.sluice/state.duckdb</c>: per sync a ledger (key, hash of the values
 /// delivered, destination id, time; never the values), a journal of acknowledged batches, the writes in doubt
-/// (sent or about to be, not yet committed), the ids of records created in insert mode, run history and rejected rows. Batches are committed to the journal as they are acknowledged and folded
-/// into the ledger at the end of a run (or at the next plan after a crash), so a killed process loses
-/// nothing that was acknowledged.
+/// (sent or about to be, not yet committed), the ids of records created in insert mode, run history and rejected
+/// rows. Batches are committed to the journal as they are acknowledged and folded into the ledger at the end of a
+/// run (or at the next plan after a crash), so a killed process loses nothing that was acknowledged, and what was
+/// sent but not acknowledged stays in doubt until a later run settles it.
 /// </summary>
 public sealed class StateStore : IAsyncDisposable
 {
@@ -40,8 +41,16 @@ public sealed class StateStore : IAsyncDisposable
     public static async Task<StateStore> OpenAsync(string projectDirectory, TimeProvider time, CancellationToken ct = default)
     {
         var folder = System.IO.Path.Combine(projectDirectory, ".sluice");
-        Directory.CreateDirectory(folder);
         var path = System.IO.Path.Combine(folder, "state.duckdb");
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw StateErrors.Explain(e, path);
+        }
+
         // An in-memory instance with the state file attached: connections to it can be duplicated, so the
         // planner's session, streaming reads and commits share one database.
         var connection = new DuckDBConnection("Data Source=:memory:");
@@ -54,13 +63,19 @@ public sealed class StateStore : IAsyncDisposable
         catch (DbException e)
         {
             await connection.DisposeAsync();
-            var busy = e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase);
-            throw new StateException(busy
-                ? $"The project's state ({path}) is in use by another sluice process. Wait for it to finish, or stop it."
-                : $"Cannot open the project's state ({path}): {e.Message.Split('\n', 2)[0]}", e);
+            throw StateErrors.Explain(e, path);
         }
         var store = new StateStore(connection, path, catalog, time);
-        await store.CreateSchemaAsync(ct);
+        try
+        {
+            await store.CreateSchemaAsync(ct);
+        }
+        catch (DbException e)
+        {
+            // A full disk or a damaged file can also show first when the schema is written.
+            await store.DisposeAsync();
+            throw StateErrors.Explain(e, path);
+        }
         return store;
     }
 

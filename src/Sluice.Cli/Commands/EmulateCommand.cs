@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sluice.Emulators;
 using Sluice.Emulators.Actito;
 using Sluice.Emulators.Iterable;
 using Sluice.Emulators.Salesforce;
@@ -21,17 +22,21 @@ internal static class EmulateCommand
         var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5081 };
         var apiKey = new Option<string>("--api-key") { Description = "The API key clients must send.", Required = true };
         var noRateLimits = new Option<bool>("--no-rate-limits") { Description = "Switch Iterable's per-endpoint rate limits off." };
+        var faults = FaultsOption();
         var command = new Command("iterable", "Emulate Iterable's users API (update, bulkUpdate, get, delete, getFields).")
         {
-            port, apiKey, noRateLimits,
+            port, apiKey, noRateLimits, faults,
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
+            if (!TryReadFaults(parse.GetValue(faults), bulkJobs: false, out var faultOptions))
+                return ExitCodes.BadConfig;
             await using var emulator = await IterableEmulator.StartAsync(new IterableEmulatorOptions
             {
                 Port = parse.GetValue(port),
                 ApiKey = parse.GetValue(apiKey)!,
                 RateLimits = !parse.GetValue(noRateLimits),
+                Faults = faultOptions,
             }, ct);
             return await ServeAsync("Iterable", emulator.BaseUrl, ct);
         }));
@@ -45,12 +50,15 @@ internal static class EmulateCommand
         var clientSecret = new Option<string>("--client-secret") { Description = "The connected app's client secret.", Required = true };
         var schemaDir = new Option<string?>("--schema-dir") { Description = "A folder of <Object>.json describe files captured from your org (custom __c fields included)." };
         var dailyLimit = new Option<int>("--daily-api-limit") { Description = "The org's daily API request allocation.", DefaultValueFactory = _ => 15_000 };
+        var faults = FaultsOption();
         var command = new Command("salesforce", "Emulate Salesforce: OAuth, describe, sObject Collections, single records, SOQL lookups and Bulk API 2.0 ingest.")
         {
-            port, clientId, clientSecret, schemaDir, dailyLimit,
+            port, clientId, clientSecret, schemaDir, dailyLimit, faults,
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
+            if (!TryReadFaults(parse.GetValue(faults), bulkJobs: true, out var faultOptions))
+                return ExitCodes.BadConfig;
             await using var emulator = await SalesforceEmulator.StartAsync(new SalesforceEmulatorOptions
             {
                 Port = parse.GetValue(port),
@@ -58,6 +66,7 @@ internal static class EmulateCommand
                 ClientSecret = parse.GetValue(clientSecret)!,
                 SchemaDirectory = parse.GetValue(schemaDir),
                 DailyApiLimit = parse.GetValue(dailyLimit),
+                Faults = faultOptions,
             }, ct);
             return await ServeAsync("Salesforce", emulator.BaseUrl, ct);
         }));
@@ -69,21 +78,42 @@ internal static class EmulateCommand
         var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5082 };
         var apiKey = new Option<string>("--api-key") { Description = "The API key clients exchange for tokens.", Required = true };
         var noRateLimits = new Option<bool>("--no-rate-limits") { Description = "Switch Actito's call, concurrency and import limits off." };
+        var faults = FaultsOption();
         var command = new Command("actito", "Emulate Actito: tokens, profile table structure, profiles and bulk imports (entity sluice_demo, table Profiles).")
         {
-            port, apiKey, noRateLimits,
+            port, apiKey, noRateLimits, faults,
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
+            if (!TryReadFaults(parse.GetValue(faults), bulkJobs: false, out var faultOptions))
+                return ExitCodes.BadConfig;
             await using var emulator = await ActitoEmulator.StartAsync(new ActitoEmulatorOptions
             {
                 Port = parse.GetValue(port),
                 ApiKey = parse.GetValue(apiKey)!,
                 RateLimits = !parse.GetValue(noRateLimits),
+                Faults = faultOptions,
             }, ct);
             return await ServeAsync("Actito", emulator.BaseUrl, ct);
         }));
         return command;
+    }
+
+    private static Option<string?> FaultsOption() => new("--faults")
+    {
+        Description = "Faults to inject from the start, as the JSON of POST /_emulator/faults, e.g. '{\"errorRate\":0.1,\"applyThenDropRate\":0.02}' (see docs/emulator-faults.md).",
+    };
+
+    /// <summary>Reads <c>--faults</c> with the emulators' own vocabulary; prints the problem and returns false when it is wrong.</summary>
+    private static bool TryReadFaults(string? json, bool bulkJobs, out FaultOptions faults)
+    {
+        faults = new FaultOptions();
+        if (string.IsNullOrWhiteSpace(json))
+            return true;
+        if (FaultSettings.Apply(json, faults, bulkJobs) is not { } error)
+            return true;
+        Console.Error.WriteLine($"error: --faults: {error}");
+        return false;
     }
 
     /// <summary>Prints the base URL and serves until Ctrl+C (or the process is stopped).</summary>

@@ -16,7 +16,7 @@ internal static class ValidateCommand
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
-            await using var workspace = SluiceCli.OpenWorkspace(parse);
+            await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
             var problems = new List<ConfigProblem>();
             foreach (var sync in workspace.Project.Syncs.Values)
             {

@@ -28,4 +28,7 @@ public sealed class ConfigException : Exception
     }
 
     public IReadOnlyList<ConfigProblem> Problems { get; }
+
+    /// <summary>Warnings found while loading, shown with the problems.</summary>
+    public IReadOnlyList<ConfigProblem> Warnings { get; init; } = [];
 }

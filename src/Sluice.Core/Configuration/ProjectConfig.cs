@@ -21,7 +21,11 @@ public sealed record ProjectConfig(
     IReadOnlyDictionary<string, ModelConfig> Models,
     IReadOnlyDictionary<string, DestinationConfig> Destinations,
     IReadOnlyDictionary<string, SyncConfig> Syncs,
-    IReadOnlyDictionary<string, NotificationConfig> Notifications);
+    IReadOnlyDictionary<string, NotificationConfig> Notifications)
+{
+    /// <summary>Things that work but should change (a secret written literally); shown by validate, plan and run.</summary>
+    public IReadOnlyList<ConfigProblem> Warnings { get; init; } = [];
+}
 
 /// <summary>A source block: <c>type</c> (duckdb, postgres) and its settings (path, connection...).</summary>
 public sealed record SourceConfig(

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Sluice.Core.Configuration;
@@ -24,8 +25,15 @@ public static partial class ProjectLoader
     /// <param name="projectDirectory">The folder holding <c>sluice.yaml</c>.</param>
     /// <param name="catalog">The source and destination types this build knows.</param>
     /// <param name="environment">Variables for <c>${VAR}</c>; default: the process environment. They win over <c>.env</c>.</param>
-    public static ProjectConfig Load(string projectDirectory, ProjectCatalog catalog, IReadOnlyDictionary<string, string?>? environment = null) =>
-        TryLoad(projectDirectory, catalog, out var project, out var problems, environment) ? project : throw new ConfigException(problems);
+    public static ProjectConfig Load(string projectDirectory, ProjectCatalog catalog, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(projectDirectory);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var problems = new List<ConfigProblem>();
+        var warnings = new List<ConfigProblem>();
+        var project = Read(Path.GetFullPath(projectDirectory), catalog, environment ?? ProcessEnvironment(), problems, warnings);
+        return problems.Count == 0 && project is not null ? project : throw new ConfigException(problems) { Warnings = warnings };
+    }
 
     /// <summary>Loads and validates a project; returns false with every problem found instead of throwing.</summary>
     public static bool TryLoad(
@@ -39,7 +47,7 @@ public static partial class ProjectLoader
         ArgumentNullException.ThrowIfNull(catalog);
         var found = new List<ConfigProblem>();
         problems = found;
-        project = Read(Path.GetFullPath(projectDirectory), catalog, environment ?? ProcessEnvironment(), found);
+        project = Read(Path.GetFullPath(projectDirectory), catalog, environment ?? ProcessEnvironment(), found, []);
         if (found.Count > 0)
         {
             project = null;
@@ -49,7 +57,8 @@ public static partial class ProjectLoader
         return project is not null;
     }
 
-    private static ProjectConfig? Read(string directory, ProjectCatalog catalog, IReadOnlyDictionary<string, string?> environment, List<ConfigProblem> problems)
+    private static ProjectConfig? Read(string directory, ProjectCatalog catalog, IReadOnlyDictionary<string, string?> environment,
+        List<ConfigProblem> problems, List<ConfigProblem> warnings)
     {
         if (!Directory.Exists(directory))
         {
@@ -93,10 +102,12 @@ public static partial class ProjectLoader
         var dotEnv = envText is null ? new Dictionary<string, string>() : DotEnvFile.Parse(envText, problems);
 
         YamlNode? root;
+        var redactor = SecretRedactor.For(catalog);
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
         try
         {
             var stream = new YamlStream();
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
             if (stream.Documents.Count > 1)
             {
                 var second = stream.Documents[1].RootNode;
@@ -109,29 +120,38 @@ public static partial class ProjectLoader
         }
         catch (YamlException e)
         {
-            problems.Add(SyntaxProblem(file, text, e));
+            problems.Add(SyntaxProblem(file, text, redactor, (int)e.Start.Line, (int)e.Start.Column, MarkPrefix().Replace(e.Message, "").Trim().TrimEnd('.')));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner can fail this way (not with a YamlException) on an unclosed flow collection.
+            problems.Add(SyntaxProblem(file, text, redactor, (int)parser.LastStart.Line, (int)parser.LastStart.Column,
+                "the parser could not finish the value that starts here (an unclosed '[', '{' or quote?)"));
             return null;
         }
 
         var variables = new VariableResolver(environment, dotEnv, file);
         var yamlProblems = new List<ConfigProblem>();
-        var project = new ProjectParser(file, catalog, variables, yamlProblems).Parse(root, directory, path);
+        var yamlWarnings = new List<ConfigProblem>();
+        var project = new ProjectParser(file, catalog, variables, yamlProblems, yamlWarnings).Parse(root, directory, path);
 
         // Problems read best in file order; the parser finds them section by section.
         problems.AddRange(yamlProblems.OrderBy(p => p.Location?.Line ?? 0).ThenBy(p => p.Location?.Column ?? 0));
-        return project;
+        warnings.AddRange(yamlWarnings.OrderBy(p => p.Location?.Line ?? 0).ThenBy(p => p.Location?.Column ?? 0));
+        return project is null ? null : project with { Warnings = [.. warnings] };
     }
 
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ")]
     private static partial Regex MarkPrefix();
 
     /// <summary>A syntax error with a numbered excerpt of the lines around it (the way dbt shows them).</summary>
-    private static ConfigProblem SyntaxProblem(string file, string text, YamlException e)
+    private static ConfigProblem SyntaxProblem(string file, string text, SecretRedactor redactor, int line, int column, string reason)
     {
-        var line = Math.Max(1, (int)e.Start.Line);
-        var column = Math.Max(1, (int)e.Start.Column);
-        var reason = MarkPrefix().Replace(e.Message, "").Trim().TrimEnd('.');
-        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        line = Math.Max(1, line);
+        column = Math.Max(1, column);
+        // Secrets written literally in the file must not reach the terminal or a CI log with the excerpt.
+        var lines = redactor.Redact(text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'));
         line = Math.Min(line, lines.Length);
 
         var excerpt = new StringBuilder();
@@ -150,6 +170,25 @@ public static partial class ProjectLoader
 
         return new ConfigProblem(new SourceLocation(file, line, column), $"invalid YAML: {reason}{excerpt}",
             "Fix the syntax at the marked place: indent with spaces (not tabs), write key: value with a space after the colon, and quote values that contain ': ' or start with special characters.");
+    }
+
+    /// <summary>Remembers where the last event started, for errors that come without a position.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public Mark LastStart { get; private set; } = Mark.Empty;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            var moved = inner.MoveNext();
+            if (inner.Current is { } current)
+            {
+                LastStart = current.Start;
+            }
+
+            return moved;
+        }
     }
 
     private static Dictionary<string, string?> ProcessEnvironment()

@@ -27,9 +27,11 @@ internal sealed partial class ProjectParser
     private readonly ProjectCatalog _catalog;
     private readonly VariableResolver _variables;
     private readonly List<ConfigProblem> _problems;
+    private readonly List<ConfigProblem> _warnings;
 
-    public ProjectParser(string file, ProjectCatalog catalog, VariableResolver variables, List<ConfigProblem> problems)
+    public ProjectParser(string file, ProjectCatalog catalog, VariableResolver variables, List<ConfigProblem> problems, List<ConfigProblem> warnings)
     {
+        _warnings = warnings;
         _file = file;
         _catalog = catalog;
         _variables = variables;
@@ -168,6 +170,13 @@ internal sealed partial class ProjectParser
                 continue;
             }
 
+            if (spec.IsSecret && !value.FromEnvironment)
+            {
+                var variable = SuggestedVariable(where, key);
+                _warnings.Add(new ConfigProblem(Loc(valueNode), $"{what} is a secret written literally in {_file}",
+                    $"Write {key}: ${{{variable}}} and put {variable}=... in the .env file beside {_file} (keep .env out of version control), or set {variable} in the environment."));
+            }
+
             if (OptionValue(spec, value, what, valueNode) is { } checkedValue)
             {
                 settings[key] = new ConfigValue(checkedValue, value.Location);
@@ -223,6 +232,16 @@ internal sealed partial class ProjectParser
             default:
                 return text;
         }
+    }
+
+    /// <summary>A variable name for a secret: <c>ITERABLE_API_KEY</c> for option api_key of destination 'iterable'.</summary>
+    private static string SuggestedVariable(string where, string key)
+    {
+        var name = where[(where.IndexOf('\'', StringComparison.Ordinal) + 1)..].TrimEnd('\'');
+        var text = $"{name}_{key}".ToUpperInvariant();
+        var chars = text.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray();
+        var variable = new string(chars);
+        return char.IsAsciiDigit(variable[0]) ? "_" + variable : variable;
     }
 
     // ---- models --------------------------------------------------------------------------------

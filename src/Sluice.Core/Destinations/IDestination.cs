@@ -78,6 +78,14 @@ public interface IDestinationWriter : IAsyncDisposable
     Task<IReadOnlyList<RecordResult>> WriteAsync(DeliveryBatch batch, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Called before anything is sent when an earlier run left writes in doubt (its process died): returns once none of
+    /// that run's writes can still land, e.g. after the bulk jobs it left running have finished, so they can neither
+    /// overwrite this run's newer values nor appear after reconciliation looked for them. Destinations whose writes
+    /// complete within their request have nothing to wait for.
+    /// </summary>
+    Task SettleInFlightAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
     /// After a crash during an insert batch: looks these records up in the destination (by their match
     /// value) and returns Delivered (with the id) for the ones that were created, NotFound for the rest,
     /// so nothing is created twice. A record found whose id is the record's <see cref="DeliveryRecord.DestinationId"/>

@@ -7,6 +7,9 @@ internal sealed class TokenResponse
 {
     [JsonPropertyName("access_token")] public string? AccessToken { get; init; }
     [JsonPropertyName("instance_url")] public string? InstanceUrl { get; init; }
+
+    /// <summary>The identity URL, <c>https://login.salesforce.com/id/{orgId}/{userId}</c>: whose token this is.</summary>
+    [JsonPropertyName("id")] public string? Identity { get; init; }
 }
 
 internal sealed class OAuthError

@@ -132,6 +132,9 @@ internal sealed class SalesforceApi : IDisposable
     /// <summary>Makes sure a token exists (and so that the credentials work).</summary>
     public async Task EnsureSignedInAsync(CancellationToken cancellationToken) => await GetTokenAsync(null, cancellationToken);
 
+    /// <summary>The id of the user Sluice signs in as (from the token's identity URL), or null when Salesforce didn't say.</summary>
+    public async Task<string?> UserIdAsync(CancellationToken cancellationToken) => (await GetTokenAsync(null, cancellationToken)).UserId;
+
     private string Host => _token?.InstanceUrl.Host ?? _settings.LoginUrl.Host;
 
     private async Task<ApiResponse> AttemptAsync(ApiRequest request, CancellationToken cancellationToken)
@@ -244,7 +247,7 @@ internal sealed class SalesforceApi : IDisposable
             throw new DeliveryException(ErrorCategory.Authentication,
                 "Salesforce's OAuth answer had no access token or instance URL; check login_url points at a Salesforce login host.");
         _log.LogDebug("Signed in to Salesforce; instance {Host}", instance.Host);
-        return new AccessToken(token.AccessToken, new Uri(instance.GetLeftPart(UriPartial.Authority) + "/"));
+        return new AccessToken(token.AccessToken, new Uri(instance.GetLeftPart(UriPartial.Authority) + "/"), UserIdOf(token.Identity));
     }
 
     private ResiliencePipeline<ApiResponse> BuildPipeline(SalesforceTuning tuning, Func<Outcome<ApiResponse>, CancellationToken, bool> handle) =>
@@ -315,7 +318,13 @@ internal sealed class SalesforceApi : IDisposable
         _tokenGate.Dispose();
     }
 
-    private sealed record AccessToken(string Value, Uri InstanceUrl)
+    /// <summary>The user id at the end of the identity URL, or null when there is none.</summary>
+    private static string? UserIdOf(string? identity) =>
+        Uri.TryCreate(identity, UriKind.Absolute, out var uri) && uri.Segments is [.., var last] && last.Trim('/') is { Length: >= 15 } id
+            ? id
+            : null;
+
+    private sealed record AccessToken(string Value, Uri InstanceUrl, string? UserId)
     {
         public override string ToString() => $"token for {InstanceUrl.Host}";
     }

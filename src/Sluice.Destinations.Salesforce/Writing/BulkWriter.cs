@@ -23,6 +23,7 @@ internal sealed class BulkWriter : IDestinationWriter
     private readonly WritePlan _plan;
     private readonly SalesforceTuning _tuning;
     private readonly RecordLookup _lookup;
+    private readonly PendingJobs _pendingJobs;
     private readonly ILogger _log;
     private readonly ResiliencePipeline _uncertainRetry;
 
@@ -33,6 +34,7 @@ internal sealed class BulkWriter : IDestinationWriter
         _tuning = tuning;
         _log = log;
         _lookup = new RecordLookup(api, plan, tuning);
+        _pendingJobs = new PendingJobs(api, plan, tuning, log);
         _uncertainRetry = CollectionsWriter.UncertainRetry(api.Time, tuning, log);
     }
 
@@ -56,7 +58,9 @@ internal sealed class BulkWriter : IDestinationWriter
     }
 
     public async Task<IReadOnlyList<RecordResult>> ReconcileAsync(DeliveryBatch batch, CancellationToken cancellationToken) =>
-        await Reconcile.RunAsync(batch, _lookup, cancellationToken);
+        await Reconcile.RunAsync(batch, _lookup, _pendingJobs, cancellationToken);
+
+    public Task SettleInFlightAsync(CancellationToken cancellationToken) => _pendingJobs.SettleAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

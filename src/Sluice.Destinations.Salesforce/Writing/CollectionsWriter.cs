@@ -22,6 +22,7 @@ internal sealed class CollectionsWriter : IDestinationWriter
     private readonly WritePlan _plan;
     private readonly SalesforceTuning _tuning;
     private readonly RecordLookup _lookup;
+    private readonly PendingJobs _pendingJobs;
     private readonly ILogger _log;
     private readonly ResiliencePipeline _uncertainRetry;
 
@@ -32,6 +33,7 @@ internal sealed class CollectionsWriter : IDestinationWriter
         _tuning = tuning;
         _log = log;
         _lookup = new RecordLookup(api, plan, tuning);
+        _pendingJobs = new PendingJobs(api, plan, tuning, log);
         _uncertainRetry = UncertainRetry(api.Time, tuning, log);
     }
 
@@ -55,7 +57,9 @@ internal sealed class CollectionsWriter : IDestinationWriter
     }
 
     public async Task<IReadOnlyList<RecordResult>> ReconcileAsync(DeliveryBatch batch, CancellationToken cancellationToken) =>
-        await Reconcile.RunAsync(batch, _lookup, cancellationToken);
+        await Reconcile.RunAsync(batch, _lookup, _pendingJobs, cancellationToken);
+
+    public Task SettleInFlightAsync(CancellationToken cancellationToken) => _pendingJobs.SettleAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -181,21 +185,4 @@ internal sealed class CollectionsWriter : IDestinationWriter
                 },
             })
             .Build();
-}
-
-/// <summary>After a crash in an insert batch: which of its records Salesforce already has.</summary>
-internal static class Reconcile
-{
-    public static async Task<IReadOnlyList<RecordResult>> RunAsync(DeliveryBatch batch, RecordLookup lookup, CancellationToken cancellationToken)
-    {
-        var creates = batch.Records.Select((r, i) => (Index: i, Record: r)).Where(x => x.Record.Operation == RecordOperation.Create).ToList();
-        var created = creates.Count == 0 ? [] : await lookup.FindCreatedAsync(creates, cancellationToken);
-        var results = new RecordResult[batch.Records.Count];
-        for (var i = 0; i < results.Length; i++)
-        {
-            var key = batch.Records[i].Key;
-            results[i] = created.TryGetValue(i, out var id) ? RecordResult.Delivered(key, id) : RecordResult.NotFound(key, Messages.NotCreatedBeforeCrash);
-        }
-        return results;
-    }
 }

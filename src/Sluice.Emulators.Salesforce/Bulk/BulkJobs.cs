@@ -24,6 +24,11 @@ internal sealed class BulkJob
     public string? Data { get; set; }
     public string? ErrorMessage { get; set; }
     public int PollsBeforeDone { get; set; }
+
+    /// <summary>When a closed job held back by the <c>bulkJobDelay</c> fault is due; null when not held.</summary>
+    public DateTimeOffset? ProcessAt { get; set; }
+
+    public ITimer? Timer { get; set; }
     public long Processed { get; set; }
     public long Failed { get; set; }
     public long ProcessingMillis { get; set; }
@@ -34,7 +39,10 @@ internal sealed class BulkJob
     public char Delimiter => Csv.Delimiter(ColumnDelimiter);
 }
 
-/// <summary>The org's Bulk API 2.0 ingest jobs. Processing runs synchronously when the job is closed.</summary>
+/// <summary>
+/// The org's Bulk API 2.0 ingest jobs. A closed job is processed at once, or, under the <c>bulkJobDelay</c> fault,
+/// stays <c>InProgress</c> (nothing applied) until the emulator's clock reaches its due time.
+/// </summary>
 internal sealed class BulkJobs(SfState state)
 {
     private const int ChunkSize = 200;
@@ -42,7 +50,71 @@ internal sealed class BulkJobs(SfState state)
     private readonly ConcurrentDictionary<string, BulkJob> _jobs = new(StringComparer.Ordinal);
     private long _next;
 
-    public IEnumerable<BulkJob> All => _jobs.Values.OrderBy(j => j.CreatedDate, StringComparer.Ordinal);
+    public IEnumerable<BulkJob> All =>
+        _jobs.Values.OrderBy(j => j.CreatedDate, StringComparer.Ordinal).ThenBy(j => j.Id, StringComparer.Ordinal);
+
+    /// <summary>Closed jobs held back by the <c>bulkJobDelay</c> fault and not processed yet.</summary>
+    public int InProgressCount => _jobs.Values.Count(j => j.ProcessAt is not null);
+
+    /// <summary>Processes a job just closed, now or, when <c>bulkJobDelay</c> is set, once the delay has passed.</summary>
+    public void Enqueue(BulkJob job)
+    {
+        var delay = state.Faults.Options.BulkJobDelay;
+        lock (job.Gate)
+        {
+            if (delay <= TimeSpan.Zero)
+            {
+                Process(job);
+                return;
+            }
+            job.State = "InProgress";
+            job.ProcessAt = state.Clock.GetUtcNow() + delay;
+            job.SystemModstamp = Values.FormatDateTime(state.Clock.GetUtcNow());
+            job.Timer = state.Clock.CreateTimer(_ => Settle(job, force: true), null, delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// Processes a held job whose time has come. Called by its timer and before any read of the job, so a clock
+    /// without timers (tests) works too.
+    /// </summary>
+    public void Settle(BulkJob job, bool force = false)
+    {
+        lock (job.Gate)
+        {
+            if (job.ProcessAt is not { } due || (!force && state.Clock.GetUtcNow() < due) || !_jobs.ContainsKey(job.Id))
+                return;
+            Release(job);
+            try
+            {
+                Process(job);
+            }
+            catch (Exception e) when (force)
+            {
+                // On a timer thread an escaping exception would end the process: the job fails instead, visibly.
+                Fail(job, "UnknownException : " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>Aborts a held job before it ran: nothing of it is applied.</summary>
+    public static void CancelHeld(BulkJob job) => Release(job);
+
+    /// <summary>After a fault change: with <c>bulkJobDelay</c> back at zero, held jobs run now.</summary>
+    public void FaultsChanged()
+    {
+        if (state.Faults.Options.BulkJobDelay > TimeSpan.Zero)
+            return;
+        foreach (var job in All)
+            Settle(job, force: true);
+    }
+
+    private static void Release(BulkJob job)
+    {
+        job.ProcessAt = null;
+        job.Timer?.Dispose();
+        job.Timer = null;
+    }
 
     public BulkJob Create(SObjectSchema schema, string operation, string? externalIdField, string delimiter, string lineEnding, string version)
     {
@@ -71,7 +143,15 @@ internal sealed class BulkJobs(SfState state)
 
     public bool Remove(string id) => _jobs.TryRemove(id, out _);
 
-    public void Reset() => _jobs.Clear();
+    public void Reset()
+    {
+        foreach (var job in _jobs.Values)
+        {
+            lock (job.Gate)
+                Release(job);
+        }
+        _jobs.Clear();
+    }
 
     /// <summary>Processes the uploaded CSV: every row becomes a success, a failure or (on a job failure) unprocessed.</summary>
     public void Process(BulkJob job)

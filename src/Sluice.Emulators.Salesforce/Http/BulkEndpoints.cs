@@ -28,10 +28,13 @@ internal static class BulkEndpoints
         app.MapGet(p + "/{jobId}/unprocessedrecords", (HttpContext c) => WithJob(c, state, j => CsvAsync(c, j, BulkJobs.UnprocessedCsv)));
     }
 
-    private static Task WithJob(HttpContext context, SfState state, Func<BulkJob, Task> handler) =>
-        state.Bulk.TryGet((string)context.Request.RouteValues["jobId"]!, out var job)
-            ? handler(job)
-            : JsonOut.ErrorAsync(context, Errors.NotFound);
+    private static Task WithJob(HttpContext context, SfState state, Func<BulkJob, Task> handler)
+    {
+        if (!state.Bulk.TryGet((string)context.Request.RouteValues["jobId"]!, out var job))
+            return JsonOut.ErrorAsync(context, Errors.NotFound);
+        state.Bulk.Settle(job);
+        return handler(job);
+    }
 
     private static async Task CreateAsync(HttpContext context, SfState state)
     {
@@ -78,22 +81,71 @@ internal static class BulkEndpoints
         await InfoAsync(context, state, job, poll: false);
     }
 
-    private static Task ListAsync(HttpContext context, SfState state) =>
-        JsonOut.WriteAsync(context, 200, w =>
+    /// <summary>
+    /// Get All Jobs: filtered by <c>jobType</c>, <c>isPkChunkingEnabled</c> and <c>concurrencyMode</c>, at most
+    /// <see cref="SalesforceEmulatorOptions.JobListPageSize"/> jobs a page, the rest behind <c>nextRecordsUrl</c>
+    /// (<c>?queryLocator=</c>).
+    /// </summary>
+    private static Task ListAsync(HttpContext context, SfState state)
+    {
+        var query = context.Request.Query;
+        var jobType = query["jobType"].ToString();
+        var pkChunking = query["isPkChunkingEnabled"].ToString();
+        var concurrency = query["concurrencyMode"].ToString();
+        var locator = query["queryLocator"].ToString();
+        var offset = 0;
+        if (locator.Length > 0 && !TryReadLocator(locator, out offset))
+            return JsonOut.ErrorAsync(context, new ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator"));
+        if (jobType.Length > 0 && jobType is not ("V2Ingest" or "Classic" or "BigObjectIngest"))
+            return JsonOut.ErrorAsync(context, new ApiError(400, "INVALIDJOB", $"InvalidJob : Invalid jobType: {jobType}"));
+        // Every emulated job is a Bulk API 2.0 ingest job, parallel, without PK chunking.
+        var matches = (jobType.Length == 0 || jobType == "V2Ingest")
+            && !string.Equals(pkChunking, "true", StringComparison.OrdinalIgnoreCase)
+            && (concurrency.Length == 0 || string.Equals(concurrency, "Parallel", StringComparison.OrdinalIgnoreCase));
+        var jobs = matches ? state.Bulk.All.ToList() : [];
+        foreach (var job in jobs)
+            state.Bulk.Settle(job);
+        var size = state.Options.JobListPageSize;
+        var page = jobs.Skip(offset).Take(size).ToList();
+        var done = offset + page.Count >= jobs.Count;
+        return JsonOut.WriteAsync(context, 200, w =>
         {
             w.WriteStartObject();
-            w.WriteBoolean("done", true);
+            w.WriteBoolean("done", done);
             w.WritePropertyName("records");
             w.WriteStartArray();
-            foreach (var job in state.Bulk.All)
+            foreach (var job in page)
             {
                 lock (job.Gate)
-                    WriteInfo(w, job, job.State, full: false);
+                    WriteInfo(w, job, job.State, full: false, jobType: true);
             }
             w.WriteEndArray();
-            w.WriteNull("nextRecordsUrl");
+            if (done)
+                w.WriteNull("nextRecordsUrl");
+            else
+                w.WriteString("nextRecordsUrl", $"/services/data/v{Routes.Version(context)}/jobs/ingest?queryLocator={WriteLocator(offset + page.Count)}");
             w.WriteEndObject();
         });
+    }
+
+    private static string WriteLocator(int offset) =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes("jobs-" + offset.ToString(CultureInfo.InvariantCulture))).TrimEnd('=');
+
+    private static bool TryReadLocator(string locator, out int offset)
+    {
+        offset = 0;
+        try
+        {
+            var padded = locator + new string('=', (4 - locator.Length % 4) % 4);
+            var text = Encoding.ASCII.GetString(Convert.FromBase64String(padded));
+            return text.StartsWith("jobs-", StringComparison.Ordinal)
+                && int.TryParse(text.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out offset);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 
     private static Task InfoAsync(HttpContext context, SfState state, BulkJob job, bool poll)
     {
@@ -115,7 +167,7 @@ internal static class BulkEndpoints
         });
     }
 
-    private static void WriteInfo(Utf8JsonWriter w, BulkJob job, string shownState, bool full)
+    private static void WriteInfo(Utf8JsonWriter w, BulkJob job, string shownState, bool full, bool jobType = false)
     {
         w.WriteStartObject();
         w.WriteString("id", job.Id);
@@ -134,6 +186,8 @@ internal static class BulkEndpoints
             w.WriteString("contentUrl", $"services/data/v{job.ApiVersion}/jobs/ingest/{job.Id}/batches");
         w.WriteString("lineEnding", job.LineEnding);
         w.WriteString("columnDelimiter", job.ColumnDelimiter);
+        if (jobType)
+            w.WriteString("jobType", "V2Ingest");
         if (full)
         {
             var done = shownState is "JobComplete" or "Failed";
@@ -188,12 +242,14 @@ internal static class BulkEndpoints
             {
                 job = null!;
             }
-            else if (job.State != "Open" && !(wanted == "Aborted" && job.State == "UploadComplete"))
+            else if (job.State != "Open" && !(wanted == "Aborted" && (job.State == "UploadComplete" || job.ProcessAt is not null)))
             {
                 wanted = null;
             }
             else if (wanted == "Aborted")
             {
+                // A job held InProgress by the bulkJobDelay fault has applied nothing yet: aborting it applies nothing.
+                BulkJobs.CancelHeld(job);
                 job.State = "Aborted";
                 if (job.Data is not null && Csv.TryParse(job.Data, job.Delimiter, out var rows) && rows.Count > 0)
                 {
@@ -219,10 +275,7 @@ internal static class BulkEndpoints
         // Answer with the state as requested, then process; pollers see InProgress before the final state.
         var shown = job.State;
         if (shown == "UploadComplete")
-        {
-            lock (job.Gate)
-                state.Bulk.Process(job);
-        }
+            state.Bulk.Enqueue(job);
         await JsonOut.WriteAsync(context, 200, w =>
         {
             lock (job.Gate)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -47,10 +48,14 @@ internal static class ControlEndpoints
             w.WriteNumber("apiUsage", stats.ApiUsage);
             w.WriteNumber("dailyApiLimit", state.Options.DailyApiLimit);
             w.WriteNumber("limitRefusals", stats.LimitRefusals);
+            w.WriteNumber("rateLimitViolations", stats.RateLimitViolations);
             w.WriteNumber("throttled", stats.InjectedThrottles);
             w.WriteNumber("injectedErrors", stats.InjectedErrors);
             w.WriteNumber("authFailures", stats.AuthFailures);
             w.WriteNumber("tokensIssued", stats.TokensIssued);
+            w.WriteNumber("bulkJobsInProgress", state.Bulk.InProgressCount);
+            w.WritePropertyName("faultsInjected");
+            FaultSettings.CountsJson(state.Faults.Counts).WriteTo(w);
             w.WriteEndObject();
         });
     }
@@ -66,60 +71,27 @@ internal static class ControlEndpoints
 
     private static async Task FaultsAsync(HttpContext context, SfState state)
     {
-        using var doc = await Routes.ReadJsonAsync(context);
-        if (doc is null)
-            return;
-        var o = state.Faults.Options;
-        foreach (var p in doc.RootElement.EnumerateObject())
+        JsonNode? body;
+        try
         {
-            switch (p.Name.ToLowerInvariant())
-            {
-                case "errorrate":
-                    o.ErrorRate = p.Value.GetDouble();
-                    break;
-                case "latencyms":
-                    o.Latency = TimeSpan.FromMilliseconds(p.Value.GetDouble());
-                    break;
-                case "latency":
-                    o.Latency = p.Value.ValueKind == JsonValueKind.Number ? TimeSpan.FromMilliseconds(p.Value.GetDouble()) : TimeSpan.Parse(p.Value.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-                    break;
-                case "throttleburstevery":
-                    o.ThrottleBurstEvery = p.Value.GetInt32();
-                    break;
-                case "throttleburstlength":
-                    o.ThrottleBurstLength = p.Value.GetInt32();
-                    break;
-                case "throttleretryafterseconds":
-                    o.ThrottleRetryAfterSeconds = p.Value.ValueKind == JsonValueKind.Null ? null : p.Value.GetInt32();
-                    break;
-                case "dropconnectionrate":
-                    o.DropConnectionRate = p.Value.GetDouble();
-                    break;
-                case "seed":
-                    o.Seed = p.Value.ValueKind == JsonValueKind.Null ? null : p.Value.GetInt32();
-                    if (o.Seed is { } seed)
-                        state.Faults.Reseed(seed);
-                    break;
-            }
+            body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
         }
-        await WriteFaultsAsync(context, o);
+        catch (JsonException)
+        {
+            body = null;
+        }
+        var error = FaultSettings.Apply(body, state.Faults, bulkJobs: true);
+        if (error is not null)
+        {
+            await JsonOut.WriteAsync(context, 400, w => new JsonObject { ["error"] = error }.WriteTo(w));
+            return;
+        }
+        state.Bulk.FaultsChanged();
+        await WriteFaultsAsync(context, state.Faults.Options);
     }
 
     private static Task WriteFaultsAsync(HttpContext context, FaultOptions o) =>
-        JsonOut.WriteAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteNumber("errorRate", o.ErrorRate);
-            w.WriteNumber("latencyMs", o.Latency.TotalMilliseconds);
-            w.WriteNumber("throttleBurstEvery", o.ThrottleBurstEvery);
-            w.WriteNumber("throttleBurstLength", o.ThrottleBurstLength);
-            if (o.ThrottleRetryAfterSeconds is { } r)
-                w.WriteNumber("throttleRetryAfterSeconds", r);
-            else
-                w.WriteNull("throttleRetryAfterSeconds");
-            w.WriteNumber("dropConnectionRate", o.DropConnectionRate);
-            w.WriteEndObject();
-        });
+        JsonOut.WriteAsync(context, 200, w => FaultSettings.ToJson(o, bulkJobs: true).WriteTo(w));
 
     private static Task RecordsAsync(HttpContext context, SfState state, string sobject)
     {

@@ -12,6 +12,7 @@ internal sealed class Counters
     private readonly ConcurrentDictionary<string, StrongBox<long>> _deleted = new(StringComparer.OrdinalIgnoreCase);
     public long ApiUsage;
     public long LimitRefusals;
+    public long RateLimitViolations;
     public long InjectedThrottles;
     public long InjectedErrors;
     public long AuthFailures;
@@ -46,6 +47,7 @@ internal sealed class Counters
         _deleted.Clear();
         Interlocked.Exchange(ref ApiUsage, 0);
         Interlocked.Exchange(ref LimitRefusals, 0);
+        Interlocked.Exchange(ref RateLimitViolations, 0);
         Interlocked.Exchange(ref InjectedThrottles, 0);
         Interlocked.Exchange(ref InjectedErrors, 0);
         Interlocked.Exchange(ref AuthFailures, 0);

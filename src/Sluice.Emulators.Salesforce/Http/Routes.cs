@@ -67,8 +67,12 @@ internal static class Routes
         var used = Interlocked.Increment(ref state.Counters.ApiUsage);
         var max = state.Options.DailyApiLimit;
         context.Response.Headers["Sforce-Limit-Info"] = $"api-usage={Math.Min(used, max)}/{max}";
-        if (state.Options.RateLimits && used > max)
+        if (used > max)
         {
+            // Counted even with limits off, so a client that would have been refused still shows up.
+            Interlocked.Increment(ref state.Counters.RateLimitViolations);
+            if (!state.Options.RateLimits)
+                return false;
             Interlocked.Increment(ref state.Counters.LimitRefusals);
             await JsonOut.ErrorAsync(context, Errors.RequestLimit);
             return true;
@@ -121,6 +125,8 @@ internal static class Routes
         RecordErrors = Interlocked.Read(ref state.Counters.RecordErrors),
         ApiUsage = Interlocked.Read(ref state.Counters.ApiUsage),
         LimitRefusals = Interlocked.Read(ref state.Counters.LimitRefusals),
+        RateLimitViolations = Interlocked.Read(ref state.Counters.RateLimitViolations),
+        FaultsInjected = state.Faults.Counts,
         InjectedThrottles = Interlocked.Read(ref state.Counters.InjectedThrottles),
         InjectedErrors = Interlocked.Read(ref state.Counters.InjectedErrors),
         AuthFailures = Interlocked.Read(ref state.Counters.AuthFailures),

@@ -88,5 +88,6 @@ internal sealed class SfState
         Bulk.Reset();
         Queries.Reset();
         Counters.Reset();
+        Faults.ResetCounts();
     }
 }

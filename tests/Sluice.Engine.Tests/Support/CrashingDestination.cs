@@ -39,6 +39,9 @@ internal sealed class CrashingDestination : IDestination, IDestinationProvider
 
     public int BatchSize { get; }
 
+    /// <summary>How many times a run asked the destination to let an earlier run's writes finish.</summary>
+    public int SettleCalls { get; private set; }
+
     /// <summary>The faults of the coming run; set by the test before each run.</summary>
     public RunFaults Faults { get; set; } = new();
 
@@ -146,6 +149,12 @@ internal sealed class CrashingDestination : IDestination, IDestinationProvider
             if (dies)
                 throw new ProcessDiedException();
             return results;
+        }
+
+        public Task SettleInFlightAsync(CancellationToken cancellationToken)
+        {
+            d.SettleCalls++;
+            return Task.CompletedTask;
         }
 
         /// <summary>As Salesforce is asked: the newest record with the match value that is none of the known ones.</summary>
