@@ -57,6 +57,9 @@ internal sealed record CaseResult(string Name, int Rows, int Runs, int Kills, in
     /// <summary>Fault campaign: the most runs a round took to deliver every good row.</summary>
     public int RunsToConverge { get; init; }
 
+    /// <summary>Faults the emulator injected (every kind of its <c>faultsInjected</c> counter).</summary>
+    public long FaultsInjected { get; init; }
+
     /// <summary>Requests that broke the destination's documented limits, by the emulator's count.</summary>
     public long Violations { get; init; }
 
@@ -151,15 +154,20 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
         var faultBody = faults
             ? new JsonObject
             {
-                ["errorRate"] = 0.08,
-                ["throttleBurstEvery"] = 25,
+                ["errorRate"] = 0.12,
+                ["throttleBurstEvery"] = 15,
                 ["throttleBurstLength"] = 3,
                 ["throttleRetryAfterSeconds"] = 1,
-                ["dropConnectionRate"] = 0.04,
+                ["dropConnectionRate"] = 0.05,
                 ["latencyMs"] = 20,
                 ["seed"] = seed,
+                // Applied, then the answer lost or late: the case that only a kill reached before.
+                ["applyThenDropRate"] = 0.05,
+                ["applyThenDelayRate"] = 0.03,
+                ["applyThenDelayMs"] = 2000,
             }
-            : new JsonObject { ["latencyMs"] = target.CrashLatencyMs, ["seed"] = seed };
+            : new JsonObject { ["latencyMs"] = target.CrashLatencyMs, ["applyThenDropRate"] = 0.01, ["seed"] = seed };
+        target.AddFaults(faultBody, crash: !faults);
         await PostAsync(http, "_emulator/faults", faultBody, ct);
 
         int runs = 0, killed = 0, cleanRuns = 0, runsToConverge = 0;
@@ -216,14 +224,26 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
         }
 
         // The faults go off before reading back: the read is the referee, not a subject.
-        await PostAsync(http, "_emulator/faults", new JsonObject { ["errorRate"] = 0, ["throttleBurstEvery"] = 0, ["dropConnectionRate"] = 0, ["latencyMs"] = 0 }, ct);
+        var off = new JsonObject
+        {
+            ["errorRate"] = 0,
+            ["throttleBurstEvery"] = 0,
+            ["dropConnectionRate"] = 0,
+            ["latencyMs"] = 0,
+            ["applyThenDropRate"] = 0,
+            ["applyThenDelayRate"] = 0,
+        };
+        if (target is SalesforceTarget)
+            off["bulkJobDelayMs"] = 0;
+        await PostAsync(http, "_emulator/faults", off, ct);
         var stats = (await http.GetFromJsonAsync<JsonObject>("_emulator/stats", ct))!;
         var violations = target.Violations(stats);
+        var injected = stats["faultsInjected"] is JsonObject counts ? counts.Sum(c => c.Value?.GetValue<long>() ?? 0) : 0;
         var matches = model.History.Keys.Select(target.MatchOf).Concat(foreign.Keys).ToList();
         var records = await target.ReadAsync(http, matches, ct);
         var verdict = Verdict.Judge(target, model, preExisting, foreign, records);
 
-        var result = new CaseResult(target.Name, rows, runs, killed, cleanRuns, converged, verdict) { Violations = violations, RunsToConverge = runsToConverge };
+        var result = new CaseResult(target.Name, rows, runs, killed, cleanRuns, converged, verdict) { Violations = violations, RunsToConverge = runsToConverge, FaultsInjected = injected };
         if (faults)
         {
             var (expectedRejects, listed) = await RejectsAsync(target, cli, dir, model, ct);
@@ -304,7 +324,7 @@ internal static class Report
         var line = string.Create(CultureInfo.InvariantCulture,
             $"{r.Name,-20} {r.Rows,5} {r.Runs,5} {r.Kills,5} {v.Expected,8} {v.Found,6} {v.Missing,7} {v.Duplicated,10} {v.Stale,5} {v.Extra,5} {v.WronglyDeleted,15}");
         if (kind == CampaignKind.Fault)
-            line += string.Create(CultureInfo.InvariantCulture, $"  rejects listed {r.RejectsListed}/{r.RejectsExpected}, most runs to converge {r.RunsToConverge}, limit violations {r.Violations}");
+            line += string.Create(CultureInfo.InvariantCulture, $"  faults {r.FaultsInjected}, rejects listed {r.RejectsListed}/{r.RejectsExpected}, most runs to converge {r.RunsToConverge}, limit violations {r.Violations}");
         else if (r.Violations > 0)
             line += string.Create(CultureInfo.InvariantCulture, $"  limit violations {r.Violations}");
         if (r.Error is not null)

@@ -48,6 +48,11 @@ internal abstract class Target(string mode, string variant)
     /// <summary>The latency the crash campaign injects before every request, so runs last long enough to be killed mid-flight.</summary>
     public virtual int CrashLatencyMs => 50;
 
+    /// <summary>Faults specific to the destination, added to both campaigns' (Salesforce: Bulk jobs that stay in progress).</summary>
+    public virtual void AddFaults(JsonObject faults, bool crash)
+    {
+    }
+
     /// <summary>Fault campaign: how often every access token is expired on top of its short lifetime.</summary>
     public virtual TimeSpan ExpireEvery => TimeSpan.FromSeconds(2);
 
@@ -206,7 +211,7 @@ internal sealed class IterableTarget(string mode) : Target(mode, mode)
     }
 
     public override long Violations(JsonObject stats) =>
-        stats["violations"]?.GetValue<long>() ?? stats["rateLimited"]?.GetValue<long>() ?? 0;
+        stats["rateLimitViolations"]?.GetValue<long>() ?? stats["rateLimited"]?.GetValue<long>() ?? 0;
 }
 
 /// <summary>Salesforce Contacts matched on the external id <c>External_Id__c</c>; read back with SOQL, ordered by Id (creation order).</summary>
@@ -222,6 +227,10 @@ internal sealed class SalesforceTarget(string mode, bool bulk) : Target(mode, bu
     public override int DefaultRows => 500;
 
     public override int CrashLatencyMs => 250;
+
+    // A closed Bulk job stays InProgress (nothing applied) for a while, so kills land while a job runs and the
+    // next run's reconciliation must wait for it.
+    public override void AddFaults(JsonObject faults, bool crash) => faults["bulkJobDelayMs"] = crash ? 1500 : 500;
 
     public override HostSettings Host(bool faults) =>
         new(Destination, faults ? TimeSpan.FromSeconds(3) : null, BulkInProgressPolls: 2);
@@ -306,7 +315,7 @@ internal sealed class SalesforceTarget(string mode, bool bulk) : Target(mode, bu
     }
 
     public override long Violations(JsonObject stats) =>
-        stats["violations"]?.GetValue<long>() ?? stats["limitRefusals"]?.GetValue<long>() ?? 0;
+        stats["rateLimitViolations"]?.GetValue<long>() ?? stats["limitRefusals"]?.GetValue<long>() ?? 0;
 
     private async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<HttpRequestMessage> request, CancellationToken ct)
     {
@@ -452,7 +461,7 @@ internal sealed class ActitoTarget(string mode) : Target(mode, mode)
     }
 
     public override long Violations(JsonObject stats) =>
-        stats["violations"]?.GetValue<long>() ?? stats["throttledCalls"]?.GetValue<long>() ?? 0;
+        stats["rateLimitViolations"]?.GetValue<long>() ?? stats["throttledCalls"]?.GetValue<long>() ?? 0;
 
     private async Task<HttpResponseMessage> SendAsync(HttpClient http, string path, CancellationToken ct)
     {
