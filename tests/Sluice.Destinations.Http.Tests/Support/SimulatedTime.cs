@@ -70,6 +70,7 @@ internal sealed class SimulatedTime : FakeTimeProvider, IAsyncDisposable
     private async Task DriveAsync()
     {
         var quietSince = -1L;
+        var stuckPolls = 0;
         while (!_stop.IsCancellationRequested)
         {
             await Task.Delay(1, CancellationToken.None);
@@ -83,12 +84,17 @@ internal sealed class SimulatedTime : FakeTimeProvider, IAsyncDisposable
                 }
             }
             var activity = Interlocked.Read(ref _activity);
-            // Two polls in a row with nothing in flight and nothing new: everyone left is waiting on a timer.
-            if (Volatile.Read(ref _inFlight) > 0 || activity != quietSince)
+            if (activity != quietSince)
             {
                 quietSince = activity;
+                stuckPolls = 0;
                 continue;
             }
+            // Two polls in a row with nothing in flight and nothing new: everyone left is waiting on a timer. A request
+            // in flight with nothing happening for a long while is waiting on this clock too (an emulator slowing an
+            // answer down): move on rather than hang.
+            if (Volatile.Read(ref _inFlight) > 0 && ++stuckPolls < 250)
+                continue;
             DateTimeOffset? next;
             lock (_gate)
                 next = _pending.Count == 0 ? null : _pending.Min(p => p.Due);
