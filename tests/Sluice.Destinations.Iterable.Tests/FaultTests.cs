@@ -1,6 +1,6 @@
+using Microsoft.Extensions.Logging;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
-using Microsoft.Extensions.Logging;
 using Sluice.Destinations.Iterable.Tests.Support;
 using Sluice.Destinations.Tests.Support;
 using Sluice.Emulators.Iterable;

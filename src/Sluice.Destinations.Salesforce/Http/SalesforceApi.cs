@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Runtime.ExceptionServices;
+using System.Text.Json;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Sluice.Core.Destinations;
