@@ -172,7 +172,7 @@ public sealed class Plan : IAsyncDisposable
                 SELECT key, kind, n, in_ledger, op IS NOT NULL AS in_doubt FROM (
                     SELECT key, n, in_ledger, op,
                            CASE WHEN n IS NULL AND in_ledger THEN 'R'
-                                WHEN n IS NULL AND op <> 'delete' THEN 'O'
+                                WHEN n IS NULL AND op IS NOT NULL THEN 'O'
                                 WHEN n IS NULL THEN NULL
                                 WHEN m_key IS NULL THEN 'N'
                                 WHEN n > 1 THEN 'D'

@@ -77,6 +77,26 @@ public sealed class InDoubtTests
     }
 
     [Fact]
+    public async Task A_mirror_delete_of_a_record_the_ledger_never_learned_of_is_retried_until_it_lands()
+    {
+        await using var project = await TestProject.CreateAsync();
+        var destination = new CrashingDestination(insertCreatesChangedRows: false);
+        var sync = TestProject.Sync(SyncMode.Mirror);
+        await project.WriteModelAsync([Person(1, "ann"), Person(2, "bob")]);
+        destination.Faults = new RunFaults(CrashAtWrite: 0, AppliedBeforeCrash: 2);
+        await project.RunAsync(sync, destination);
+
+        // User 2 leaves the model; the run that deletes its uncommitted profile dies before the delete lands.
+        await project.WriteModelAsync([Person(1, "ann"), Person(3, "cat")]);
+        destination.Faults = new RunFaults(CrashAtWrite: 0, AppliedBeforeCrash: 2);
+        await project.RunAsync(sync, destination);
+        destination.Faults = new RunFaults();
+        await project.RunAsync(sync, destination);
+
+        Assert.Equal(["user1@example.com", "user3@example.com"], destination.Records.Select(r => r.Match).Order());
+    }
+
+    [Fact]
     public async Task An_insert_of_a_changed_row_in_flight_is_told_apart_from_the_rows_earlier_record()
     {
         await using var project = await TestProject.CreateAsync();
