@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Core.Models;
 using Sluice.Sources.DuckDb;
+using Sluice.Core.Planning;
 using Sluice.State;
 
 namespace Sluice.Bench;
