@@ -315,45 +315,27 @@ public sealed class Plan : IChangePlan
 
     private static void Append(IDuckDBAppenderRow row, object? value, string staging)
     {
-        switch (value)
+        if (value is null)
         {
-            case null:
-                row.AppendNullValue();
-                break;
-            case long l when staging == "HUGEINT":
-                row.AppendValue(new System.Numerics.BigInteger(l));
-                break;
-            case decimal d when staging == "HUGEINT":
-                row.AppendValue(new System.Numerics.BigInteger(d));
-                break;
-            case string s when staging == "VARCHAR":
-                row.AppendValue(s);
-                break;
-            case decimal d:
-                row.AppendValue(d);
-                break;
-            case long l:
-                row.AppendValue((decimal)l);
-                break;
-            case double d:
-                row.AppendValue(d);
-                break;
-            case bool b:
-                row.AppendValue(b);
-                break;
-            case DateOnly date:
-                row.AppendValue(date);
-                break;
-            case TimeOnly time:
-                row.AppendValue(time);
-                break;
-            case DateTime dt:
-                row.AppendValue(dt);
-                break;
-            default:
-                row.AppendValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
-                break;
+            row.AppendNullValue();
+            return;
         }
+        _ = (staging, value) switch
+        {
+            ("VARCHAR", _) => row.AppendValue(value as string ?? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)),
+            ("BIGINT", long l) => row.AppendValue(l),
+            ("HUGEINT", long l) => row.AppendValue(new System.Numerics.BigInteger(l)),
+            ("HUGEINT", decimal d) => row.AppendValue(new System.Numerics.BigInteger(d)),
+            ("DOUBLE", double d) => row.AppendValue(d),
+            ("DOUBLE", long l) => row.AppendValue((double)l),
+            ("BOOLEAN", bool b) => row.AppendValue(b),
+            ("DATE", DateOnly date) => row.AppendValue(date),
+            ("TIME", TimeOnly time) => row.AppendValue(time),
+            ("TIMESTAMP", DateTime dt) => row.AppendValue(dt),
+            (_, decimal d) when staging.StartsWith("DECIMAL", StringComparison.Ordinal) => row.AppendValue(d),
+            (_, long l) when staging.StartsWith("DECIMAL", StringComparison.Ordinal) => row.AppendValue((decimal)l),
+            _ => throw new InvalidCastException($"{value.GetType().Name} is not appended to {staging}"),
+        };
     }
 
     private DuckDBCommand Streaming(string sql)
