@@ -28,6 +28,9 @@ const string Usage = """
           [--cli sluice.dll]
           The `sluice run <sync>` process from start to exit, 1% changed since a first full run; --diagnose shows
           where the time goes.
+      run-memory [--rows 100000,1000000] [--repeat 1] [--cli sluice.dll]
+          Peak RSS of the `sluice run` process (GNU time) on a first upsert run to the Iterable emulator in its own
+          process, rate limits off, for each model size: memory must not grow with the model.
       ledger-commit [--batches 100] [--batch-size 1000]
           StateStore.CommitAsync per acknowledged batch and the end-of-run compaction (a ceiling on throughput,
           since commits are serialised).
@@ -60,6 +63,7 @@ try
         "actito-throughput" => await ActitoBench.RunAsync(options, cancel.Token),
         "cli-10k" => await CliBench.RunAsync(options, cancel.Token),
         "ledger-commit" => await CommitBench.RunAsync(options, cancel.Token),
+        "run-memory" => await RunMemoryBench.RunAsync(options, cancel.Token),
         _ => throw new UsageException($"Unknown benchmark '{args[0]}'."),
     };
 }

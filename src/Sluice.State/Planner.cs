@@ -121,44 +121,54 @@ public sealed class Plan : IChangePlan
 
         var ledger = _store.LedgerName(_request.Sync);
         var inDoubt = _store.TableName("in_doubt");
-        var changed = _request.FullResync ? "TRUE" : "h <> l_hash";
         var key = $"CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType})";
         var values = new List<string> { Sql.Ident(_matchColumn.Name) };
         values.AddRange(_valueKinds.Select(c => Sql.Ident(c.Name)));
-        var anyValues = string.Join("", values.Select((v, i) => $", any_value({v}) AS v{i}"));
-        var jValues = string.Join("", values.Select((_, i) => $", m.v{i}"));
+        var rowValues = string.Join("", values.Select((v, i) => $", {v} AS v{i}"));
+        var need = _request.FullResync ? "TRUE" : "l.key IS NULL OR r.h <> l.hash OR d.key IS NOT NULL";
+        var neededValues = string.Join("", values.Select((_, i) => $", CASE WHEN {need} THEN r.v{i} END AS v{i}"));
+        var anyValues = string.Join("", values.Select((_, i) => $", any_value(v{i}) AS v{i}"));
         var keptValues = string.Join("", values.Select((_, i) => $", CASE WHEN kind IN ('A', 'C') THEN v{i} END AS v{i}"));
+        var changed = _request.FullResync ? "TRUE" : "h <> l_hash";
         try
         {
-            // One pass over the model: group on the key (in the ledger's key type, so the join needs no cast), keep the
-            // hash and values (meaningful for unique keys only), join the ledger and the writes in doubt. A key in doubt
-            // is planned whatever its hash says: its last write may or may not have landed. A delete in doubt whose row
-            // came back is added again. Only the rows to send keep their values; the ledger's ids are read with them.
+            // One pass over the model: each row joins the ledger and the writes in doubt on the key (in the ledger's key
+            // type, so without a cast), and keeps its values only when it may be sent (not in the ledger, another hash,
+            // in doubt) and, with its ledger id, only when it may be sent or was removed; then one group on the key counts duplicates. Unmatched ledger rows are the removed keys. A key
+            // in doubt is planned whatever its hash says: its last write may or may not have landed. A delete in doubt
+            // whose row came back is added again. Only the rows to send keep their values in the plan.
             await _connection.ExecuteAsync($"""
                 CREATE TEMP TABLE {PlanTable} AS
-                WITH m AS (
-                    SELECT {key} AS key, count(*) AS n, any_value({HashExpression()}) AS h{anyValues}
-                    FROM {model} GROUP BY 1),
-                d AS (SELECT {StateStore.KeyAs(_keyType, "key")} AS key, op FROM {inDoubt}
-                      WHERE sync = {Sql.Literal(_request.Sync)} AND {StateStore.KeyAs(_keyType, "key")} IS NOT NULL),
+                WITH r AS (SELECT {key} AS key, {HashExpression()} AS h{rowValues} FROM {model}),
+                d AS (SELECT {StateStore.KeyAs(_keyType, "key")} AS key, any_value(op) AS op FROM {inDoubt}
+                      WHERE sync = {Sql.Literal(_request.Sync)} AND {StateStore.KeyAs(_keyType, "key")} IS NOT NULL GROUP BY 1),
+                x AS (
+                    SELECT coalesce(r.key, l.key) AS key, r.key IS NULL AND l.key IS NULL AS null_key, r.h IS NOT NULL AS present,
+                           r.h AS h, l.key IS NOT NULL AS in_ledger, l.hash AS l_hash,
+                           CASE WHEN r.h IS NULL OR {need} THEN l.dest_id END AS dest_id{neededValues}
+                    FROM r FULL OUTER JOIN {ledger} l ON r.key = l.key
+                    LEFT JOIN d ON d.key = r.key),
+                m AS (
+                    SELECT key, bool_or(null_key) AS null_key, count(*) FILTER (WHERE present) AS n, any_value(h) AS h,
+                           bool_or(in_ledger) AS in_ledger, any_value(l_hash) AS l_hash, any_value(dest_id) AS dest_id{anyValues}
+                    FROM x GROUP BY key),
                 j AS (
-                    SELECT coalesce(m.key, l.key, d.key) AS key, m.key AS m_key, m.n AS n, m.h AS h,
-                           l.key IS NOT NULL AS in_ledger, l.hash AS l_hash, d.op AS op{jValues}
-                    FROM m FULL OUTER JOIN {ledger} l ON m.key = l.key
-                    FULL OUTER JOIN d ON d.key = coalesce(m.key, l.key)),
+                    SELECT coalesce(m.key, d.key) AS key, coalesce(m.null_key, FALSE) AS null_key, coalesce(m.n, 0) AS n, m.h AS h,
+                           coalesce(m.in_ledger, FALSE) AS in_ledger, m.l_hash AS l_hash, m.dest_id AS dest_id, d.op AS op{string.Join("", values.Select((_, i) => $", m.v{i}"))}
+                    FROM m FULL OUTER JOIN d ON d.key = m.key AND NOT m.null_key),
                 k AS (
                     SELECT *,
-                           CASE WHEN n IS NULL AND in_ledger THEN 'R'
-                                WHEN n IS NULL AND op <> 'delete' THEN 'O'
-                                WHEN n IS NULL THEN NULL
-                                WHEN m_key IS NULL THEN 'N'
+                           CASE WHEN n = 0 AND in_ledger THEN 'R'
+                                WHEN n = 0 AND op <> 'delete' THEN 'O'
+                                WHEN n = 0 THEN NULL
+                                WHEN null_key THEN 'N'
                                 WHEN n > 1 THEN 'D'
                                 WHEN NOT in_ledger OR op = 'delete' THEN 'A'
                                 WHEN op IS NOT NULL OR {changed} THEN 'C'
                                 ELSE NULL END AS kind
                     FROM j)
-                SELECT key, kind, n, in_ledger, op IS NOT NULL AS in_doubt,
-                       CASE WHEN kind IN ('A', 'C') THEN h END AS h{keptValues}
+                SELECT CASE WHEN kind = 'N' THEN NULL ELSE key END AS key, kind, n, in_ledger, op IS NOT NULL AS in_doubt,
+                       CASE WHEN kind IN ('A', 'C') THEN h END AS h, CASE WHEN kind IN ('C', 'R') THEN dest_id END AS dest_id{keptValues}
                 FROM k WHERE kind IS NOT NULL;
                 """, ct);
         }
@@ -358,9 +368,8 @@ public sealed class Plan : IChangePlan
             yield break;
         var values = string.Join("", _valueKinds.Select((_, i) => $", p.v{i + 1}"));
         await using var command = Streaming($"""
-            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', l.dest_id, p.h, coalesce(k.ids, []), p.v0{values}
+            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, []), p.v0{values}
             FROM {PlanTable} p
-            LEFT JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key AND p.kind = 'C'
             LEFT JOIN (SELECT {StateStore.KeyAs(_keyType, "key")} AS key, list(dest_id) AS ids FROM {_store.TableName("created_ids")}
                        WHERE sync = {Sql.Literal(_request.Sync)} GROUP BY 1) k ON k.key = p.key
             WHERE p.kind IN ({string.Join(",", kinds)})
@@ -388,8 +397,7 @@ public sealed class Plan : IChangePlan
         [EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var command = Streaming($"""
-            SELECT CAST(p.key AS VARCHAR), l.dest_id, d.match_value FROM {PlanTable} p
-            LEFT JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key
+            SELECT CAST(p.key AS VARCHAR), p.dest_id, d.match_value FROM {PlanTable} p
             LEFT JOIN {_store.TableName("in_doubt")} d ON d.sync = {Sql.Literal(_request.Sync)}
                  AND {StateStore.KeyAs(_keyType, "d.key")} = p.key
             WHERE p.kind IN ('R'{(includeInDoubt ? ", 'O'" : "")}) ORDER BY p.key {(limit is { } n ? $"LIMIT {n}" : "")}

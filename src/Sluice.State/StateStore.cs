@@ -91,7 +91,7 @@ public sealed class StateStore : IAsyncDisposable
     /// DuckDB's memory budget for this state (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>).
     /// DuckDB keeps some memory outside it, so the process peaks above.
     /// </summary>
-    internal string MemoryLimit => "600MB";
+    internal string MemoryLimit => "400MB";
 
     /// <summary>Where DuckDB spills: next to the state, so a plan never fills another disk.</summary>
     internal string TempDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "tmp");
