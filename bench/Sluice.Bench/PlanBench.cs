@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Core.Models;
-using Sluice.Sources.DuckDb;
 using Sluice.Core.Planning;
+using Sluice.Sources.DuckDb;
 using Sluice.State;
 
 namespace Sluice.Bench;

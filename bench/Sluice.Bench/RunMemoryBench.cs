@@ -63,8 +63,11 @@ internal static class RunMemoryBench
                 Report.Note($"{rows:N0} rows run {i}: peak RSS {mib:0} MiB, {result.Elapsed.TotalSeconds:0.00} s start to exit ({rate:N0} rows/s, process CPU {result.CpuTime.TotalSeconds:0.0} s), load {load:0.0}");
                 details.Add(new JsonObject
                 {
-                    ["rows"] = rows, ["peak_rss_mib"] = Math.Round(mib, 1), ["seconds"] = Math.Round(result.Elapsed.TotalSeconds, 3),
-                    ["rows_per_s"] = Math.Round(rate), ["load"] = load,
+                    ["rows"] = rows,
+                    ["peak_rss_mib"] = Math.Round(mib, 1),
+                    ["seconds"] = Math.Round(result.Elapsed.TotalSeconds, 3),
+                    ["rows_per_s"] = Math.Round(rate),
+                    ["load"] = load,
                 });
             }
             peaks[rows] = Stats.Median(rss);
