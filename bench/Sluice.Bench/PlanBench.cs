@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Core.Models;
+using Sluice.Core.Planning;
 using Sluice.Sources.DuckDb;
 using Sluice.State;
 
@@ -14,9 +15,13 @@ namespace Sluice.Bench;
 /// </summary>
 internal static class PlanBench
 {
-    private const int SetupVersion = 1;
-    private const double TargetSeconds = 5;
-    private const double TargetRssMiB = 1024;
+    private const int SetupVersion = 2;
+    private const double TargetPlannerRatio = 2;
+    private const double TargetProcessRatio = 3;
+    private const double TargetRssMiB = 600;
+
+    /// <summary>The two plans measured: the first one (empty ledger) and one after 1% changed.</summary>
+    private static readonly string[] Scenarios = ["first", "changed"];
 
     public static async Task<int> RunAsync(BenchArgs args, CancellationToken ct)
     {
@@ -26,6 +31,7 @@ internal static class PlanBench
         var work = args.String("work") ?? Path.Combine(Path.GetTempPath(), "sluice-bench");
         var regenerate = args.Flag("regenerate");
         var stream = !args.Flag("no-stream");
+        var cli = Spawn.FindCli(args.String("cli"));
         args.RejectUnknown();
 
         var report = new Report("plan");
@@ -33,69 +39,126 @@ internal static class PlanBench
         var dir = Path.Combine(work, $"plan-{rows}-{percent.ToString(System.Globalization.CultureInfo.InvariantCulture)}pct");
         var setup = await PrepareAsync(dir, rows, percent, regenerate, ct);
         report.Line("work", dir);
+        report.Line("cli", cli);
         report.Line("ledger seeding", "one SQL INSERT ... SELECT of the planner's own hash expression; checked by a plan of the unchanged model (0 added, 0 changed, 0 removed)");
 
-        var runs = new List<JsonObject>();
+        // Every variant runs in a fresh process, the variants in turn, so a burst of load from elsewhere hits all of them.
+        var results = new Dictionary<string, List<JsonObject>>();
+        var processes = new Dictionary<string, List<(double Seconds, double RssMiB)>>();
         for (var i = 1; i <= repeat; i++)
         {
-            var childArgs = new List<string> { "plan-child", "--dir", dir };
-            if (!stream)
-                childArgs.Add("--no-stream");
-            var info = Spawn.Self([.. childArgs]);
-            info.WorkingDirectory = dir;
-            var result = await Spawn.RunAsync(info, TimeSpan.FromMinutes(20), ct);
-            result.EnsureSuccess($"plan run {i}");
-            var json = LastJson(result.Stdout);
-            runs.Add(json);
-            Report.Note($"run {i}: plan {(double)json["plan_seconds"]!:0.000} s (CPU {(double)json["plan_cpu_seconds"]!:0.00} s), " +
-                $"peak RSS {(double)json["peak_rss_after_plan_mib"]!:0} MiB, spilled {(double)json["spilled_mib"]!:0} MiB" +
-                (stream ? $", streaming {(long)json["streamed_rows"]!:N0} rows {(double)json["stream_seconds"]!:0.000} s (peak RSS {(double)json["peak_rss_after_stream_mib"]!:0} MiB)" : "") +
-                $", load {(double)json["load"]!:0.0}");
+            foreach (var scenario in Scenarios)
+            {
+                var state = StateDir(dir, scenario);
+                foreach (var child in new[] { "plan-child", "plan-duckdb" })
+                {
+                    var childArgs = new List<string> { child, "--dir", dir, "--state", state };
+                    if (scenario == "first")
+                        childArgs.Add("--first");
+                    if (!stream && child == "plan-child")
+                        childArgs.Add("--no-stream");
+                    var result = await Spawn.RunAsync(Spawn.Self([.. childArgs]), TimeSpan.FromMinutes(20), ct);
+                    result.EnsureSuccess($"{child} {scenario} run {i}");
+                    var json = LastJson(result.Stdout);
+                    if (!(bool)json["counts_ok"]!)
+                        throw new BenchException($"{child} {scenario} run {i} planned other counts than the setup made: {json.ToJsonString()}");
+                    Add(results, $"{child}:{scenario}", json);
+                    Report.Note($"run {i} {scenario} {(child == "plan-child" ? "sluice planner" : "DuckDB alone")}: " +
+                        $"{(double)json["plan_seconds"]!:0.000} s (CPU {(double)json["plan_cpu_seconds"]!:0.00} s), " +
+                        $"peak RSS {(double)json["peak_rss_after_plan_mib"]!:0} MiB" +
+                        (json["stream_seconds"] is { } ss && stream ? $", then streaming {(long)json["streamed_rows"]!:N0} rows {(double)ss:0.000} s (peak RSS {(double)json["peak_rss_after_stream_mib"]!:0} MiB)" : "") +
+                        $", load {(double)json["load"]!:0.0}");
+                }
+
+                var process = await PlanProcessAsync(cli, state, ct);
+                if (!processes.TryGetValue(scenario, out var list))
+                    processes[scenario] = list = [];
+                list.Add(process);
+                Report.Note($"run {i} {scenario} `sluice plan` process: {process.Seconds:0.000} s start to exit, peak RSS {process.RssMiB:0} MiB, load {Machine.Load():0.0}");
+            }
         }
 
-        var first = runs[0];
-        var seconds = runs.Select(r => (double)r["plan_seconds"]!).ToList();
-        var rss = runs.Select(r => (double)r["peak_rss_after_plan_mib"]!).ToList();
-        report.Line("rows", (long)first["model_rows"]!);
-        report.Line("ledger", (long)first["ledger_size"]!);
-        report.Line("added", (long)first["added"]!);
-        report.Line("changed", (long)first["changed"]!);
-        report.Line("removed", (long)first["removed"]!);
-        report.Line("unchanged", (long)first["unchanged"]!);
+        var changed = results["plan-child:changed"][0];
+        report.Line("rows", (long)changed["model_rows"]!);
+        report.Line("ledger", (long)changed["ledger_size"]!);
+        report.Line("added", (long)changed["added"]!);
+        report.Line("changed", (long)changed["changed"]!);
+        report.Line("removed", (long)changed["removed"]!);
         report.Line("unmapped edits (not changes)", setup.UnmappedEdits);
-        report.Line("counts as expected", runs.All(r => (bool)r["counts_ok"]!));
         report.Line("runs", repeat);
-        report.Line("seconds min", seconds.Min(), "s");
-        report.Line("seconds median", Stats.Median(seconds), "s");
-        report.Line("cpu seconds median", Stats.Median(runs.Select(r => (double)r["plan_cpu_seconds"]!).ToList()), "s");
-        report.Line("peak rss min", rss.Min(), "MiB");
-        report.Line("peak rss median", Stats.Median(rss), "MiB");
-        report.Line("spilled to disk median", Stats.Median(runs.Select(r => (double)r["spilled_mib"]!).ToList()), "MiB");
-        report.Line("state open seconds median", Stats.Median(runs.Select(r => (double)r["open_seconds"]!).ToList()), "s");
-        if (stream)
+        var met = true;
+        foreach (var scenario in Scenarios)
         {
-            report.Line("stream changes seconds median", Stats.Median(runs.Select(r => (double)r["stream_seconds"]!).ToList()), "s");
-            report.Line("peak rss after stream median", Stats.Median(runs.Select(r => (double)r["peak_rss_after_stream_mib"]!).ToList()), "MiB");
+            double Median(string child, string field) => Stats.Median(results[$"{child}:{scenario}"].Select(r => (double)r[field]!).ToList());
+            var planner = Median("plan-child", "plan_seconds");
+            var alone = Median("plan-duckdb", "plan_seconds");
+            var process = Stats.Median(processes[scenario].Select(p => p.Seconds).ToList());
+            var plannerRss = Median("plan-child", "peak_rss_after_plan_mib");
+            var processRss = Stats.Median(processes[scenario].Select(p => p.RssMiB).ToList());
+            report.Line($"{scenario}: duckdb alone seconds median", alone, "s");
+            report.Line($"{scenario}: planner seconds median", planner, "s");
+            report.Line($"{scenario}: planner cpu seconds median", Median("plan-child", "plan_cpu_seconds"), "s");
+            report.Line($"{scenario}: planner / duckdb alone", Math.Round(planner / alone, 2));
+            report.Line($"{scenario}: sluice plan process seconds median", process, "s");
+            report.Line($"{scenario}: sluice plan process / duckdb alone", Math.Round(process / alone, 2));
+            report.Line($"{scenario}: planner peak rss median", plannerRss, "MiB");
+            report.Line($"{scenario}: sluice plan process peak rss median", processRss, "MiB");
+            report.Line($"{scenario}: duckdb alone peak rss median", Median("plan-duckdb", "peak_rss_after_plan_mib"), "MiB");
+            report.Line($"{scenario}: spilled to disk median", Median("plan-child", "spilled_mib"), "MiB");
+            if (stream)
+            {
+                report.Line($"{scenario}: stream changes seconds median", Median("plan-child", "stream_seconds"), "s");
+                report.Line($"{scenario}: peak rss after stream median", Median("plan-child", "peak_rss_after_stream_mib"), "MiB");
+            }
+            met &= planner / alone <= TargetPlannerRatio && process / alone <= TargetProcessRatio && processRss < TargetRssMiB && plannerRss < TargetRssMiB;
         }
         report.Line("load after", Machine.Load());
-        report.Line("target", $"<= {TargetSeconds} s and < {TargetRssMiB} MiB");
-        report.Line("target met", Stats.Median(seconds) <= TargetSeconds && Stats.Median(rss) < TargetRssMiB);
-        report.Json["runs_detail"] = new JsonArray([.. runs.Select(r => r.DeepClone())]);
+        report.Line("target", $"planner <= {TargetPlannerRatio}x DuckDB alone, process <= {TargetProcessRatio}x, peak RSS < {TargetRssMiB} MiB, first and changed");
+        report.Line("target met", met);
+        report.Json["runs_detail"] = new JsonObject(results.Select(r => KeyValuePair.Create(r.Key, (JsonNode?)new JsonArray([.. r.Value.Select(j => j.DeepClone())]))));
         report.Finish();
         return 0;
+    }
+
+    private static void Add(Dictionary<string, List<JsonObject>> results, string key, JsonObject json)
+    {
+        if (!results.TryGetValue(key, out var list))
+            results[key] = list = [];
+        list.Add(json);
+    }
+
+    /// <summary>The project (state) of a scenario: the seeded ledger, or an empty one for the first plan.</summary>
+    private static string StateDir(string dir, string scenario) => scenario == "first" ? Path.Combine(dir, "first") : dir;
+
+    /// <summary>The real <c>sluice plan</c> process, start to exit, its peak RSS from GNU time.</summary>
+    private static async Task<(double Seconds, double RssMiB)> PlanProcessAsync(string cli, string project, CancellationToken ct)
+    {
+        var info = Spawn.Info("/usr/bin/time", ["-f", "sluice-bench-time %M", Spawn.DotnetHost, cli, "plan", Warehouse.Sync, "--project", project]);
+        info.WorkingDirectory = project;
+        // plan needs no destination secret; the variables only have to exist for the project to parse.
+        info.Environment["ITERABLE_BASE_URL"] = "http://127.0.0.1:9";
+        info.Environment["ITERABLE_API_KEY"] = "bench-plan-key";
+        var result = await Spawn.RunAsync(info, TimeSpan.FromMinutes(20), ct);
+        result.EnsureSuccess("sluice plan");
+        var line = result.Stderr.Split('\n').LastOrDefault(l => l.StartsWith("sluice-bench-time ", StringComparison.Ordinal))
+            ?? throw new BenchException("GNU time printed no figure:\n" + result.Stderr);
+        var kib = double.Parse(line["sluice-bench-time ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        return (result.Elapsed.TotalSeconds, Math.Round(kib / 1024, 1));
     }
 
     /// <summary>The measured step, in its own process: open the state, plan, (stream the changes), report.</summary>
     public static async Task<int> ChildAsync(BenchArgs args, CancellationToken ct)
     {
         var dir = args.String("dir") ?? throw new UsageException("plan-child needs --dir.");
+        var stateDir = args.String("state") ?? dir;
+        var first = args.Flag("first");
         var stream = !args.Flag("no-stream");
         args.RejectUnknown();
         var setup = JsonSerializer.Deserialize<PlanSetup>(await File.ReadAllTextAsync(Path.Combine(dir, "ready.json"), ct))!;
         var load = Machine.Load();
 
         var watch = Stopwatch.StartNew();
-        await using var store = await StateStore.OpenAsync(dir, ct);
+        await using var store = await StateStore.OpenAsync(stateDir, ct);
         var openSeconds = watch.Elapsed.TotalSeconds;
         var request = await RequestAsync(dir, ct);
 
@@ -123,8 +186,9 @@ internal static class PlanBench
         }
         await plan.DisposeAsync();
 
-        var countsOk = totals.Added == setup.Added && totals.Changed == setup.Changed && totals.Removed == setup.Removed
-            && totals.ModelRows == setup.Rows + setup.Added - setup.Removed && (!stream || streamed == setup.Added + setup.Changed);
+        var (added, changed, removed) = Expected(setup, first);
+        var countsOk = totals.Added == added && totals.Changed == changed && totals.Removed == removed
+            && totals.ModelRows == setup.Rows + setup.Added - setup.Removed && (!stream || streamed == added + changed);
         var json = new JsonObject
         {
             ["bench"] = "plan-child",
@@ -144,6 +208,76 @@ internal static class PlanBench
             ["streamed_rows"] = streamed,
             ["stream_seconds"] = Math.Round(streamSeconds, 4),
             ["peak_rss_after_stream_mib"] = Math.Round(Machine.PeakRssMiB(), 1),
+        };
+        Console.Out.WriteLine(json.ToJsonString());
+        return 0;
+    }
+
+    private static (long Added, long Changed, long Removed) Expected(PlanSetup setup, bool first) => first
+        ? (setup.Rows + setup.Added - setup.Removed, 0, 0)
+        : (setup.Added, setup.Changed, setup.Removed);
+
+    /// <summary>
+    /// DuckDB alone computing the same diff, in a fresh process and a fresh DuckDB with its default settings: group the
+    /// model on its key (for duplicates) with the hash of match + mapped columns, full outer join with the ledger, keep
+    /// the keys that differ with their kind and hash.
+    /// </summary>
+    public static async Task<int> DuckDbAloneAsync(BenchArgs args, CancellationToken ct)
+    {
+        var dir = args.String("dir") ?? throw new UsageException("plan-duckdb needs --dir.");
+        var stateDir = args.String("state") ?? dir;
+        var first = args.Flag("first");
+        args.RejectUnknown();
+        var setup = JsonSerializer.Deserialize<PlanSetup>(await File.ReadAllTextAsync(Path.Combine(dir, "ready.json"), ct))!;
+        var load = Machine.Load();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        await using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        await connection.OpenAsync(ct);
+        var ledger = "bench_state.main." + Sql.Ident(Sql.LedgerTable(Warehouse.Sync));
+        if (first)
+        {
+            await connection.ExecuteAsync("CREATE TEMP TABLE empty_ledger (key BIGINT, hash UBIGINT)", ct);
+            ledger = "temp.main.empty_ledger";
+        }
+        else
+        {
+            await connection.ExecuteAsync($"ATTACH {Sql.Literal(Path.Combine(stateDir, ".sluice", "state.duckdb"))} AS bench_state (READ_ONLY)", ct);
+        }
+        await connection.ExecuteAsync($"ATTACH {Sql.Literal(Path.Combine(dir, "warehouse.duckdb"))} AS bench_warehouse (READ_ONLY); USE bench_warehouse;", ct);
+        await connection.ExecuteAsync($"""
+            CREATE TEMP TABLE diff AS
+            WITH m AS (
+                SELECT {Sql.Ident(Warehouse.PrimaryKey)} AS key, count(*) AS n, any_value({HashExpression()}) AS h
+                FROM ({Warehouse.ModelSql}) AS model GROUP BY 1)
+            SELECT coalesce(m.key, l.key) AS key,
+                   CASE WHEN m.key IS NULL THEN 'R' WHEN m.n > 1 THEN 'D' WHEN l.key IS NULL THEN 'A' ELSE 'C' END AS kind, m.h AS h
+            FROM m FULL OUTER JOIN {ledger} l ON m.key = l.key
+            WHERE m.key IS NULL OR l.key IS NULL OR m.n > 1 OR m.h <> l.hash
+            """, ct);
+        var counts = new Dictionary<string, long>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT kind, count(*) FROM diff GROUP BY kind";
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        var seconds = watch.Elapsed.TotalSeconds;
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        var (added, changed, removed) = Expected(setup, first);
+        long Count(string kind) => counts.GetValueOrDefault(kind);
+        var json = new JsonObject
+        {
+            ["bench"] = "plan-duckdb",
+            ["load"] = load,
+            ["plan_seconds"] = Math.Round(seconds, 4),
+            ["plan_cpu_seconds"] = Math.Round(cpuSeconds, 3),
+            ["peak_rss_after_plan_mib"] = Math.Round(Machine.PeakRssMiB(), 1),
+            ["added"] = Count("A"),
+            ["changed"] = Count("C"),
+            ["removed"] = Count("R"),
+            ["counts_ok"] = Count("A") == added && Count("C") == changed && Count("R") == removed && Count("D") == 0,
         };
         Console.Out.WriteLine(json.ToJsonString());
         return 0;
@@ -196,6 +330,10 @@ internal static class PlanBench
         watch.Restart();
         var changes = await Warehouse.ChangeAsync(warehouse, rows, percent, ct);
         Report.Note($"changed {changes.Changed:N0}, added {changes.Added:N0}, removed {changes.Removed:N0}, edited an unmapped column of {changes.UnmappedEdits:N0} ({watch.Elapsed.TotalSeconds:0.0} s)");
+        // The projects `sluice plan` runs in: the seeded one, and one with the same warehouse and an empty state.
+        await File.WriteAllTextAsync(Path.Combine(dir, "sluice.yaml"), Warehouse.ProjectYaml(warehouse, paceRequests: false), ct);
+        Directory.CreateDirectory(StateDir(dir, "first"));
+        await File.WriteAllTextAsync(Path.Combine(StateDir(dir, "first"), "sluice.yaml"), Warehouse.ProjectYaml(warehouse, paceRequests: false), ct);
         var setup = new PlanSetup(SetupVersion, rows, percent, changes.Changed, changes.Added, changes.Removed, changes.UnmappedEdits);
         await File.WriteAllTextAsync(ready, JsonSerializer.Serialize(setup), ct);
         return setup;
@@ -207,7 +345,7 @@ internal static class PlanBench
     /// </summary>
     private static async Task SeedLedgerAsync(StateStore store, string warehouse, CancellationToken ct)
     {
-        await store.EnsureLedgerAsync(Warehouse.Sync, ct);
+        await store.PrepareLedgerAsync(Warehouse.Sync, "BIGINT", ct);
         await using var connection = store.NewConnection();
         const string alias = "bench_warehouse";
         await connection.ExecuteAsync($"ATTACH {Sql.Literal(warehouse)} AS {alias} (READ_ONLY); USE {alias};", ct);
@@ -215,7 +353,7 @@ internal static class PlanBench
         {
             await connection.ExecuteAsync($"""
                 INSERT INTO {store.LedgerName(Warehouse.Sync)}
-                SELECT CAST({Sql.Ident(Warehouse.PrimaryKey)} AS VARCHAR), {HashExpression()}, {Sql.Ident(Warehouse.Match.Column)}, ?
+                SELECT {Sql.Ident(Warehouse.PrimaryKey)}, {HashExpression()}, {Sql.Ident(Warehouse.Match.Column)}, ?
                 FROM ({Warehouse.ModelSql}) AS sluice_model
                 """, ct, DateTime.UtcNow);
         }

@@ -3,10 +3,11 @@ using Sluice.Bench;
 const string Usage = """
     Sluice benchmarks (build with -c Release). Each prints plain `name: value` lines, then one JSON line.
 
-      plan [--rows 10000000] [--change-percent 1] [--repeat 3] [--work DIR] [--regenerate] [--no-stream]
-          Planner.PlanAsync on a model whose ledger holds every row, after 1% changed and a few were added and
-          removed; each repetition in a fresh process (time and peak RSS). The warehouse and ledger are built once
-          and cached under --work (default /tmp/sluice-bench).
+      plan [--rows 10000000] [--change-percent 1] [--repeat 3] [--work DIR] [--regenerate] [--no-stream] [--cli sluice.dll]
+          Planner.PlanAsync against DuckDB alone computing the same diff, and the `sluice plan` process, on the same
+          file: a first plan (empty ledger) and one whose ledger holds every row after 1% changed and a few were added
+          and removed; each in a fresh process (time and peak RSS). The warehouse and ledger are built once and cached
+          under --work (default /tmp/sluice-bench).
       iterable-throughput [--users 100000] [--rate-limits on|off] [--emulator in-process|process|both] [--cli sluice.dll]
           [--repeat 1] [--emulator-url URL]
           A first run (every user new) of an upsert sync to the Iterable emulator; users/s, requests, 429s. --repeat
@@ -27,6 +28,9 @@ const string Usage = """
           [--cli sluice.dll]
           The `sluice run <sync>` process from start to exit, 1% changed since a first full run; --diagnose shows
           where the time goes.
+      run-memory [--rows 100000,1000000] [--repeat 1] [--cli sluice.dll]
+          Peak RSS of the `sluice run` process (GNU time) on a first upsert run to the Iterable emulator in its own
+          process, rate limits off, for each model size: memory must not grow with the model.
       ledger-commit [--batches 100] [--batch-size 1000]
           StateStore.CommitAsync per acknowledged batch and the end-of-run compaction (a ceiling on throughput,
           since commits are serialised).
@@ -52,12 +56,14 @@ try
     {
         "plan" => await PlanBench.RunAsync(options, cancel.Token),
         "plan-child" => await PlanBench.ChildAsync(options, cancel.Token), // hidden: one measured plan in a fresh process
+        "plan-duckdb" => await PlanBench.DuckDbAloneAsync(options, cancel.Token), // hidden: DuckDB alone, the same diff
         "iterable-throughput" => await ThroughputBench.RunAsync(options, cancel.Token),
         "salesforce-throughput" => await SalesforceBench.RunAsync(options, cancel.Token),
         "engine-overhead" => await EngineOverheadBench.RunAsync(options, cancel.Token),
         "actito-throughput" => await ActitoBench.RunAsync(options, cancel.Token),
         "cli-10k" => await CliBench.RunAsync(options, cancel.Token),
         "ledger-commit" => await CommitBench.RunAsync(options, cancel.Token),
+        "run-memory" => await RunMemoryBench.RunAsync(options, cancel.Token),
         _ => throw new UsageException($"Unknown benchmark '{args[0]}'."),
     };
 }

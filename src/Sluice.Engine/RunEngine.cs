@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Sources;
+using Sluice.Core.Planning;
 using Sluice.State;
 
 namespace Sluice.Engine;

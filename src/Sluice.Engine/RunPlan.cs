@@ -1,5 +1,6 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Core.Planning;
 using Sluice.State;
 
 namespace Sluice.Engine;

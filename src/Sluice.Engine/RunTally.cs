@@ -1,3 +1,4 @@
+using Sluice.Core.Planning;
 using Sluice.State;
 
 namespace Sluice.Engine;

@@ -2,6 +2,7 @@ using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Core.Sources;
+using Sluice.Core.Planning;
 using Sluice.State;
 
 namespace Sluice.Engine;

@@ -1,81 +1,37 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using DuckDB.NET.Data;
-using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Core.Planning;
 using Sluice.Core.Sources;
 using Sluice.Sources.DuckDb;
 
 namespace Sluice.State;
 
-/// <summary>What to plan: a sync's model, its key, and the columns whose values are delivered.</summary>
-/// <param name="Sync">The sync's name (its ledger).</param>
-/// <param name="ModelSql">The model's query, run on the source.</param>
-/// <param name="Source">The model's source; DuckDB-attachable sources are diffed in place.</param>
-/// <param name="PrimaryKey">The model's primary key column.</param>
-/// <param name="Match">The match column and destination identifier (hashed: a changed match is a change).</param>
-/// <param name="Mappings">The mapped columns (only these, with the match, make a row "changed").</param>
-/// <param name="Columns">The model's columns as the source describes them.</param>
-/// <param name="FullResync">Treat every row in the ledger as changed (send everything again).</param>
-public sealed record PlanRequest(
-    string Sync,
-    string ModelSql,
-    ISource Source,
-    string PrimaryKey,
-    FieldMapping Match,
-    IReadOnlyList<FieldMapping> Mappings,
-    IReadOnlyList<ModelColumn> Columns,
-    bool FullResync = false);
-
 /// <summary>
-/// What a plan found, against the ledger. <see cref="InDoubt"/>: rows planned because a write of theirs was in doubt
-/// (already counted as added, changed or removed); <see cref="InDoubtRemoved"/>: keys the ledger doesn't hold whose write
-/// was in doubt and that left the model (a mirror deletes them too).
+/// Diffs a model against its sync's ledger inside DuckDB, in one evaluation of the model: its keys, value hashes and the
+/// values of the rows to send are computed where the data lives and joined to the ledger there, so .NET only ever sees
+/// the rows to send. A source DuckDB can attach is read in place; any other is streamed into DuckDB first.
 /// </summary>
-public sealed record PlanTotals(
-    long ModelRows,
-    long Added,
-    long Changed,
-    long Removed,
-    long Unchanged,
-    long NullKeys,
-    long DuplicateKeys,
-    long DuplicateRows,
-    long LedgerSize,
-    long InDoubt = 0,
-    long InDoubtRemoved = 0);
-
-/// <summary>
-/// A row to send: its key, whether it was added or changed, the values, and what the ledger knows: the record's id
-/// and, in insert mode, the ids of every record created for this key (its earlier versions).
-/// </summary>
-public sealed record ChangeRow(string Key, bool Added, object? MatchValue, object?[] Values, ulong Hash, string? DestinationId,
-    IReadOnlyList<string> KnownIds);
-
-/// <summary>
-/// A record to delete because its key left the model: one the ledger holds, or one whose write was in doubt when a
-/// run died (it may exist; only its match value is known).
-/// </summary>
-public sealed record RemovedRow(string Key, string? DestinationId, string? MatchValue);
-
-/// <summary>
-/// Diffs a model against its sync's ledger inside DuckDB: the model's keys and value hashes are computed
-/// where the data lives and joined to the ledger there, so .NET only ever sees the rows to send.
-/// </summary>
-public sealed class Planner
+public sealed class Planner : IChangePlanner
 {
     private readonly StateStore _store;
 
     public Planner(StateStore store) => _store = store;
 
-    public async Task<Plan> PlanAsync(PlanRequest request, CancellationToken ct = default)
+    async Task<IChangePlan> IChangePlanner.PlanAsync(PlanRequest request, CancellationToken ct) => await PlanAsync(request, ct);
+
+    /// <inheritdoc cref="IChangePlanner.PlanAsync"/>
+    public Task<Plan> PlanAsync(PlanRequest request, CancellationToken ct = default) =>
+        PlanAsync(request, request.Source is IDuckDbAttachable ? PlanPath.Attached : PlanPath.Streamed, ct);
+
+    /// <summary>Plans by the path given (tests compare them on the same data).</summary>
+    internal async Task<Plan> PlanAsync(PlanRequest request, PlanPath path, CancellationToken ct = default)
     {
-        await _store.CompactAsync(request.Sync, ct);
-        var connection = _store.NewConnection();
-        var plan = new Plan(connection, request, _store);
+        var plan = new Plan(_store.NewConnection(), request, _store);
         try
         {
-            await plan.BuildAsync(ct);
+            await plan.BuildAsync(path, ct);
             return plan;
         }
         catch
@@ -86,22 +42,29 @@ public sealed class Planner
     }
 }
 
-/// <summary>
-/// A computed plan, held in the planner's DuckDB session until disposed. Streams the rows to send and
-/// the keys to delete.
-/// </summary>
-public sealed class Plan : IAsyncDisposable
+/// <summary>How the planner reads the model: attached in place, or streamed through <see cref="ISource.ReadAsync"/>.</summary>
+internal enum PlanPath
 {
-    private readonly string _sourceAlias = "sluice_src_" + Guid.NewGuid().ToString("N")[..8];
+    Attached,
+    Streamed,
+}
+
+/// <summary>
+/// A computed plan, held in the planner's DuckDB session until disposed: a temporary table of the planned keys with,
+/// for the rows to send, their hash and values. Streams the rows to send and the keys to delete from it.
+/// </summary>
+public sealed class Plan : IChangePlan
+{
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
     private readonly DuckDBConnection _connection;
     private readonly PlanRequest _request;
     private readonly StateStore _store;
-    private readonly string _modelRelation;
-    private readonly string[] _valueColumns;
     private readonly ModelColumn[] _valueKinds;
     private readonly ModelColumn _matchColumn;
     private readonly ModelColumn _keyColumn;
-    private bool _attached;
+    private string _keyType = StateStore.TextKey;
+    private string? _attachedAs;
+    private string? _streamedInto;
 
     internal Plan(DuckDBConnection connection, PlanRequest request, StateStore store)
     {
@@ -111,86 +74,111 @@ public sealed class Plan : IAsyncDisposable
         _keyColumn = Find(request.PrimaryKey);
         _matchColumn = Find(request.Match.Column);
         _valueKinds = request.Mappings.Select(m => Find(m.Column)).ToArray();
-        _valueColumns = _valueKinds.Select(c => Sql.Ident(c.Name)).ToArray();
-        _modelRelation = $"({request.ModelSql}) AS sluice_model";
     }
 
     public PlanTotals Totals { get; private set; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     public PlanRequest Request => _request;
 
+    private string PlanTable => "sluice_plan_" + _suffix;
+
     private ModelColumn Find(string name) =>
         _request.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new InvalidOperationException($"The model has no column '{name}'.");
 
     /// <summary>The hash of what is delivered: the match and each mapped value, with the field names they go to.</summary>
-    private string HashExpression(string qualifier = "")
+    private string HashExpression()
     {
-        var parts = new List<string> { Sql.Literal("match:" + _request.Match.Field), qualifier + Sql.Ident(_matchColumn.Name) };
+        var parts = new List<string> { Sql.Literal("match:" + _request.Match.Field), Sql.Ident(_matchColumn.Name) };
         for (var i = 0; i < _request.Mappings.Count; i++)
         {
             parts.Add(Sql.Literal(_request.Mappings[i].Field));
-            parts.Add(qualifier + _valueColumns[i]);
+            parts.Add(Sql.Ident(_valueKinds[i].Name));
         }
         return $"hash({string.Join(", ", parts)})";
     }
 
-    private string KeyExpression => $"CAST({Sql.Ident(_keyColumn.Name)} AS VARCHAR)";
-
-    internal async Task BuildAsync(CancellationToken ct)
+    internal async Task BuildAsync(PlanPath path, CancellationToken ct)
     {
-        await _store.EnsureLedgerAsync(_request.Sync, ct);
-        await _connection.ExecuteAsync("SET preserve_insertion_order = false", ct);
-        if (_request.Source is not IDuckDbAttachable attachable)
-            throw new NotSupportedException("Only DuckDB-attachable sources can be planned yet.");
-        await _connection.ExecuteAsync(attachable.AttachStatement(_sourceAlias), ct);
-        _attached = true;
-        await _connection.ExecuteAsync($"USE {_sourceAlias}", ct);
+        // The session's own bounds: the planner groups and joins the whole model, which spills past the limit.
+        await _connection.ExecuteAsync($"""
+            SET memory_limit = {Sql.Literal(_store.MemoryLimit)};
+            SET temp_directory = {Sql.Literal(_store.TempDirectory)};
+            SET preserve_insertion_order = false;
+            """, ct);
+        _keyType = await _store.PrepareLedgerAsync(_request.Sync, NativeKeyType(_keyColumn.SourceType), ct);
+        await _store.CompactAsync(_request.Sync, ct);
 
-        var ledger = _store.LedgerName(_request.Sync);
-        var inDoubt = _store.TableName("in_doubt");
-        var changed = _request.FullResync ? "TRUE" : "m.h <> l.hash";
-        var key = Sql.Ident(_keyColumn.Name);
+        string model;
         try
         {
-            // One pass: group on the key's own type (cheaper than on its text), then join the ledger and the writes in
-            // doubt. A key in doubt is planned whatever its hash says: its last write may or may not have landed. A
-            // delete in doubt whose row came back is added again. The destination ids of the few rows to send are
-            // fetched when they are read, not carried through here.
-            await _connection.ExecuteAsync($"""
-                CREATE OR REPLACE TEMP TABLE sluice_plan AS
-                WITH m AS (
-                    SELECT CAST(k AS VARCHAR) AS key, h, n FROM (
-                        SELECT {key} AS k, any_value({HashExpression()}) AS h, count(*) AS n
-                        FROM {_modelRelation} GROUP BY {key})),
-                d AS (SELECT key, op FROM {inDoubt} WHERE sync = {Sql.Literal(_request.Sync)}),
-                j AS (
-                    SELECT coalesce(m.key, l.key, d.key) AS key, m.key AS m_key, m.n AS n, m.h AS h,
-                           l.key IS NOT NULL AS in_ledger, l.hash AS l_hash, d.op AS op
-                    FROM m FULL OUTER JOIN {ledger} l ON m.key = l.key
-                    FULL OUTER JOIN d ON d.key = coalesce(m.key, l.key))
-                SELECT key, kind, n, in_ledger, op IS NOT NULL AS in_doubt FROM (
-                    SELECT key, n, in_ledger, op,
-                           CASE WHEN n IS NULL AND in_ledger THEN 'R'
-                                WHEN n IS NULL AND op IS NOT NULL THEN 'O'
-                                WHEN n IS NULL THEN NULL
-                                WHEN m_key IS NULL THEN 'N'
-                                WHEN n > 1 THEN 'D'
-                                WHEN NOT in_ledger OR op = 'delete' THEN 'A'
-                                WHEN op IS NOT NULL OR {changed.Replace("m.h", "h").Replace("l.hash", "l_hash")} THEN 'C'
-                                ELSE NULL END AS kind
-                    FROM j)
-                WHERE kind IS NOT NULL;
-                """, ct);
-        }
-        catch (DbException e) when (StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly)
-        {
-            // The diff spills to .sluice/tmp: a full or read-only disk there is the state's problem, not the model's.
-            throw StateErrors.Explain(e, _store.Path);
+            model = path == PlanPath.Attached ? await AttachAsync(ct) : await StreamAsync(ct);
         }
         catch (DbException e)
         {
-            throw new SourceException($"The model's SQL failed: {e.Message.Split('\n', 2)[0].Trim()}", e);
+            throw Explain(e);
+        }
+
+        var ledger = _store.LedgerName(_request.Sync);
+        var inDoubt = _store.TableName("in_doubt");
+        var key = $"CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType})";
+        var values = new List<string> { Sql.Ident(_matchColumn.Name) };
+        values.AddRange(_valueKinds.Select(c => Sql.Ident(c.Name)));
+        var rowValues = string.Join("", values.Select((v, i) => $", {v} AS v{i}"));
+        var need = _request.FullResync ? "TRUE" : "l.key IS NULL OR r.h <> l.hash OR d.key IS NOT NULL";
+        var neededValues = string.Join("", values.Select((_, i) => $", CASE WHEN {need} THEN r.v{i} END AS v{i}"));
+        var anyValues = string.Join("", values.Select((_, i) => $", any_value(v{i}) AS v{i}"));
+        var keptValues = string.Join("", values.Select((_, i) => $", CASE WHEN kind IN ('A', 'C') THEN v{i} END AS v{i}"));
+        var changed = _request.FullResync ? "TRUE" : "h <> l_hash";
+        try
+        {
+            // One pass over the model: each row joins the ledger and the writes in doubt on the key (in the ledger's key
+            // type, so without a cast), and keeps its values only when it may be sent (not in the ledger, another hash,
+            // in doubt) and, with its ledger id, only when it may be sent or was removed; then one group on the key counts duplicates. Unmatched ledger rows are the removed keys. A key
+            // in doubt is planned whatever its hash says: its last write may or may not have landed. A delete in doubt
+            // whose row came back is added again. Only the rows to send keep their values in the plan.
+            await _connection.ExecuteAsync($"""
+                CREATE TEMP TABLE {PlanTable} AS
+                WITH r AS (SELECT {key} AS key, {HashExpression()} AS h{rowValues} FROM {model}),
+                d AS (SELECT {StateStore.KeyAs(_keyType, "key")} AS key, arg_max(op, seq) AS op FROM {inDoubt}
+                      WHERE sync = {Sql.Literal(_request.Sync)} AND {StateStore.KeyAs(_keyType, "key")} IS NOT NULL GROUP BY 1),
+                x AS (
+                    SELECT coalesce(r.key, l.key) AS key, r.key IS NULL AND l.key IS NULL AS null_key, r.h IS NOT NULL AS present,
+                           r.h AS h, l.key IS NOT NULL AS in_ledger, l.hash AS l_hash,
+                           CASE WHEN r.h IS NULL OR {need} THEN l.dest_id END AS dest_id{neededValues}
+                    FROM r FULL OUTER JOIN {ledger} l ON r.key = l.key
+                    LEFT JOIN d ON d.key = r.key),
+                m AS (
+                    SELECT key, bool_or(null_key) AS null_key, count(*) FILTER (WHERE present) AS n, any_value(h) AS h,
+                           bool_or(in_ledger) AS in_ledger, any_value(l_hash) AS l_hash, any_value(dest_id) AS dest_id{anyValues}
+                    FROM x GROUP BY key),
+                j AS (
+                    SELECT coalesce(m.key, d.key) AS key, coalesce(m.null_key, FALSE) AS null_key, coalesce(m.n, 0) AS n, m.h AS h,
+                           coalesce(m.in_ledger, FALSE) AS in_ledger, m.l_hash AS l_hash, m.dest_id AS dest_id, d.op AS op{string.Join("", values.Select((_, i) => $", m.v{i}"))}
+                    FROM m FULL OUTER JOIN d ON d.key = m.key AND NOT m.null_key),
+                k AS (
+                    SELECT *,
+                           CASE WHEN n = 0 AND in_ledger THEN 'R'
+                                WHEN n = 0 AND op IS NOT NULL THEN 'O'
+                                WHEN n = 0 THEN NULL
+                                WHEN null_key THEN 'N'
+                                WHEN n > 1 THEN 'D'
+                                WHEN NOT in_ledger OR op = 'delete' THEN 'A'
+                                WHEN op IS NOT NULL OR {changed} THEN 'C'
+                                ELSE NULL END AS kind
+                    FROM j)
+                SELECT CASE WHEN kind = 'N' THEN NULL ELSE key END AS key, kind, n, in_ledger, op IS NOT NULL AS in_doubt,
+                       CASE WHEN kind IN ('A', 'C') THEN h END AS h, CASE WHEN kind IN ('C', 'R') THEN dest_id END AS dest_id{keptValues}
+                FROM k WHERE kind IS NOT NULL;
+                """, ct);
+        }
+        catch (DbException e)
+        {
+            throw Explain(e);
+        }
+        finally
+        {
+            await DropStreamAsync();
         }
 
         await using var command = _connection.CreateCommand();
@@ -206,7 +194,7 @@ public sealed class Plan : IAsyncDisposable
               (SELECT count(*) FROM {ledger}),
               count(*) FILTER (WHERE in_doubt AND kind IN ('A', 'C', 'R')),
               count(*) FILTER (WHERE kind = 'O')
-            FROM sluice_plan
+            FROM {PlanTable}
             """;
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
@@ -220,7 +208,156 @@ public sealed class Plan : IAsyncDisposable
             L(8), L(9));
     }
 
-    /// <summary>Streams the added and changed rows, with values aligned to the mappings.</summary>
+    private Exception Explain(DbException e) => StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly
+        // The diff spills to .sluice/tmp: a full or read-only disk there is the state's problem, not the model's.
+        ? StateErrors.Explain(e, _store.Path)
+        : new SourceException($"The model's SQL failed: {e.Message.Split('\n', 2)[0].Trim()}", e);
+
+    /// <summary>
+    /// The ledger's key type for a model key: integers keep an integer key (grouped and joined as such); any other type
+    /// is keyed by its text, which is what the destinations and the journal see.
+    /// </summary>
+    private static string NativeKeyType(string? modelType) =>
+        (modelType ?? "").ToUpperInvariant() switch
+        {
+            "TINYINT" or "SMALLINT" or "INTEGER" or "INT" or "BIGINT" or "UTINYINT" or "USMALLINT" or "UINTEGER"
+                or "INT1" or "INT2" or "INT4" or "INT8" or "LONG" => "BIGINT",
+            _ => StateStore.TextKey,
+        };
+
+    /// <summary>Attaches the source read-only: the model's SQL runs on it in place.</summary>
+    private async Task<string> AttachAsync(CancellationToken ct)
+    {
+        var attachable = (IDuckDbAttachable)_request.Source;
+        var alias = "sluice_src_" + _suffix;
+        await _connection.ExecuteAsync(attachable.AttachStatement(alias), ct);
+        _attachedAs = alias;
+        await _connection.ExecuteAsync($"USE {alias}", ct);
+        return $"({_request.ModelSql}) AS sluice_model";
+    }
+
+    /// <summary>
+    /// Streams the model's rows (the key, match and mapped columns only) into a temporary table through the appender,
+    /// in types DuckDB hashes the same way as the source's own when it names DuckDB types.
+    /// </summary>
+    private async Task<string> StreamAsync(CancellationToken ct)
+    {
+        var needed = new List<ModelColumn> { _keyColumn, _matchColumn };
+        needed.AddRange(_valueKinds);
+        needed = needed.DistinctBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        var positions = needed.Select(c => _request.Columns.ToList().FindIndex(x => x.Name == c.Name)).ToArray();
+        var staging = needed.Select(c => StagingType(c)).ToArray();
+        var table = "sluice_stream_" + _suffix;
+        await _connection.ExecuteAsync(
+            $"CREATE TEMP TABLE {table} ({string.Join(", ", needed.Select((c, i) => $"{Sql.Ident(c.Name)} {staging[i]}"))})", ct);
+        _streamedInto = table;
+        using (var appender = _connection.CreateAppender("temp", "main", table))
+        {
+            await foreach (var row in _request.Source.ReadAsync(_request.ModelSql, ct))
+            {
+                var r = appender.CreateRow();
+                for (var i = 0; i < positions.Length; i++)
+                {
+                    try
+                    {
+                        Append(r, row[positions[i]], staging[i]);
+                    }
+                    catch (Exception e) when (e is not DbException and not OperationCanceledException)
+                    {
+                        throw new SourceException(
+                            $"The source returned a value for column '{needed[i].Name}' ({row[positions[i]]?.GetType().Name}) that is not a {needed[i].Kind}, its declared kind.", e);
+                    }
+                }
+                r.EndRow();
+            }
+        }
+        var select = needed.Select((c, i) =>
+        {
+            var exact = ExactType(c, staging[i]);
+            return exact is null ? Sql.Ident(c.Name) : $"CAST({Sql.Ident(c.Name)} AS {exact}) AS {Sql.Ident(c.Name)}";
+        });
+        return $"(SELECT {string.Join(", ", select)} FROM temp.main.{table}) AS sluice_model";
+    }
+
+    private async Task DropStreamAsync()
+    {
+        if (_streamedInto is null)
+            return;
+        await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{_streamedInto}", CancellationToken.None);
+        _streamedInto = null;
+    }
+
+    /// <summary>The column type rows are appended in: the .NET type of the value's kind, as DuckDB holds it.</summary>
+    private static string StagingType(ModelColumn column) => column.Kind switch
+    {
+        ValueKind.Integer when (column.SourceType ?? "").ToUpperInvariant() is "UBIGINT" or "HUGEINT" or "UHUGEINT" => "HUGEINT",
+        ValueKind.Integer => "BIGINT",
+        ValueKind.Decimal when DecimalType(column.SourceType) is { } exact => exact,
+        ValueKind.Decimal => "DECIMAL(38, 10)",
+        ValueKind.Float => "DOUBLE",
+        ValueKind.Boolean => "BOOLEAN",
+        ValueKind.Date => "DATE",
+        ValueKind.Time => "TIME",
+        ValueKind.Timestamp => "TIMESTAMP",
+        _ => "VARCHAR",
+    };
+
+    /// <summary>The source's own type when it is a DuckDB type the staged value converts to exactly; null: keep staging's.</summary>
+    private static string? ExactType(ModelColumn column, string staging)
+    {
+        var type = (column.SourceType ?? "").ToUpperInvariant();
+        if (type == staging)
+            return null;
+        return column.Kind switch
+        {
+            ValueKind.Integer when type is "TINYINT" or "SMALLINT" or "INTEGER" or "UTINYINT" or "USMALLINT" or "UINTEGER"
+                or "UBIGINT" => type,
+            ValueKind.Float when type is "FLOAT" or "REAL" => type,
+            _ => null,
+        };
+    }
+
+    private static string? DecimalType(string? type)
+    {
+        var t = (type ?? "").ToUpperInvariant().Replace(" ", "", StringComparison.Ordinal);
+        return System.Text.RegularExpressions.Regex.IsMatch(t, @"^(DECIMAL|NUMERIC)\(\d+,\d+\)$") ? t.Replace("NUMERIC", "DECIMAL", StringComparison.Ordinal) : null;
+    }
+
+    private static void Append(IDuckDBAppenderRow row, object? value, string staging)
+    {
+        if (value is null)
+        {
+            row.AppendNullValue();
+            return;
+        }
+        _ = (staging, value) switch
+        {
+            ("VARCHAR", _) => row.AppendValue(value as string ?? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)),
+            ("BIGINT", long l) => row.AppendValue(l),
+            ("HUGEINT", long l) => row.AppendValue(new System.Numerics.BigInteger(l)),
+            ("HUGEINT", decimal d) => row.AppendValue(new System.Numerics.BigInteger(d)),
+            ("DOUBLE", double d) => row.AppendValue(d),
+            ("DOUBLE", long l) => row.AppendValue((double)l),
+            ("BOOLEAN", bool b) => row.AppendValue(b),
+            ("DATE", DateOnly date) => row.AppendValue(date),
+            ("TIME", TimeOnly time) => row.AppendValue(time),
+            ("TIMESTAMP", DateTime dt) => row.AppendValue(dt),
+            (_, decimal d) when staging.StartsWith("DECIMAL", StringComparison.Ordinal) => row.AppendValue(d),
+            (_, long l) when staging.StartsWith("DECIMAL", StringComparison.Ordinal) => row.AppendValue((decimal)l),
+            _ => throw new InvalidCastException($"{value.GetType().Name} is not appended to {staging}"),
+        };
+    }
+
+    private DuckDBCommand Streaming(string sql)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        // Read chunk by chunk: a plan's rows are never all held in memory at once.
+        command.UseStreamingMode = true;
+        return command;
+    }
+
+    /// <inheritdoc/>
     public async IAsyncEnumerable<ChangeRow> ReadChangesAsync(
         bool includeAdded, bool includeChanged, int? limit = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
@@ -229,19 +366,15 @@ public sealed class Plan : IAsyncDisposable
         if (includeChanged) kinds.Add("'C'");
         if (kinds.Count == 0)
             yield break;
-        var values = _valueColumns.Length == 0 ? "" : ", " + string.Join(", ", _valueColumns.Select(c => "m." + c));
-        await using var command = _connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT p.key, p.kind = 'A', CASE WHEN p.kind = 'A' THEN NULL ELSE l.dest_id END,
-                   {HashExpression("m.")}, coalesce(k.ids, []), m.{Sql.Ident(_matchColumn.Name)}{values}
-            FROM (SELECT *, {KeyExpression} AS sluice_k FROM {_modelRelation}) m
-            JOIN sluice_plan p ON p.key = m.sluice_k
-            LEFT JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key
-            LEFT JOIN (SELECT key, list(dest_id) AS ids FROM {_store.TableName("created_ids")}
-                       WHERE sync = {Sql.Literal(_request.Sync)} GROUP BY key) k ON k.key = p.key
+        var values = string.Join("", _valueKinds.Select((_, i) => $", p.v{i + 1}"));
+        await using var command = Streaming($"""
+            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, []), p.v0{values}
+            FROM {PlanTable} p
+            LEFT JOIN (SELECT {StateStore.KeyAs(_keyType, "key")} AS key, list(dest_id) AS ids FROM {_store.TableName("created_ids")}
+                       WHERE sync = {Sql.Literal(_request.Sync)} GROUP BY 1) k ON k.key = p.key
             WHERE p.kind IN ({string.Join(",", kinds)})
             {(limit is { } n ? $"ORDER BY p.key LIMIT {n}" : "")}
-            """;
+            """);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
@@ -259,20 +392,16 @@ public sealed class Plan : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Streams the records whose keys left the model: the ledger's, and with <paramref name="includeInDoubt"/> those
-    /// whose write was in doubt but that the ledger doesn't hold.
-    /// </summary>
+    /// <inheritdoc/>
     public async IAsyncEnumerable<RemovedRow> ReadRemovedAsync(int? limit = null, bool includeInDoubt = true,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var command = _connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT p.key, l.dest_id, d.match_value FROM sluice_plan p
-            LEFT JOIN {_store.LedgerName(_request.Sync)} l ON l.key = p.key
-            LEFT JOIN {_store.TableName("in_doubt")} d ON d.sync = {Sql.Literal(_request.Sync)} AND d.key = p.key
+        await using var command = Streaming($"""
+            SELECT CAST(p.key AS VARCHAR), p.dest_id, d.match_value FROM {PlanTable} p
+            LEFT JOIN (SELECT key, arg_max(match_value, seq) AS match_value FROM {_store.TableName("in_doubt")}
+                       WHERE sync = {Sql.Literal(_request.Sync)} GROUP BY key) d ON {StateStore.KeyAs(_keyType, "d.key")} = p.key
             WHERE p.kind IN ('R'{(includeInDoubt ? ", 'O'" : "")}) ORDER BY p.key {(limit is { } n ? $"LIMIT {n}" : "")}
-            """;
+            """);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
@@ -281,11 +410,10 @@ public sealed class Plan : IAsyncDisposable
         }
     }
 
-    /// <summary>The keys the model holds more than once (with how many times), and whether any key is null.</summary>
+    /// <inheritdoc/>
     public async IAsyncEnumerable<(string? Key, long Count)> ReadInvalidKeysAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT key, n FROM sluice_plan WHERE kind IN ('N', 'D') ORDER BY key NULLS FIRST";
+        await using var command = Streaming($"SELECT CAST(key AS VARCHAR), n FROM {PlanTable} WHERE kind IN ('N', 'D') ORDER BY key NULLS FIRST");
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
             yield return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1));
@@ -295,15 +423,17 @@ public sealed class Plan : IAsyncDisposable
     {
         try
         {
-            if (_attached)
+            await DropStreamAsync();
+            await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{PlanTable}", CancellationToken.None);
+            if (_attachedAs is not null)
             {
                 await _connection.ExecuteAsync($"USE {Sql.Ident(_store.Catalog)}", CancellationToken.None);
-                await _connection.ExecuteAsync($"DETACH DATABASE IF EXISTS {_sourceAlias}", CancellationToken.None);
+                await _connection.ExecuteAsync($"DETACH DATABASE IF EXISTS {_attachedAs}", CancellationToken.None);
             }
         }
         catch (DbException)
         {
-            // The session is going away; the attachment goes with it.
+            // The session is going away; its tables and the attachment go with it.
         }
         await _connection.DisposeAsync();
     }

@@ -87,6 +87,15 @@ public sealed class StateStore : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// DuckDB's memory budget for this state (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>).
+    /// DuckDB keeps some memory outside it, so the process peaks above.
+    /// </summary>
+    internal string MemoryLimit => "400MB";
+
+    /// <summary>Where DuckDB spills: next to the state, so a plan never fills another disk.</summary>
+    internal string TempDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "tmp");
+
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 
     internal string LedgerName(string sync) => TableName(Sql.LedgerTable(sync));
@@ -97,8 +106,8 @@ public sealed class StateStore : IAsyncDisposable
     private async Task CreateSchemaAsync(CancellationToken ct)
     {
         await _connection.ExecuteAsync($"""
-            SET memory_limit = '600MB';
-            SET temp_directory = {Sql.Literal(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "tmp"))};
+            SET memory_limit = {Sql.Literal(MemoryLimit)};
+            SET temp_directory = {Sql.Literal(TempDirectory)};
             SET preserve_insertion_order = false;
             CREATE SEQUENCE IF NOT EXISTS run_ids START 1;
             CREATE TABLE IF NOT EXISTS runs (
@@ -137,10 +146,70 @@ public sealed class StateStore : IAsyncDisposable
         "The process running this sync stopped before the run finished (killed, crashed or the machine went down). " +
         "Acknowledged batches were committed; writes in flight are resent by the next run.";
 
-    /// <summary>Makes sure a sync's ledger table exists.</summary>
-    internal Task EnsureLedgerAsync(string sync, CancellationToken ct) => _connection.ExecuteAsync(
-        $"CREATE TABLE IF NOT EXISTS {LedgerName(sync)} (key VARCHAR NOT NULL, hash UBIGINT NOT NULL, dest_id VARCHAR, delivered_at TIMESTAMP NOT NULL)",
+    /// <summary>The ledger's key type when nothing says otherwise (keys of any type, as text).</summary>
+    internal const string TextKey = "VARCHAR";
+
+    /// <summary>Makes sure a sync's ledger table exists (keys as text when it is new).</summary>
+    internal Task EnsureLedgerAsync(string sync, CancellationToken ct) => CreateLedgerAsync(sync, TextKey, ct);
+
+    private Task CreateLedgerAsync(string sync, string keyType, CancellationToken ct) => _connection.ExecuteAsync(
+        $"CREATE TABLE IF NOT EXISTS {LedgerName(sync)} (key {keyType} NOT NULL, hash UBIGINT NOT NULL, dest_id VARCHAR, delivered_at TIMESTAMP NOT NULL)",
         ct);
+
+    /// <summary>The type of a sync's ledger keys (VARCHAR or the model key's own integer type), null without a ledger.</summary>
+    internal Task<string?> LedgerKeyTypeAsync(string sync, CancellationToken ct) => _connection.ScalarAsync<string>(
+        "SELECT data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' AND table_name = ? AND column_name = 'key'",
+        ct, Catalog, Sql.LedgerTable(sync));
+
+    /// <summary>
+    /// Makes a sync's ledger hold its keys in <paramref name="keyType"/> (the model key's type: grouping and joining on
+    /// it is cheaper than on text), migrating a ledger of text keys when every key the state holds for the sync reads
+    /// back the same. Returns the type the ledger's keys have now (text when they could not be converted).
+    /// </summary>
+    internal async Task<string> PrepareLedgerAsync(string sync, string keyType, CancellationToken ct)
+    {
+        await _writeGate.WaitAsync(ct);
+        try
+        {
+            var current = await LedgerKeyTypeAsync(sync, ct);
+            if (current is null)
+            {
+                await CreateLedgerAsync(sync, keyType, ct);
+                return keyType;
+            }
+            if (current == keyType)
+                return current;
+            if (current == TextKey)
+            {
+                // A text key converts only when it is the canonical text of its value ('007' is not 7): else it stays text.
+                var stray = await _connection.ScalarAsync<long>($"""
+                    SELECT count(*) FROM (
+                        SELECT key FROM {LedgerName(sync)}
+                        UNION ALL SELECT key FROM journal WHERE sync = ?
+                        UNION ALL SELECT key FROM in_doubt WHERE sync = ?
+                        UNION ALL SELECT key FROM created_ids WHERE sync = ?)
+                    WHERE CAST(TRY_CAST(key AS {keyType}) AS VARCHAR) IS DISTINCT FROM key
+                    """, ct, sync, sync, sync);
+                if (stray > 0)
+                    return TextKey;
+            }
+            else
+            {
+                keyType = TextKey;
+            }
+            await _connection.ExecuteAsync(
+                $"ALTER TABLE {LedgerName(sync)} ALTER COLUMN key TYPE {keyType} USING CAST(key AS {keyType})", ct);
+            return keyType;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>A text key (journal, in doubt, created ids) in the ledger's key type.</summary>
+    internal static string KeyAs(string keyType, string expression) =>
+        keyType == TextKey ? expression : $"TRY_CAST({expression} AS {keyType})";
 
     /// <summary>The number of records in a sync's ledger (after folding in any journal left by a crash).</summary>
     public async Task<long> LedgerSizeAsync(string sync, CancellationToken ct = default)
@@ -151,8 +220,9 @@ public sealed class StateStore : IAsyncDisposable
 
     /// <summary>
     /// Commits one answered batch atomically: its acknowledged records go to the journal, its rejected rows to the
-    /// run's rejected list, and its keys leave the in-doubt list, except <paramref name="stillInDoubt"/> (keys the
-    /// destination gave no answer for: they may have landed). <paramref name="seq"/> null: nothing was in doubt.
+    /// run's rejected list, and its writes leave the in-doubt list (with every earlier write of an acknowledged key),
+    /// except <paramref name="stillInDoubt"/> (keys the destination gave no answer for: they may have landed).
+    /// <paramref name="seq"/> null: nothing was in doubt.
     /// </summary>
     public async Task CommitAsync(string sync, long runId, long? seq, IReadOnlyList<LedgerEntry> delivered,
         IReadOnlyList<RejectedRow> rejected, IReadOnlyCollection<string> stillInDoubt, CancellationToken ct = default)
@@ -176,6 +246,11 @@ public sealed class StateStore : IAsyncDisposable
             }
             if (seq is { } batch)
             {
+                // An acknowledged write settles every earlier write of its key; a refused one settles only itself.
+                await _connection.ExecuteAsync("""
+                    DELETE FROM in_doubt WHERE sync = ? AND seq <= ?
+                      AND key IN (SELECT key FROM journal WHERE sync = ? AND seq = ?)
+                    """, ct, sync, batch, sync, batch);
                 var keep = stillInDoubt.Count == 0 ? "" : $" AND key NOT IN ({string.Join(", ", stillInDoubt.Select(Sql.Literal))})";
                 await _connection.ExecuteAsync($"DELETE FROM in_doubt WHERE sync = ? AND seq = ?{keep}", ct, sync, batch);
             }
@@ -221,12 +296,20 @@ public sealed class StateStore : IAsyncDisposable
             if (pending == 0)
                 return;
             var ledger = LedgerName(sync);
+            var keyType = await LedgerKeyTypeAsync(sync, ct) ?? TextKey;
+            if (keyType != TextKey && await _connection.ScalarAsync<long>(
+                    $"SELECT count(*) FROM journal WHERE sync = ? AND {KeyAs(keyType, "key")} IS NULL", ct, sync) > 0)
+            {
+                // A key the ledger's type cannot hold (the model's key changed type): the ledger goes back to text.
+                await _connection.ExecuteAsync($"ALTER TABLE {ledger} ALTER COLUMN key TYPE VARCHAR USING CAST(key AS VARCHAR)", ct);
+                keyType = TextKey;
+            }
             await using var tx = await _connection.BeginTransactionAsync(ct);
             await _connection.ExecuteAsync($"""
                 CREATE OR REPLACE TEMP TABLE sluice_fold AS
-                SELECT key, arg_max(hash, seq) AS hash, arg_max(dest_id, seq) AS dest_id,
+                SELECT {KeyAs(keyType, "key")} AS key, arg_max(hash, seq) AS hash, arg_max(dest_id, seq) AS dest_id,
                        max(delivered_at) AS delivered_at, arg_max(deleted, seq) AS deleted
-                FROM journal WHERE sync = ? GROUP BY key;
+                FROM journal WHERE sync = ? GROUP BY 1;
                 CREATE OR REPLACE TEMP TABLE sluice_fold_ids AS
                 SELECT f.key, coalesce(f.dest_id, l.dest_id) AS dest_id
                 FROM sluice_fold f JOIN {ledger} l ON l.key = f.key;
@@ -247,7 +330,8 @@ public sealed class StateStore : IAsyncDisposable
 
     /// <summary>
     /// Records the writes of batch <paramref name="seq"/> as in doubt before they are sent: until the batch is
-    /// committed, each may or may not have landed. A key keeps one entry, its latest write.
+    /// committed, each may or may not have landed. A key keeps the entries of earlier writes (of runs that died) until
+    /// one of its writes is acknowledged: a refused resend says nothing of what the earlier one left there.
     /// </summary>
     public async Task MarkInDoubtAsync(string sync, long runId, long seq, IReadOnlyCollection<InDoubtWrite> writes, CancellationToken ct = default)
     {
@@ -265,11 +349,6 @@ public sealed class StateStore : IAsyncDisposable
                         .AppendValue(write.MatchValue).AppendValue(write.Hash).AppendValue(runId).AppendValue(seq).EndRow();
                 }
             }
-            // An earlier write of the same key (a run that died) is superseded by this one.
-            await _connection.ExecuteAsync("""
-                DELETE FROM in_doubt WHERE sync = ? AND seq < ?
-                  AND key IN (SELECT key FROM in_doubt WHERE sync = ? AND seq = ?)
-                """, ct, sync, seq, sync, seq);
             await tx.CommitAsync(ct);
         }
         finally
@@ -286,12 +365,14 @@ public sealed class StateStore : IAsyncDisposable
     public async Task<IReadOnlyList<InDoubtCreate>> ReadInDoubtCreatesAsync(string sync, CancellationToken ct = default)
     {
         await EnsureLedgerAsync(sync, ct);
+        var keyType = await LedgerKeyTypeAsync(sync, ct) ?? TextKey;
         await using var command = _connection.CreateCommand();
         command.CommandText = $"""
             SELECT d.key, d.match_value, d.hash, l.dest_id, l.hash,
                    (SELECT list(c.dest_id) FROM created_ids c WHERE c.sync = d.sync AND c.key = d.key) AS known
-            FROM in_doubt d LEFT JOIN {LedgerName(sync)} l ON l.key = d.key
+            FROM in_doubt d LEFT JOIN {LedgerName(sync)} l ON l.key = {KeyAs(keyType, "d.key")}
             WHERE d.sync = ? AND d.op = 'create'
+            QUALIFY row_number() OVER (PARTITION BY d.key ORDER BY d.seq DESC) = 1
             ORDER BY d.seq
             """;
         command.Parameters.Add(new DuckDBParameter(sync));

@@ -1,0 +1,91 @@
+using Sluice.Core.Destinations;
+using Sluice.Core.Models;
+using Sluice.Core.Sources;
+
+namespace Sluice.Core.Planning;
+
+/// <summary>What to plan: a sync's model, its key, and the columns whose values are delivered.</summary>
+/// <param name="Sync">The sync's name (its ledger).</param>
+/// <param name="ModelSql">The model's query, run on the source.</param>
+/// <param name="Source">The model's source; DuckDB-attachable sources are diffed in place, others are streamed.</param>
+/// <param name="PrimaryKey">The model's primary key column.</param>
+/// <param name="Match">The match column and destination identifier (hashed: a changed match is a change).</param>
+/// <param name="Mappings">The mapped columns (only these, with the match, make a row "changed").</param>
+/// <param name="Columns">The model's columns as the source describes them.</param>
+/// <param name="FullResync">Treat every row in the ledger as changed (send everything again).</param>
+public sealed record PlanRequest(
+    string Sync,
+    string ModelSql,
+    ISource Source,
+    string PrimaryKey,
+    FieldMapping Match,
+    IReadOnlyList<FieldMapping> Mappings,
+    IReadOnlyList<ModelColumn> Columns,
+    bool FullResync = false);
+
+/// <summary>
+/// What a plan found, against the ledger. <see cref="InDoubt"/>: rows planned because a write of theirs was in doubt
+/// (already counted as added, changed or removed); <see cref="InDoubtRemoved"/>: keys the ledger doesn't hold whose write
+/// was in doubt and that left the model (a mirror deletes them too).
+/// </summary>
+public sealed record PlanTotals(
+    long ModelRows,
+    long Added,
+    long Changed,
+    long Removed,
+    long Unchanged,
+    long NullKeys,
+    long DuplicateKeys,
+    long DuplicateRows,
+    long LedgerSize,
+    long InDoubt = 0,
+    long InDoubtRemoved = 0);
+
+/// <summary>
+/// A row to send: its key, whether it was added or changed, the values, and what the ledger knows: the record's id
+/// and, in insert mode, the ids of every record created for this key (its earlier versions).
+/// </summary>
+public sealed record ChangeRow(string Key, bool Added, object? MatchValue, object?[] Values, ulong Hash, string? DestinationId,
+    IReadOnlyList<string> KnownIds);
+
+/// <summary>
+/// A record to delete because its key left the model: one the ledger holds, or one whose write was in doubt when a
+/// run died (it may exist; only its match value is known).
+/// </summary>
+public sealed record RemovedRow(string Key, string? DestinationId, string? MatchValue);
+
+/// <summary>
+/// Diffs a model against its sync's ledger. The embedded planner does it inside DuckDB; a source that can diff where its
+/// data lives (a warehouse) may bring its own.
+/// </summary>
+public interface IChangePlanner
+{
+    /// <summary>Plans a sync: throws <see cref="SourceException"/> when the model cannot be read.</summary>
+    Task<IChangePlan> PlanAsync(PlanRequest request, CancellationToken ct = default);
+}
+
+/// <summary>
+/// A computed plan: its totals, and the rows it holds, streamed (a plan can hold millions). Held until disposed;
+/// its streams are read one at a time.
+/// </summary>
+public interface IChangePlan : IAsyncDisposable
+{
+    PlanRequest Request { get; }
+
+    PlanTotals Totals { get; }
+
+    /// <summary>
+    /// Streams the added and changed rows, values aligned with the mappings. With <paramref name="limit"/>, the first
+    /// ones in key order (samples).
+    /// </summary>
+    IAsyncEnumerable<ChangeRow> ReadChangesAsync(bool includeAdded, bool includeChanged, int? limit = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// Streams the records whose keys left the model, in key order: the ledger's, and with <paramref name="includeInDoubt"/>
+    /// those whose write was in doubt but that the ledger doesn't hold.
+    /// </summary>
+    IAsyncEnumerable<RemovedRow> ReadRemovedAsync(int? limit = null, bool includeInDoubt = true, CancellationToken ct = default);
+
+    /// <summary>The keys the model holds more than once (with how many times), and the null key's row count (key null).</summary>
+    IAsyncEnumerable<(string? Key, long Count)> ReadInvalidKeysAsync(CancellationToken ct = default);
+}
