@@ -106,6 +106,7 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
             {
                 // One case that cannot finish does not stop the others; it fails.
                 result = new CaseResult(cases[i].Name, options.Rows ?? cases[i].DefaultRows, 0, 0, 0, false, new Verdict()) { Error = e.Message };
+                log.WriteLine($"{cases[i].Name} could not finish: {e.Message}");
             }
             log.WriteLine(Report.Line(result, options.Kind));
             foreach (var example in result.Verdict.Examples)
