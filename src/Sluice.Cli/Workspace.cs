@@ -62,7 +62,8 @@ internal sealed class Workspace : IAsyncDisposable
         if (_destinations.TryGetValue(name, out var destination))
             return destination;
         var config = Project.Destinations[name];
-        destination = Catalog.Destinations[config.Type].Create(ProjectValidator.ToSettings(config), Services);
+        // Created on first call, so that plan needs no destination secret.
+        destination = new DeferredDestination(() => Catalog.Destinations[config.Type].Create(ProjectValidator.ToSettings(config), Services));
         _destinations[name] = destination;
         return destination;
     }
@@ -82,6 +83,9 @@ internal sealed class Workspace : IAsyncDisposable
     /// </summary>
     public async Task<SyncRunRequest> PrepareAsync(SyncConfig sync, bool checkDestination, CancellationToken ct)
     {
+        // A ${VAR} that is not set fails only the syncs that need it: plan needs the source's, run the destination's too.
+        if (ProjectValidator.UnresolvedVariables(Project, sync, delivery: checkDestination) is { Count: > 0 } unresolved)
+            throw new ConfigException(unresolved);
         var model = Project.Models[sync.Model];
         IReadOnlyList<Core.Models.ModelColumn> columns;
         try

@@ -29,12 +29,28 @@ internal static class RunCommand
             }
             await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
             var syncs = name is null ? InRunOrder(workspace.Project) : [workspace.Sync(name)];
+            // With --all, a sync that needs a ${VAR} that is not set is reported and skipped; the others run.
+            var unresolved = new List<ConfigProblem>();
+            if (name is null)
+            {
+                syncs = syncs.Where(s =>
+                {
+                    var problems = ProjectValidator.UnresolvedVariables(workspace.Project, s, delivery: true);
+                    unresolved.AddRange(problems.Where(p => !unresolved.Contains(p)));
+                    return problems.Count == 0;
+                }).ToList();
+            }
             var options = new RunOptions(parse.GetValue(full), parse.GetValue(allowMassDelete));
             var runs = await RunAsync(workspace, syncs, options, parse.GetValue(json), ct);
             if (parse.GetValue(json))
                 JsonOutput.Write(new { runs = runs.Select(r => JsonOutput.Run(r.Record)) });
             else
                 WriteSummary(runs);
+            if (unresolved.Count > 0)
+            {
+                SluiceCli.WriteProblems(unresolved);
+                return ExitCodes.BadConfig;
+            }
             return runs.All(r => r.Succeeded) ? ExitCodes.Ok : ExitCodes.RunFailed;
         }));
         return command;
