@@ -16,7 +16,13 @@ public sealed record ConfigValue(string Value, SourceLocation Location);
 /// setting fails, with these problems (where, which variable, the .env hint).
 /// </summary>
 /// <param name="Key">The option (or <c>webhook</c>, <c>email</c>) whose value is unknown.</param>
-public sealed record UnresolvedSetting(string Key, IReadOnlyList<ConfigProblem> Problems);
+public sealed record UnresolvedSetting(string Key, IReadOnlyList<ConfigProblem> Problems)
+{
+    /// <summary>No unresolved settings: one shared instance, so that blocks without any compare equal.</summary>
+    public static IReadOnlyList<UnresolvedSetting> None { get; } = [];
+
+    internal static IReadOnlyList<UnresolvedSetting> Of(List<UnresolvedSetting> found) => found.Count == 0 ? None : found;
+}
 
 /// <summary>
 /// A loaded and validated <c>sluice.yaml</c>. Immutable. Names are case-sensitive, as written.
@@ -52,7 +58,7 @@ public sealed record SourceConfig(
     SourceLocation Location)
 {
     /// <summary>Settings whose <c>${VAR}</c> is not set (absent from <see cref="Settings"/>): a sync reading this source fails with them.</summary>
-    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = [];
+    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = UnresolvedSetting.None;
 }
 
 /// <summary>
@@ -82,7 +88,7 @@ public sealed record DestinationConfig(
     SourceLocation Location)
 {
     /// <summary>Options whose <c>${VAR}</c> is not set (absent from <see cref="Settings"/>): reading them fails with these problems.</summary>
-    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = [];
+    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = UnresolvedSetting.None;
 }
 
 /// <summary>A model column sent to a destination field, with where the line is in the file.</summary>
@@ -133,5 +139,5 @@ public sealed record SyncConfig(
 public sealed record NotificationConfig(string Name, string? Webhook, string? Email, SourceLocation Location)
 {
     /// <summary>Its webhook or email written with a <c>${VAR}</c> that is not set: a run that warns through it fails with these problems.</summary>
-    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = [];
+    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = UnresolvedSetting.None;
 }

@@ -155,7 +155,11 @@ internal sealed partial class ProjectParser
         }
         else if (sqlNode is not null)
         {
-            if (Scalar(sqlNode, $"the sql of {where}") is { } q && SqlText.Clean(q.Text) is { Length: > 0 } clean)
+            if (Scalar(sqlNode, $"the sql of {where}") is not { } q)
+            {
+                valid = false; // already a problem: a list, or a variable that is not set
+            }
+            else if (SqlText.Clean(q.Text) is { Length: > 0 } clean)
             {
                 sql = clean;
             }

@@ -71,7 +71,7 @@ internal sealed partial class ProjectParser
                 Add(keyNode, $"{where} has neither webhook nor email", "Add webhook: <URL> and/or email: <address>.");
             }
 
-            result[name] = new NotificationConfig(name, webhook, email, Loc(keyNode)) { Unresolved = unresolved };
+            result[name] = new NotificationConfig(name, webhook, email, Loc(keyNode)) { Unresolved = UnresolvedSetting.Of(unresolved) };
         }
 
         return result;

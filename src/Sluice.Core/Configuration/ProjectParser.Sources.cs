@@ -21,7 +21,7 @@ internal sealed partial class ProjectParser
             var provider = type is not null && _catalog.Sources.TryGetValue(type, out var p) ? p : null;
             var unresolved = new List<UnresolvedSetting>();
             var settings = provider is null ? [] : Options(map, provider.Options, where, Loc(keyNode), unresolved);
-            result[name] = new SourceConfig(name, type ?? "", settings, Loc(keyNode)) { Unresolved = unresolved };
+            result[name] = new SourceConfig(name, type ?? "", settings, Loc(keyNode)) { Unresolved = UnresolvedSetting.Of(unresolved) };
         }
 
         return result;
@@ -42,7 +42,7 @@ internal sealed partial class ProjectParser
             var provider = type is not null && _catalog.Destinations.TryGetValue(type, out var p) ? p : null;
             var unresolved = new List<UnresolvedSetting>();
             var settings = provider is null ? [] : Options(map, provider.Options, where, Loc(keyNode), unresolved);
-            result[name] = new DestinationConfig(name, type ?? "", settings, Loc(keyNode)) { Unresolved = unresolved };
+            result[name] = new DestinationConfig(name, type ?? "", settings, Loc(keyNode)) { Unresolved = UnresolvedSetting.Of(unresolved) };
         }
 
         return result;
