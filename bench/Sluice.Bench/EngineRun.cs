@@ -92,7 +92,8 @@ internal sealed class PhaseClock : IProgress<RunProgress>
 
     public void Report(RunProgress value)
     {
-        if (value.Phase != "delivering")
+        // Timed from the first committed batch: the phase is also reported once before any batch is sent.
+        if (value.Phase != RunPhase.Delivering || value.Batches == 0)
             return;
         var now = _watch.Elapsed.TotalSeconds;
         lock (_watch)

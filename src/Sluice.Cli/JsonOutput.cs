@@ -37,6 +37,7 @@ internal static class JsonOutput
             invalidKeys = run.Counts.InvalidKeys,
             planned = run.Counts.Planned,
             sent = run.Counts.Sent,
+            lookedUp = run.Counts.LookedUp,
             delivered = run.Counts.Delivered,
             deleted = run.Counts.Deleted,
             rejected = run.Counts.Rejected,

@@ -183,6 +183,9 @@ internal static partial class SluiceCli
         ErrorCategory.Configuration => "configuration",
         ErrorCategory.Timeout => "timeout",
         ErrorCategory.NotFound => "resource not found",
+        ErrorCategory.Source => "source",
+        ErrorCategory.Cancelled => "cancelled",
+        ErrorCategory.State => "state",
         _ => "destination",
     };
 

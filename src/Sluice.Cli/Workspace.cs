@@ -1,127 +1,41 @@
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
-using Sluice.Core.Sources;
 using Sluice.Engine;
 using Sluice.State;
 
 namespace Sluice.Cli;
 
 /// <summary>
-/// One command's view of a project: its loaded configuration, state, sources and destinations, all
-/// disposed together. Sources and destinations are opened on first use and shared between syncs.
+/// One command's view of a project: its loaded configuration, its state, and the resolver that turns its syncs
+/// into runnable ones, all disposed together.
 /// </summary>
 internal sealed class Workspace : IAsyncDisposable
 {
-    private readonly Dictionary<string, ISource> _sources = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IDestination> _destinations = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IReadOnlyList<Core.Models.ModelColumn>> _columns = new(StringComparer.Ordinal);
     private StateStore? _state;
 
-    private Workspace(ProjectConfig project, ProjectCatalog catalog, DestinationServices services)
-    {
-        Project = project;
-        Catalog = catalog;
-        Services = services;
-    }
+    private Workspace(SyncResolver resolver) => Resolver = resolver;
 
-    public ProjectConfig Project { get; }
+    public ProjectConfig Project => Resolver.Project;
 
-    public ProjectCatalog Catalog { get; }
-
-    public DestinationServices Services { get; }
+    public SyncResolver Resolver { get; }
 
     /// <summary>Loads the project; throws <see cref="ConfigException"/> with every problem.</summary>
     public static Workspace Load(string directory, ProjectCatalog catalog, DestinationServices services,
         IReadOnlyDictionary<string, string?>? environment = null) =>
-        new(ProjectLoader.Load(directory, catalog, environment), catalog, services);
+        new(new SyncResolver(ProjectLoader.Load(directory, catalog, environment), catalog, services));
 
     public async Task<StateStore> StateAsync(CancellationToken ct) =>
         _state ??= await StateStore.OpenAsync(Project.Directory, ct);
 
-    public SyncConfig Sync(string name)
-    {
-        if (Project.Syncs.TryGetValue(name, out var sync))
-            return sync;
-        var names = Project.Syncs.Keys.Order().ToList();
-        var hint = names.Count == 0 ? "sluice.yaml declares no syncs." : $"Syncs in this project: {string.Join(", ", names)}.";
-        throw new ConfigException(new ConfigProblem(new SourceLocation(ProjectLoader.FileName, 0, 0), $"There is no sync named '{name}'.", hint));
-    }
+    public SyncConfig Sync(string name) => Resolver.Sync(name);
 
-    public ISource Source(ModelConfig model)
-    {
-        if (_sources.TryGetValue(model.Source, out var source))
-            return source;
-        var config = Project.Sources[model.Source];
-        source = Catalog.Sources[config.Type].Create(config, Project.Directory);
-        _sources[model.Source] = source;
-        return source;
-    }
-
-    public IDestination Destination(string name)
-    {
-        if (_destinations.TryGetValue(name, out var destination))
-            return destination;
-        var config = Project.Destinations[name];
-        // Created on first call, so that plan needs no destination secret.
-        destination = new DeferredDestination(() => Catalog.Destinations[config.Type].Create(ProjectValidator.ToSettings(config), Services));
-        _destinations[name] = destination;
-        return destination;
-    }
-
-    /// <summary>The model's real columns, described by its source (once per model).</summary>
-    public async Task<IReadOnlyList<Core.Models.ModelColumn>> ColumnsAsync(ModelConfig model, CancellationToken ct)
-    {
-        if (!_columns.TryGetValue(model.Name, out var columns))
-            _columns[model.Name] = columns = await Source(model).DescribeAsync(model.Sql, ct);
-        return columns;
-    }
-
-    /// <summary>
-    /// Resolves a sync for a run: checks its columns against the model and the destination's fixed rules,
-    /// then (when <paramref name="checkDestination"/>) the live destination schema. Throws
-    /// <see cref="ConfigException"/> with every problem.
-    /// </summary>
-    public async Task<SyncRunRequest> PrepareAsync(SyncConfig sync, bool checkDestination, CancellationToken ct)
-    {
-        // A ${VAR} that is not set fails only the syncs that need it: plan needs the source's, run the destination's too.
-        if (ProjectValidator.UnresolvedVariables(Project, sync, delivery: checkDestination) is { Count: > 0 } unresolved)
-            throw new ConfigException(unresolved);
-        var model = Project.Models[sync.Model];
-        IReadOnlyList<Core.Models.ModelColumn> columns;
-        try
-        {
-            columns = await ColumnsAsync(model, ct);
-        }
-        catch (SourceException e)
-        {
-            throw new ConfigException(new ConfigProblem(model.Location, $"Model '{model.Name}': {e.Message}",
-                "Check the model's SQL and its source's settings; `sluice validate` lists every problem."));
-        }
-        var problems = ProjectValidator.CheckColumns(Project, sync, columns).ToList();
-        if (problems.Count > 0)
-            throw new ConfigException(problems);
-
-        var destinationConfig = Project.Destinations[sync.Destination];
-        var provider = Catalog.Destinations[destinationConfig.Type];
-        var context = ProjectValidator.ToSyncContext(Project, sync, columns);
-        problems.AddRange(provider.CheckSync(ProjectValidator.ToSettings(destinationConfig), context)
-            .Select(p => ProjectValidator.Locate(Project, sync, p)));
-        var destination = Destination(sync.Destination);
-        if (problems.Count == 0 && checkDestination)
-        {
-            problems.AddRange((await destination.CheckAsync(context, ct)).Select(p => ProjectValidator.Locate(Project, sync, p)));
-        }
-        if (problems.Count > 0)
-            throw new ConfigException(problems);
-        return new SyncRunRequest(sync, model, Source(model), provider, destination, columns);
-    }
+    /// <inheritdoc cref="SyncResolver.ResolveAsync"/>
+    public Task<SyncRunRequest> PrepareAsync(SyncConfig sync, bool checkDestination, CancellationToken ct) =>
+        Resolver.ResolveAsync(sync, checkDestination, ct);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var destination in _destinations.Values)
-            await destination.DisposeAsync();
-        foreach (var source in _sources.Values)
-            await source.DisposeAsync();
+        await Resolver.DisposeAsync();
         if (_state is not null)
             await _state.DisposeAsync();
     }

@@ -32,11 +32,46 @@ public sealed record SyncRunRequest(
 /// <param name="AllowMassDelete">Let a mirror run delete more than its max_deletes guard.</param>
 public sealed record RunOptions(bool FullResync = false, bool AllowMassDelete = false);
 
-/// <summary>Where a run is: the phase and how many records of the planned ones have been handled.</summary>
-public sealed record RunProgress(string Phase, long Planned, long Done);
+/// <summary>The phases of a run, in order.</summary>
+public enum RunPhase
+{
+    /// <summary>Checking the sync: model columns, destination rules, credentials and schema.</summary>
+    Resolving,
 
-/// <summary>The outcome of a run: its history record and, when it failed, why.</summary>
-public sealed record RunOutcome(RunRecord Record, ErrorCategory? ErrorCategory)
+    /// <summary>Diffing the model against the ledger.</summary>
+    Planning,
+
+    /// <summary>Settling what an earlier, interrupted run left in doubt.</summary>
+    Settling,
+
+    /// <summary>Sending batches and committing each acknowledged one.</summary>
+    Delivering,
+}
+
+/// <summary>
+/// Where a run is, reported after each phase starts and after each committed batch: what it plans to send and what
+/// happened so far, with the counts' meanings of <see cref="RunCounts"/>.
+/// </summary>
+public sealed record RunProgress(
+    RunPhase Phase,
+    long Planned,
+    long Sent,
+    long Delivered,
+    long Deleted,
+    long Rejected,
+    long NotFound,
+    long Skipped,
+    long Batches)
+{
+    /// <summary>Planned records that have an outcome.</summary>
+    public long Done => Delivered + Deleted + Rejected + NotFound + Skipped;
+}
+
+/// <summary>
+/// The outcome of a run: its history record and, when it failed, why; <see cref="Problems"/> holds every
+/// configuration problem when the sync could not be resolved.
+/// </summary>
+public sealed record RunOutcome(RunRecord Record, ErrorCategory? ErrorCategory, IReadOnlyList<ConfigProblem>? Problems = null)
 {
     public bool Succeeded => Record.Status == RunStatus.Succeeded;
 }

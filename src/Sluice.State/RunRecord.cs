@@ -11,9 +11,18 @@ public enum RunStatus
 
     /// <summary>Its process died (killed or crashed) before it finished; found so by the next command that opened the state.</summary>
     Interrupted,
+
+    /// <summary>It was cancelled (Ctrl+C, a stopping host): acknowledged batches were committed, the rest waits for the next run.</summary>
+    Cancelled,
 }
 
-/// <summary>The counts of one run. "Planned" is what the run meant to send; the rest is what happened.</summary>
+/// <summary>
+/// The counts of one run, with one meaning wherever they are shown (README, "Counts"). The plan's: model rows, added,
+/// changed, removed, unchanged, invalid keys. The delivery's: <see cref="Planned"/> (what the run meant to send or
+/// delete), <see cref="Sent"/> (records that went out in a request), and what became of them: delivered, deleted,
+/// rejected (by the destination or by Sluice's checks, invalid key rows included), not found, skipped;
+/// <see cref="LookedUp"/>: records whose existence the destination checked first (update mode).
+/// </summary>
 public sealed record RunCounts
 {
     public long ModelRows { get; init; }
@@ -23,14 +32,16 @@ public sealed record RunCounts
     public long Unchanged { get; init; }
     public long InvalidKeys { get; init; }
     public long Planned { get; init; }
+    public long Sent { get; init; }
+    public long LookedUp { get; init; }
     public long Delivered { get; init; }
     public long Deleted { get; init; }
+
+    /// <summary>Rows not delivered because they were refused: by the destination, or by Sluice (null and duplicate keys).</summary>
     public long Rejected { get; init; }
+
     public long NotFound { get; init; }
     public long Skipped { get; init; }
-
-    /// <summary>Records handed to the destination (delivered, deleted, rejected, not found or skipped by it).</summary>
-    public long Sent => Delivered + Deleted + Rejected + NotFound + Skipped;
 }
 
 /// <summary>One run of one sync, as kept in run history. Holds no row values and no secrets.</summary>

@@ -223,4 +223,47 @@ public sealed class RunEngineTests
         Assert.Equal(0, history[0].Counts.Planned);
         Assert.Equal(7, history[0].Counts.Unchanged);
     }
+
+    [Fact]
+    public async Task A_cancelled_run_is_recorded_as_cancelled_not_as_a_timeout()
+    {
+        await using var project = await TestProject.CreateAsync();
+        var destination = new CollectingDestination(batchSize: 5, concurrency: 1);
+        var sync = TestProject.Sync(SyncMode.Upsert);
+        await project.WriteModelAsync(People(50));
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelOn(RunPhase.Delivering, cancel);
+
+        var outcome = await project.Engine.RunAsync(await project.RequestAsync(sync, destination), new RunOptions(), progress, cancel.Token);
+
+        Assert.Equal(RunStatus.Cancelled, outcome.Record.Status);
+        Assert.Equal(ErrorCategory.Cancelled, outcome.ErrorCategory);
+        Assert.True(outcome.Record.Counts.Delivered < 50);
+    }
+
+    [Fact]
+    public async Task A_run_whose_sync_cannot_be_resolved_is_recorded_as_failed_with_its_problems()
+    {
+        await using var project = await TestProject.CreateAsync();
+        var sync = TestProject.Sync(SyncMode.Upsert);
+        var problem = new ConfigProblem(new SourceLocation("sluice.yaml", 3, 5), "model 'people' has no column 'frist_name'", "Did you mean 'first_name'?");
+
+        var outcome = await project.Engine.RunAsync(sync, _ => throw new ConfigException(problem), new RunOptions());
+
+        Assert.Equal(RunStatus.Failed, outcome.Record.Status);
+        Assert.Equal(ErrorCategory.Configuration, outcome.ErrorCategory);
+        Assert.Equal([problem], outcome.Problems);
+        Assert.Contains("frist_name", outcome.Record.Error, StringComparison.Ordinal);
+        Assert.Single(await project.State.HistoryAsync(sync.Name));
+    }
+
+    /// <summary>Cancels the run as soon as it reports the given phase (as Ctrl+C during delivery would).</summary>
+    private sealed class CancelOn(RunPhase phase, CancellationTokenSource cancel) : IProgress<RunProgress>
+    {
+        public void Report(RunProgress value)
+        {
+            if (value.Phase == phase)
+                cancel.Cancel();
+        }
+    }
 }

@@ -32,14 +32,7 @@ internal static class HistoryCommand
             var table = new Table().AddColumns("run", "sync", "started (UTC)", "status", "planned", "delivered", "deleted", "rejected", "not found", "time", "warnings");
             foreach (var run in runs)
             {
-                var status = run.Status switch
-                {
-                    State.RunStatus.Succeeded => "[green]succeeded[/]",
-                    State.RunStatus.Failed => "[red]failed[/]",
-                    State.RunStatus.Interrupted => "[red]interrupted[/]",
-                    _ => "[yellow]running[/]",
-                };
-                table.AddRow(run.RunId.ToString(), Markup.Escape(run.Sync), run.StartedAt.ToString("yyyy-MM-dd HH:mm:ss"), status,
+                table.AddRow(run.RunId.ToString(), Markup.Escape(run.Sync), run.StartedAt.ToString("yyyy-MM-dd HH:mm:ss"), Status(run.Status),
                     run.Counts.Planned.ToString("N0"), run.Counts.Delivered.ToString("N0"), run.Counts.Deleted.ToString("N0"),
                     run.Counts.Rejected.ToString("N0"), run.Counts.NotFound.ToString("N0"),
                     run.Duration is { } d ? $"{d.TotalSeconds:0.0}s" : "", Markup.Escape(string.Join(", ", run.Warnings)));
@@ -51,4 +44,14 @@ internal static class HistoryCommand
         }));
         return command;
     }
+
+    /// <summary>A run's status, coloured for the terminal.</summary>
+    public static string Status(State.RunStatus status) => status switch
+    {
+        State.RunStatus.Succeeded => "[green]succeeded[/]",
+        State.RunStatus.Failed => "[red]failed[/]",
+        State.RunStatus.Interrupted => "[red]interrupted[/]",
+        State.RunStatus.Cancelled => "[yellow]cancelled[/]",
+        _ => "[yellow]running[/]",
+    };
 }

@@ -25,11 +25,9 @@ internal static class PlanCommand
             var engine = new RunEngine(await workspace.StateAsync(ct));
             await using var plan = await engine.PlanAsync(request, new RunOptions(parse.GetValue(full)), ct);
             var t = plan.Totals;
-            var sendChanged = config.Mode != SyncMode.Insert || request.Provider.InsertCreatesChangedRows;
-            var toSend = t.Added + (sendChanged ? t.Changed : 0);
-            var deletes = config.Mode == SyncMode.Mirror && t.ModelRows > 0 ? t.Removed : 0;
-            var allowed = config.MaxDeletes.AllowedFor(t.LedgerSize);
-            var guardTrips = config.Mode == SyncMode.Mirror && deletes > allowed;
+            // What the run would do (`--allow-mass-delete` is the run's to give: the plan shows whether the guard trips).
+            var runPlan = RunPlan.For(request, t, new RunOptions(parse.GetValue(full)));
+            var (toSend, deletes, allowed, guardTrips) = (runPlan.ToSend, runPlan.ToDelete, runPlan.DeleteAllowance, runPlan.GuardTrips);
             var n = parse.GetValue(samples);
             var sampleRows = new List<(string Kind, string Key, object?[] Values)>();
             await foreach (var row in plan.ReadChangesAsync(true, true, n * 2, ct))

@@ -20,9 +20,18 @@ internal static class RejectedCommand
             var name = workspace.Sync(parse.GetValue(sync)!).Name;
             var state = await workspace.StateAsync(ct);
             var rows = await state.RejectedAsync(name, parse.GetValue(limit), ct);
+            // The totals are the run's own counts, as `run` and `history` show them (a listed duplicate key covers several rows).
+            var run = (await state.HistoryAsync(name, 1, ct)).FirstOrDefault();
             if (parse.GetValue(json))
             {
-                JsonOutput.Write(new { sync = name, rows = rows.Select(JsonOutput.Rejected) });
+                JsonOutput.Write(new
+                {
+                    sync = name,
+                    runId = run?.RunId,
+                    rejected = run?.Counts.Rejected ?? 0,
+                    notFound = run?.Counts.NotFound ?? 0,
+                    rows = rows.Select(JsonOutput.Rejected),
+                });
                 return ExitCodes.Ok;
             }
             if (rows.Count == 0)
@@ -34,6 +43,8 @@ internal static class RejectedCommand
             foreach (var row in rows)
                 table.AddRow(Markup.Escape(row.Key), row.Outcome, Markup.Escape(row.Code ?? ""), Markup.Escape(row.Reason));
             AnsiConsole.Write(table);
+            if (run is not null)
+                AnsiConsole.WriteLine($"Run {run.RunId} of {name}: {run.Counts.Rejected:N0} rejected, {run.Counts.NotFound:N0} not found; they are retried next run.");
             return ExitCodes.Ok;
         }));
         return command;

@@ -29,26 +29,17 @@ internal static class RunCommand
             }
             await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
             var syncs = name is null ? InRunOrder(workspace.Project) : [workspace.Sync(name)];
-            // With --all, a sync that needs a ${VAR} that is not set is reported and skipped; the others run.
-            var unresolved = new List<ConfigProblem>();
-            if (name is null)
-            {
-                syncs = syncs.Where(s =>
-                {
-                    var problems = ProjectValidator.UnresolvedVariables(workspace.Project, s, delivery: true);
-                    unresolved.AddRange(problems.Where(p => !unresolved.Contains(p)));
-                    return problems.Count == 0;
-                }).ToList();
-            }
             var options = new RunOptions(parse.GetValue(full), parse.GetValue(allowMassDelete));
             var runs = await RunAsync(workspace, syncs, options, parse.GetValue(json), ct);
             if (parse.GetValue(json))
                 JsonOutput.Write(new { runs = runs.Select(r => JsonOutput.Run(r.Record)) });
             else
                 WriteSummary(runs);
-            if (unresolved.Count > 0)
+            // A sync its configuration stopped is recorded like any run, and shown with every problem.
+            var problems = runs.Where(r => r.Problems is not null).SelectMany(r => r.Problems!).ToList();
+            if (problems.Count > 0)
             {
-                SluiceCli.WriteProblems(unresolved);
+                SluiceCli.WriteProblems(problems);
                 return ExitCodes.BadConfig;
             }
             return runs.All(r => r.Succeeded) ? ExitCodes.Ok : ExitCodes.RunFailed;
@@ -65,10 +56,10 @@ internal static class RunCommand
         var outcomes = new List<RunOutcome>();
         foreach (var sync in syncs)
         {
-            var request = await workspace.PrepareAsync(sync, checkDestination: true, ct);
+            Task<SyncRunRequest> Resolve(CancellationToken token) => workspace.Resolver.ResolveAsync(sync, checkDestination: true, token);
             if (quiet || !AnsiConsole.Profile.Capabilities.Interactive)
             {
-                outcomes.Add(await engine.RunAsync(request, options, null, ct));
+                outcomes.Add(await engine.RunAsync(sync, Resolve, options, null, ct));
                 continue;
             }
             await AnsiConsole.Progress()
@@ -80,7 +71,7 @@ internal static class RunCommand
                     task.IsIndeterminate = true;
                     var progress = new Progress<RunProgress>(p =>
                     {
-                        task.Description = $"{Markup.Escape(sync.Name)}: {p.Phase}";
+                        task.Description = $"{Markup.Escape(sync.Name)}: {p.Phase.ToString().ToLowerInvariant()}";
                         if (p.Planned > 0)
                         {
                             task.IsIndeterminate = false;
@@ -88,7 +79,7 @@ internal static class RunCommand
                             task.Value = Math.Min(p.Done, p.Planned);
                         }
                     });
-                    outcomes.Add(await engine.RunAsync(request, options, progress, ct));
+                    outcomes.Add(await engine.RunAsync(sync, Resolve, options, progress, ct));
                     task.StopTask();
                 });
         }
@@ -102,8 +93,8 @@ internal static class RunCommand
         {
             var run = outcome.Record;
             var c = run.Counts;
-            table.AddRow(Markup.Escape(run.Sync), outcome.Succeeded ? "[green]succeeded[/]" : "[red]failed[/]",
-                c.Planned.ToString("N0"), c.Sent.ToString("N0"), (c.Rejected + c.InvalidKeys).ToString("N0"),
+            table.AddRow(Markup.Escape(run.Sync), HistoryCommand.Status(run.Status),
+                c.Planned.ToString("N0"), c.Sent.ToString("N0"), c.Rejected.ToString("N0"),
                 c.NotFound.ToString("N0"), $"{run.Duration?.TotalSeconds:0.00}s");
         }
         AnsiConsole.Write(table);
@@ -113,10 +104,10 @@ internal static class RunCommand
             var c = run.Counts;
             AnsiConsole.MarkupLine($"{Markup.Escape(run.Sync)}: {c.ModelRows:N0} model rows: {c.Added:N0} added, {c.Changed:N0} changed, " +
                 $"{c.Removed:N0} removed, {c.Unchanged:N0} unchanged; delivered {c.Delivered:N0}, deleted {c.Deleted:N0}, skipped {c.Skipped:N0}.");
-            if (run.Error is not null)
-                AnsiConsole.MarkupLine($"[red]{Markup.Escape(run.Sync)} failed ({SluiceCli.Describe(outcome.ErrorCategory ?? Core.Destinations.ErrorCategory.Destination)}):[/] {Markup.Escape(run.Error)}");
-            if (run.Counts.Rejected + run.Counts.NotFound + run.Counts.InvalidKeys > 0)
-                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(run.Sync)}:[/] {run.Counts.Rejected + run.Counts.InvalidKeys:N0} rejected, {run.Counts.NotFound:N0} not found: see `sluice rejected {Markup.Escape(run.Sync)}`; they are retried next run.");
+            if (run.Error is not null && outcome.Problems is null)
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(run.Sync)} {run.Status.ToString().ToLowerInvariant()} ({SluiceCli.Describe(outcome.ErrorCategory ?? Core.Destinations.ErrorCategory.Destination)}):[/] {Markup.Escape(run.Error)}");
+            if (c.Rejected + c.NotFound > 0)
+                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(run.Sync)}:[/] {c.Rejected:N0} rejected, {c.NotFound:N0} not found: see `sluice rejected {Markup.Escape(run.Sync)}`; they are retried next run.");
             if (run.Warnings.Count > 0)
                 AnsiConsole.MarkupLine($"[yellow]warnings for {Markup.Escape(run.Sync)}:[/] {Markup.Escape(string.Join(", ", run.Warnings))}");
         }

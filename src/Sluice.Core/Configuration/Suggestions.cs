@@ -1,7 +1,7 @@
 namespace Sluice.Core.Configuration;
 
 /// <summary>"Did you mean" for names and keys: a close spelling (Damerau distance) or a prefix.</summary>
-internal static class Suggestions
+public static class Suggestions
 {
     /// <summary>The candidate closest to <paramref name="input"/>, or null when none is close enough to help.</summary>
     public static string? Closest(string input, IEnumerable<string> candidates)

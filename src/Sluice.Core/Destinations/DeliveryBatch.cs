@@ -65,6 +65,15 @@ public sealed record RecordResult(
     string? Reason = null,
     string? Code = null)
 {
+    /// <summary>
+    /// Whether the record went out in a request to the service. False for a record refused by the destination's own
+    /// checks before sending, or found missing by a lookup (update mode) and so never written.
+    /// </summary>
+    public bool Sent { get; init; } = true;
+
+    /// <summary>Whether the destination looked the record up first (update mode's existence check).</summary>
+    public bool LookedUp { get; init; }
+
     public static RecordResult Delivered(string key, string? destinationId = null) =>
         new(key, RecordOutcome.Delivered, destinationId);
 
@@ -76,4 +85,8 @@ public sealed record RecordResult(
 
     public static RecordResult Skipped(string key, string? destinationId = null, string? reason = null) =>
         new(key, RecordOutcome.Skipped, destinationId, reason);
+
+    /// <summary>Refused by the destination's own checks: never sent to the service.</summary>
+    public static RecordResult RefusedBeforeSending(string key, string reason, string? code = null) =>
+        Rejected(key, reason, code) with { Sent = false };
 }

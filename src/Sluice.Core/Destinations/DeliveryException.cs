@@ -11,6 +11,15 @@ public enum ErrorCategory
     Timeout,
     NotFound,
     Destination,
+
+    /// <summary>The model's source failed: its SQL, its file, its connection.</summary>
+    Source,
+
+    /// <summary>The run was cancelled (Ctrl+C, a stopping host).</summary>
+    Cancelled,
+
+    /// <summary>The project's state could not be read or written.</summary>
+    State,
 }
 
 /// <summary>

@@ -1,7 +1,7 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 
-namespace Sluice.Cli;
+namespace Sluice.Engine;
 
 /// <summary>
 /// A destination created on first use: <c>plan</c> never calls the destination, so it must not need what creating

@@ -1,0 +1,91 @@
+using Sluice.Core.Destinations;
+using Sluice.State;
+
+namespace Sluice.Engine;
+
+/// <summary>
+/// Turns one answered batch into what the state keeps: acknowledged records for the ledger, refused ones for the
+/// run's rejected rows, unanswered ones left in doubt; commits them in one transaction and counts them.
+/// </summary>
+internal sealed class BatchCommitter(StateStore store, string sync, long runId, RunTally tally)
+{
+    public async Task CommitAsync(long seq, PendingBatch batch, IReadOnlyList<RecordResult> results, CancellationToken ct)
+    {
+        var entries = new List<LedgerEntry>(batch.Count);
+        var rejected = new List<RejectedRow>();
+        var answered = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var result in results)
+        {
+            if (!batch.TryGet(result.Key, out var record, out var hash) || !answered.Add(result.Key))
+                continue;
+            if (result.Sent)
+                Interlocked.Increment(ref tally.Sent);
+            if (result.LookedUp)
+                Interlocked.Increment(ref tally.LookedUp);
+            var created = record.Operation == RecordOperation.Create;
+            switch (result.Outcome)
+            {
+                case RecordOutcome.Delivered or RecordOutcome.NotFound when record.Operation == RecordOperation.Delete:
+                    // Gone either way: a record already deleted by someone else is as deleted as ours.
+                    entries.Add(new LedgerEntry(result.Key, 0, null, Deleted: true));
+                    Interlocked.Increment(ref tally.Deleted);
+                    break;
+                case RecordOutcome.Delivered:
+                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId, Created: created));
+                    Interlocked.Increment(ref tally.Delivered);
+                    break;
+                case RecordOutcome.Skipped:
+                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId, Created: created));
+                    Interlocked.Increment(ref tally.Skipped);
+                    break;
+                case RecordOutcome.NotFound:
+                    rejected.Add(new RejectedRow(sync, runId, result.Key, "not_found", result.Code ?? "NOT_FOUND",
+                        result.Reason ?? "no matching record in the destination", default));
+                    Interlocked.Increment(ref tally.NotFound);
+                    break;
+                default:
+                    rejected.Add(new RejectedRow(sync, runId, result.Key, "rejected", result.Code,
+                        result.Reason ?? "rejected by the destination", default));
+                    Interlocked.Increment(ref tally.Rejected);
+                    break;
+            }
+        }
+        // A row without an answer may have landed: it stays in doubt, and counts as sent.
+        var unanswered = batch.Records.Where(r => !answered.Contains(r.Key)).Select(r => r.Key).ToList();
+        foreach (var key in unanswered)
+        {
+            rejected.Add(new RejectedRow(sync, runId, key, "rejected", "NO_RESULT",
+                "the destination returned no result for this row; it is sent again next run", default));
+            Interlocked.Increment(ref tally.Rejected);
+            Interlocked.Increment(ref tally.Sent);
+        }
+        await store.CommitAsync(sync, runId, seq, entries, rejected, unanswered, ct);
+        Interlocked.Increment(ref tally.Batches);
+    }
+}
+
+/// <summary>A batch being delivered, with the hash of each record's values for the ledger.</summary>
+internal sealed class PendingBatch(int capacity)
+{
+    private readonly List<DeliveryRecord> _records = new(capacity);
+    private readonly Dictionary<string, (DeliveryRecord Record, ulong Hash)> _byKey = new(capacity, StringComparer.Ordinal);
+
+    public IReadOnlyList<DeliveryRecord> Records => _records;
+
+    public int Count => _records.Count;
+
+    public void Add(DeliveryRecord record, ulong hash)
+    {
+        _records.Add(record);
+        _byKey[record.Key] = (record, hash);
+    }
+
+    public ulong HashOf(string key) => _byKey[key].Hash;
+
+    public bool TryGet(string key, out DeliveryRecord record, out ulong hash)
+    {
+        var found = _byKey.TryGetValue(key, out var entry);
+        (record, hash) = (entry.Record, entry.Hash);
+        return found;
+    }
+}

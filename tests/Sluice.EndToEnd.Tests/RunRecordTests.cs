@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Sluice.EndToEnd.Tests.Support;
+
+namespace Sluice.EndToEnd.Tests;
+
+/// <summary>Every run is recorded, whatever stops it, and its counts read the same in every output.</summary>
+public sealed partial class RunRecordTests
+{
+    [Fact]
+    public async Task A_run_refused_at_the_credential_check_is_in_history_and_fires_its_on_failure_webhook()
+    {
+        await using var project = await IterableProject.CreateAsync();
+        await project.WriteCustomersAsync(IterableProject.Customers(5));
+        await using var receiver = WebhookReceiver.Start();
+        await project.WriteProjectFileAsync(IterableProject.ProjectFile("upsert") + $$"""
+
+                warnings:
+                  on_failure: true
+                  notify: [team]
+            notifications:
+              team:
+                webhook: {{receiver.Url}}
+            """);
+        var env = Path.Combine(project.Directory, ".env");
+        await File.WriteAllTextAsync(env, (await File.ReadAllTextAsync(env)).Replace(IterableProject.ApiKey, "wrong-key", StringComparison.Ordinal));
+
+        var run = await project.SluiceAsync("run", "customers-to-iterable");
+        var history = await project.SluiceAsync("history", "customers-to-iterable", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        var record = history.Json["runs"]![0]!;
+        Assert.Equal("failed", record["status"]!.GetValue<string>());
+        Assert.Contains("key", record["error"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        var posted = Assert.Single(receiver.Bodies);
+        Assert.Contains("run-failed", posted, StringComparison.Ordinal);
+        Assert.Contains("customers-to-iterable", posted, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_stopped_by_its_configuration_is_in_history_and_still_lists_every_problem()
+    {
+        await using var project = await IterableProject.CreateAsync();
+        await project.WriteCustomersAsync(IterableProject.Customers(5));
+        await project.WriteProjectFileAsync(IterableProject.ProjectFile("upsert").Replace("first_name: firstName", "frist_name: firstName", StringComparison.Ordinal));
+
+        var run = await project.SluiceAsync("run", "customers-to-iterable");
+        var history = await project.SluiceAsync("history", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("frist_name", run.Stderr, StringComparison.Ordinal);
+        var record = history.Json["runs"]![0]!;
+        Assert.Equal("failed", record["status"]!.GetValue<string>());
+        Assert.Contains("frist_name", record["error"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_same_runs_counts_read_the_same_in_run_history_json_and_rejected()
+    {
+        await using var project = await IterableProject.CreateAsync();
+        var customers = IterableProject.Customers(40);
+        customers[3] = customers[3] with { Email = "not-an-email" };
+        customers.Add(customers[10] with { Note = "a second row for key 11" });
+        await project.WriteCustomersAsync(customers);
+
+        var run = await project.SluiceAsync("run", "customers-to-iterable");
+        var history = await project.SluiceAsync("history", "customers-to-iterable", "--json");
+        var historyTable = await project.SluiceAsync("history", "customers-to-iterable");
+        var rejected = await project.SluiceAsync("rejected", "customers-to-iterable", "--json");
+        var rejectedTable = await project.SluiceAsync("rejected", "customers-to-iterable");
+
+        var counts = history.Json["runs"]![0]!["counts"]!;
+        var expected = counts["rejected"]!.GetValue<long>();
+        // The bad email is refused by Iterable; key 11's two rows are refused by Sluice.
+        Assert.Equal(3, expected);
+        Assert.Equal(expected, rejected.Json["rejected"]!.GetValue<long>());
+        Assert.Equal(counts["sent"]!.GetValue<long>(), counts["delivered"]!.GetValue<long>() + 1);
+        // The run's summary table: sync, status, planned, sent, rejected, not found, time.
+        var runRow = TableRow(run.Stdout, cells => cells[1] == "succeeded");
+        Assert.Equal(counts["planned"]!.GetValue<long>().ToString("N0"), runRow[2]);
+        Assert.Equal(counts["sent"]!.GetValue<long>().ToString("N0"), runRow[3]);
+        Assert.Equal(expected.ToString("N0"), runRow[4]);
+        // history's table: run, sync, started, status, planned, delivered, deleted, rejected, not found, ...
+        Assert.Equal(expected.ToString("N0"), TableRow(historyTable.Stdout, cells => cells[0] == history.Json["runs"]![0]!["runId"]!.ToString())[7]);
+        Assert.Contains($"{expected:N0} rejected", rejectedTable.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>The cells of the first table row that <paramref name="matches"/> (a long sync name may wrap onto more lines).</summary>
+    private static string[] TableRow(string table, Func<string[], bool> matches)
+    {
+        var row = table.Split('\n')
+            .Where(l => CellSeparator().IsMatch(l))
+            .Select(l => l.Split(['│', '|'], StringSplitOptions.TrimEntries).Where((_, i) => i > 0).SkipLast(1).ToArray())
+            .FirstOrDefault(cells => cells.Length > 1 && matches(cells));
+        Assert.True(row is not null, $"no such table row in:\n{table}");
+        return row;
+    }
+
+    [GeneratedRegex("[│|]")]
+    private static partial Regex CellSeparator();
+
+    /// <summary>A local HTTP endpoint that keeps the bodies posted to it.</summary>
+    private sealed class WebhookReceiver : IAsyncDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Task _loop;
+        private readonly List<string> _bodies = [];
+
+        private WebhookReceiver(int port)
+        {
+            Url = $"http://127.0.0.1:{port}/hook/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _loop = Task.Run(LoopAsync);
+        }
+
+        public string Url { get; }
+
+        public IReadOnlyList<string> Bodies
+        {
+            get
+            {
+                lock (_bodies) return [.. _bodies];
+            }
+        }
+
+        public static WebhookReceiver Start()
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            return new WebhookReceiver(port);
+        }
+
+        private async Task LoopAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+                using (var reader = new StreamReader(context.Request.InputStream))
+                {
+                    var body = await reader.ReadToEndAsync();
+                    lock (_bodies) _bodies.Add(body);
+                }
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            _listener.Close();
+            await _loop;
+        }
+    }
+}
