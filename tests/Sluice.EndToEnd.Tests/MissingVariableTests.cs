@@ -88,9 +88,12 @@ public sealed class MissingVariableTests
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Equal(30, project.Emulator.UserCount);
         Assert.Contains($"${{{Unset}}}", run.Stderr, StringComparison.Ordinal);
+        // Both runs are recorded: the one that ran, and the one its configuration stopped, with the variable's error.
         var history = await project.SluiceAsync("history", "--json");
         Assert.True(history.ExitCode == 0, history.ToString());
-        Assert.Contains(Iterable, history.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain(Salesforce, history.Stdout, StringComparison.Ordinal);
+        var runs = history.Json["runs"]!.AsArray().ToDictionary(r => r!["sync"]!.GetValue<string>(), r => r!);
+        Assert.Equal("succeeded", runs[Iterable]["status"]!.GetValue<string>());
+        Assert.Equal("failed", runs[Salesforce]["status"]!.GetValue<string>());
+        Assert.Contains($"${{{Unset}}}", runs[Salesforce]["error"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 }
