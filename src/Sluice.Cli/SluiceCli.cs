@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Data.Common;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
 using Sluice.Cli.Commands;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
@@ -189,7 +190,22 @@ internal static partial class SluiceCli
         _ => "destination",
     };
 
-    public static DestinationServices Services() => DestinationServices.Default;
+    /// <summary>
+    /// What destinations get from the CLI: their logs on stderr (so --json output stays parseable), Sluice's own at
+    /// Information, so a user watching a slow run sees each retry and its wait.
+    /// </summary>
+    public static DestinationServices Services() => new()
+    {
+        LoggerFactory = LoggerFactory.Create(logging => logging
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Sluice", LogLevel.Information)
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.IncludeScopes = false;
+            })
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)),
+    };
 
     /// <summary>Loads the project named by --project (throws ConfigException with every problem).</summary>
     /// <param name="warn">Print the project's config warnings (validate, plan and run do).</param>

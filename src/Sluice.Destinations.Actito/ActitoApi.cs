@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.Retry;
 using Sluice.Core.Destinations;
+using Sluice.Destinations.Http;
 
 namespace Sluice.Destinations.Actito;
 
-/// <summary>A fully read answer: status, body and (for the few callers that need it) nothing else.</summary>
-internal readonly record struct ApiResponse(int Status, byte[] Body)
+/// <summary>A fully read answer: status, body and the wait the service asked for, if any.</summary>
+internal sealed record ApiResponse(int Status, byte[] Body, TimeSpan? RetryAfter = null)
 {
     public bool IsSuccess => Status is >= 200 and < 300;
 
@@ -18,7 +17,7 @@ internal readonly record struct ApiResponse(int Status, byte[] Body)
 /// <summary>How a call is retried.</summary>
 internal enum CallKind
 {
-    /// <summary>Retries 5xx, 429 and dropped connections with exponential backoff and jitter; gives up with a clear error.</summary>
+    /// <summary>Retries 5xx, 429 and dropped connections under the shared policy; gives up with a clear error.</summary>
     Standard,
 
     /// <summary>Bulk import submission: 429 may mean the daily quota is used up, so it is retried only twice and returned.</summary>
@@ -40,8 +39,7 @@ internal sealed partial class ActitoApi : IAsyncDisposable
     private readonly Pacing _pacing;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ResiliencePipeline<HttpResponseMessage> _standard;
-    private readonly ResiliencePipeline<HttpResponseMessage> _importSubmit;
+    private readonly RetryPolicy<ApiResponse> _retry;
     private readonly SemaphoreSlim _tokenGate = new(1, 1);
     private readonly string _host;
     private readonly string _tableRoot;
@@ -55,14 +53,13 @@ internal sealed partial class ActitoApi : IAsyncDisposable
         _http = services.HttpClientFactory();
         _time = services.TimeProvider;
         _logger = services.LoggerFactory.CreateLogger("Sluice.Destinations.Actito");
-        _pacing = new Pacing(settings.CallsPerMinute, settings.MaxConcurrentRequests);
+        _pacing = new Pacing(settings.CallsPerMinute, settings.MaxConcurrentRequests, _time);
         _host = new Uri(settings.BaseUrl).Authority;
         var entity = Uri.EscapeDataString(settings.Entity);
         _entityRoot = $"{settings.BaseUrl}/v4/entity/{entity}";
         _tableRoot = $"{_entityRoot}/table/{Uri.EscapeDataString(settings.Table)}";
         _tablesRoot = $"{settings.BaseUrl}/profile-table-structure/v5/entities/{entity}/profile-tables";
-        _standard = BuildPipeline(CallKind.Standard);
-        _importSubmit = BuildPipeline(CallKind.ImportSubmit);
+        _retry = new RetryPolicy<ApiResponse>("Actito", new RetryLimits { BaseDelay = TimeSpan.FromMilliseconds(400) }, _time, _logger);
     }
 
     public string Host => _host;
@@ -146,40 +143,55 @@ internal sealed partial class ActitoApi : IAsyncDisposable
     private async Task<ApiResponse> SendRawAsync(HttpMethod method, string url, Func<HttpContent>? content, string credential,
         bool useBearer, string operation, CallKind kind, CancellationToken cancellationToken)
     {
-        var pipeline = kind == CallKind.ImportSubmit ? _importSubmit : _standard;
-        HttpResponseMessage message;
+        ApiResponse response;
         try
         {
-            message = await pipeline.ExecuteAsync(async ct =>
-            {
-                using var slot = await _pacing.EnterAsync(ct).ConfigureAwait(false);
-                using var request = new HttpRequestMessage(method, url);
-                if (useBearer) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
-                else request.Headers.TryAddWithoutValidation("Authorization", credential);
-                request.Headers.Accept.Add(JsonMedia);
-                if (content is not null) request.Content = content();
-                return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+            var call = (Self: this, Method: method, Url: url, Content: content, Credential: credential, UseBearer: useBearer, Kind: kind);
+            response = await _retry.ExecuteAsync(operation, call,
+                static async (c, ct) =>
+                {
+                    using var slot = await c.Self._pacing.EnterAsync(ct).ConfigureAwait(false);
+                    using var request = new HttpRequestMessage(c.Method, c.Url);
+                    if (c.UseBearer) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", c.Credential);
+                    else request.Headers.TryAddWithoutValidation("Authorization", c.Credential);
+                    request.Headers.Accept.Add(JsonMedia);
+                    if (c.Content is not null) request.Content = c.Content();
+                    using var message = await c.Self._http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+                    var body = await message.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                    return new ApiResponse((int)message.StatusCode, body, RetryAfter.From(message, c.Self._time));
+                },
+                static (c, r) => Judge(r, c.Kind), cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(_host, e.HttpRequestError.ToString()), e);
+            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(_host, Transport.Describe(e)), e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw new DeliveryException(ErrorCategory.Timeout, Messages.TimedOut(operation), e);
         }
 
-        using (message)
-        {
-            var body = await message.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            var status = (int)message.StatusCode;
-            if (status == 429 && kind != CallKind.ImportSubmit)
-                throw new DeliveryException(ErrorCategory.RateLimit, Messages.Throttled(operation));
-            if (status >= 500) throw new DeliveryException(ErrorCategory.Destination, Messages.ServerErrors(operation, status));
-            return new ApiResponse(status, body);
-        }
+        if (response.Status == 429 && kind != CallKind.ImportSubmit)
+            throw new DeliveryException(ErrorCategory.RateLimit, Messages.Throttled(operation));
+        if (response.Status >= 500) throw new DeliveryException(ErrorCategory.Destination, Messages.ServerErrors(operation, response.Status));
+        return response;
     }
+
+    /// <summary>
+    /// 429, 408 and the 5xx that mean "try later" are transient; a 429 to an import submission may be the daily quota,
+    /// so it is tried only twice more and then returned for the writer to word.
+    /// </summary>
+    private static Verdict Judge(ApiResponse response, CallKind kind) => response.Status switch
+    {
+        429 => Verdict.Transient(Reason(response), response.RetryAfter, kind == CallKind.ImportSubmit ? 2 : null),
+        408 or 500 or 502 or 503 or 504 => Verdict.Transient(Reason(response), response.RetryAfter),
+        _ => Verdict.Final,
+    };
+
+    private static string Reason(ApiResponse r) =>
+        r.RetryAfter is { } wait
+            ? $"HTTP {r.Status.ToString(CultureInfo.InvariantCulture)}, Retry-After {wait.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s"
+            : $"HTTP {r.Status.ToString(CultureInfo.InvariantCulture)}";
 
     private async Task<AccessToken> GetTokenAsync(CancellationToken cancellationToken)
     {
@@ -228,60 +240,6 @@ internal sealed partial class ActitoApi : IAsyncDisposable
             : DefaultTokenLifetime;
     }
 
-    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(CallKind kind)
-    {
-        var retry = new RetryStrategyOptions<HttpResponseMessage>
-        {
-            MaxRetryAttempts = 8,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = TimeSpan.FromMilliseconds(400),
-            MaxDelay = TimeSpan.FromSeconds(30),
-            ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome, args.Context.CancellationToken, kind, args.AttemptNumber)),
-            DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome)),
-            OnRetry = args =>
-            {
-                var what = args.Outcome.Result is { } r ? ((int)r.StatusCode).ToString(CultureInfo.InvariantCulture)
-                    : args.Outcome.Exception?.GetType().Name ?? "unknown";
-                LogRetry(_logger, what, args.AttemptNumber + 1, args.RetryDelay);
-                return default;
-            },
-        };
-        return new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time }.AddRetry(retry).Build();
-    }
-
-    private static bool IsTransient(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken, CallKind kind, int attempt)
-    {
-        if (outcome.Exception is { } exception)
-        {
-            return exception switch
-            {
-                HttpRequestException => true,
-                TimeoutException => true,
-                IOException => true,
-                OperationCanceledException => !cancellationToken.IsCancellationRequested,
-                _ => false,
-            };
-        }
-        var status = (int)outcome.Result!.StatusCode;
-        return status switch
-        {
-            429 => kind != CallKind.ImportSubmit || attempt < 2,
-            408 or 500 or 502 or 503 or 504 => true,
-            _ => false,
-        };
-    }
-
-    private TimeSpan? RetryAfter(Outcome<HttpResponseMessage> outcome)
-    {
-        var header = outcome.Result?.Headers.RetryAfter;
-        if (header is null) return null;
-        var delay = header.Delta ?? (header.Date is { } date ? date - _time.GetUtcNow() : null);
-        if (delay is not { } d) return null;
-        if (d < TimeSpan.Zero) d = TimeSpan.Zero;
-        return d > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : d;
-    }
-
     private static ByteArrayContent JsonContent(byte[] body)
     {
         var content = new ByteArrayContent(body);
@@ -306,7 +264,4 @@ internal sealed partial class ActitoApi : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Actito answered 401 to '{Operation}'; renewing the access token")]
     private static partial void LogTokenRejected(ILogger logger, string operation);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Actito call failed ({What}); retry {Attempt} in {Delay}")]
-    private static partial void LogRetry(ILogger logger, string what, int attempt, TimeSpan delay);
 }

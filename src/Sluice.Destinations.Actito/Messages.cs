@@ -14,7 +14,7 @@ internal static class Messages
         $"Actito refused '{operation}' (403): the API key lacks the access right for it. Grant the right to the API user in Manage API users.";
 
     public static string Unreachable(string host, string detail) =>
-        $"Could not reach Actito at {host} after several retries ({detail}). Check base_url/environment and the network, then run again.";
+        $"Could not reach Actito at {host} ({detail}). Check base_url/environment and the network, then run again.";
 
     public static string Throttled(string operation) =>
         $"Actito kept answering 429 Too Many Requests to '{operation}' after several retries. Another client may be using the licence's " +

@@ -1,11 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.Retry;
 using Sluice.Core.Destinations;
+using Sluice.Destinations.Http;
 
 namespace Sluice.Destinations.Iterable;
 
@@ -50,6 +48,10 @@ internal sealed class ApiReply(int status, byte[] body, TimeSpan? retryAfter, bo
 
     public string? Code => Envelope?.Code;
 
+    /// <summary>"HTTP 429" or "HTTP 503 Code", with Retry-After when sent: what a retry report says failed.</summary>
+    public string Describe() =>
+        $"HTTP {Status}{(Code is null ? "" : " " + Code)}{(RetryAfter is { } wait ? $", Retry-After {wait.TotalSeconds:0.###} s" : "")}";
+
     private static ApiEnvelope? TryParse(byte[] body)
     {
         if (body.Length == 0 || body[0] != (byte)'{')
@@ -66,8 +68,8 @@ internal sealed class ApiReply(int status, byte[] body, TimeSpan? retryAfter, bo
 }
 
 /// <summary>
-/// HTTP to one Iterable project: the Api-Key header, client-side pacing per endpoint, and retries with
-/// exponential backoff and jitter (Retry-After wins when sent) for 429, 5xx, timeouts and dropped connections.
+/// HTTP to one Iterable project: the Api-Key header, client-side pacing per endpoint on the injected clock, and the
+/// shared retry policy for 429, 5xx, timeouts and dropped connections (Retry-After wins when sent).
 /// Thread-safe; shared by every writer of one destination so the project's budget is shared too.
 /// </summary>
 internal sealed class IterableApiClient : IAsyncDisposable
@@ -79,34 +81,32 @@ internal sealed class IterableApiClient : IAsyncDisposable
     };
 
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
-    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(2);
 
     private readonly IterableSettings _settings;
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly ResiliencePipeline<ApiReply> _pipeline;
-    private readonly RateLimiter?[] _limiters;
+    private readonly RetryPolicy<ApiReply> _retry;
+    private readonly RequestPacer?[] _pacers;
 
     public IterableApiClient(IterableSettings settings, DestinationServices services)
     {
         _settings = settings;
         _http = services.HttpClientFactory();
         _time = services.TimeProvider;
-        _logger = services.LoggerFactory.CreateLogger("Sluice.Destinations.Iterable");
-        _limiters = new RateLimiter?[4];
+        var logger = services.LoggerFactory.CreateLogger("Sluice.Destinations.Iterable");
+        _pacers = new RequestPacer?[4];
         if (settings.PaceRequests)
         {
             // bulkUpdate (5/s, the one limit that bounds throughput) at exactly the documented rate, one request per
             // 200 ms and no burst: the server's bucket holds 5 requests, so it keeps 4 in reserve for network jitter.
             // The others slightly under the documented limits (update 500/s, user GETs 100/s, getFields 3/s) so that
             // the server's leaky bucket never overflows even with network jitter.
-            _limiters[(int)ApiEndpoint.BulkUpdate] = Bucket(1, TimeSpan.FromMilliseconds(200));
-            _limiters[(int)ApiEndpoint.Update] = Bucket(25, TimeSpan.FromMilliseconds(55));
-            _limiters[(int)ApiEndpoint.GetUser] = Bucket(10, TimeSpan.FromMilliseconds(105));
-            _limiters[(int)ApiEndpoint.GetFields] = Bucket(1, TimeSpan.FromMilliseconds(350));
+            _pacers[(int)ApiEndpoint.BulkUpdate] = RequestPacer.Every(1, TimeSpan.FromMilliseconds(200), _time);
+            _pacers[(int)ApiEndpoint.Update] = RequestPacer.Every(25, TimeSpan.FromMilliseconds(55), _time);
+            _pacers[(int)ApiEndpoint.GetUser] = RequestPacer.Every(10, TimeSpan.FromMilliseconds(105), _time);
+            _pacers[(int)ApiEndpoint.GetFields] = RequestPacer.Every(1, TimeSpan.FromMilliseconds(350), _time);
         }
-        _pipeline = BuildPipeline(settings.MaxRetries);
+        _retry = new RetryPolicy<ApiReply>("Iterable", new RetryLimits { MaxRetries = settings.MaxRetries }, _time, logger);
     }
 
     public Uri BaseUrl => _settings.BaseUrl;
@@ -128,8 +128,10 @@ internal sealed class IterableApiClient : IAsyncDisposable
         try
         {
             var state = new AttemptState(this, endpoint, method, pathAndQuery, body, notFoundIsFinal);
-            reply = await _pipeline.ExecuteAsync(
-                static (s, token) => s.Client.AttemptAsync(s, token), state, cancellationToken).ConfigureAwait(false);
+            reply = await _retry.ExecuteAsync(Texts.EndpointName(endpoint), state,
+                static (s, token) => s.Client.AttemptAsync(s, token),
+                static (_, r) => r.Retriable ? Verdict.Transient(r.Describe(), r.RetryAfter) : Verdict.Final,
+                cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -141,7 +143,7 @@ internal sealed class IterableApiClient : IAsyncDisposable
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            throw new DeliveryException(ErrorCategory.Connection, Texts.Unreachable(_settings, endpoint), e);
+            throw new DeliveryException(ErrorCategory.Connection, Texts.Unreachable(_settings, endpoint, Transport.Describe(e)), e);
         }
 
         if (reply.Status == (int)HttpStatusCode.Unauthorized)
@@ -159,10 +161,8 @@ internal sealed class IterableApiClient : IAsyncDisposable
 
     private async ValueTask<ApiReply> AttemptAsync(AttemptState s, CancellationToken token)
     {
-        if (_limiters[(int)s.Endpoint] is { } limiter)
-        {
-            using var lease = await limiter.AcquireAsync(1, token).ConfigureAwait(false);
-        }
+        if (_pacers[(int)s.Endpoint] is { } pacer)
+            await pacer.WaitAsync(token).ConfigureAwait(false);
 
         using var request = new HttpRequestMessage(s.Method, new Uri(_settings.BaseUrl, s.PathAndQuery));
         request.Headers.TryAddWithoutValidation("Api-Key", _settings.ApiKey);
@@ -176,77 +176,16 @@ internal sealed class IterableApiClient : IAsyncDisposable
         var bytes = await response.Content.ReadAsByteArrayAsync(token).ConfigureAwait(false);
         var status = (int)response.StatusCode;
         var retriable = status is 429 or 408 || (status >= 500 && !(s.NotFoundIsFinal && HasNotFoundCode(bytes)));
-        return new ApiReply(status, bytes, retriable ? RetryAfterOf(response) : null, retriable);
+        return new ApiReply(status, bytes, retriable ? RetryAfter.From(response, _time) : null, retriable);
     }
 
     public static bool IsNotFoundCode(string? code) => code is not null && NotFoundCodes.Contains(code);
 
     private static bool HasNotFoundCode(byte[] body) => IsNotFoundCode(new ApiReply(0, body, null, false).Code);
 
-    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        TimeSpan? wait = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
-        if (wait is not { } value)
-            return null;
-        if (value < TimeSpan.Zero)
-            return TimeSpan.Zero;
-        return value > MaxRetryAfter ? MaxRetryAfter : value;
-    }
-
-    private ResiliencePipeline<ApiReply> BuildPipeline(int maxRetries)
-    {
-        var builder = new ResiliencePipelineBuilder<ApiReply> { TimeProvider = _time };
-        if (maxRetries == 0)
-            return builder.Build();
-        return builder.AddRetry(new RetryStrategyOptions<ApiReply>
-        {
-            MaxRetryAttempts = maxRetries,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = TimeSpan.FromSeconds(1),
-            MaxDelay = TimeSpan.FromSeconds(30),
-            ShouldHandle = static args => ValueTask.FromResult(args.Outcome switch
-            {
-                { Result.Retriable: true } => true,
-                { Exception: HttpRequestException or IOException } => true,
-                // A timeout of HttpClient, not the caller's cancellation.
-                { Exception: OperationCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
-                _ => false,
-            }),
-            // Iterable's Retry-After (when sent) wins over the computed backoff.
-            DelayGenerator = static args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
-            OnRetry = args =>
-            {
-                // Debug: under a 429 storm this fires for most requests; the run's outcome says what matters.
-                if (_logger.IsEnabled(LogLevel.Debug))
-                {
-                    var what = args.Outcome.Result is { } r
-                        ? $"HTTP {r.Status}"
-                        : args.Outcome.Exception?.GetType().Name ?? "failure";
-                    _logger.LogDebug("Iterable answered {What}; retry {Attempt} in {Delay} ms", what,
-                        args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
-                }
-                return default;
-            },
-        }).Build();
-    }
-
-    private static TokenBucketRateLimiter Bucket(int tokens, TimeSpan period) => new(new TokenBucketRateLimiterOptions
-    {
-        TokenLimit = tokens,
-        TokensPerPeriod = tokens,
-        ReplenishmentPeriod = period,
-        QueueLimit = int.MaxValue,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        AutoReplenishment = true,
-    });
-
     public ValueTask DisposeAsync()
     {
         _http.Dispose();
-        foreach (var limiter in _limiters)
-            limiter?.Dispose();
         return default;
     }
 

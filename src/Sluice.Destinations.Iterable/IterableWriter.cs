@@ -100,6 +100,7 @@ internal sealed class IterableWriter : IDestinationWriter
         private readonly UserJson _json;
         private readonly RecordResult?[] _results;
         private readonly string?[] _ids;
+        private readonly bool[] _lookedUp;
 
         public BatchRun(IterableWriter writer, DeliveryBatch batch, UserJson json)
         {
@@ -108,6 +109,7 @@ internal sealed class IterableWriter : IDestinationWriter
             _json = json;
             _results = new RecordResult?[batch.Records.Count];
             _ids = new string?[batch.Records.Count];
+            _lookedUp = new bool[batch.Records.Count];
         }
 
         private IReadOnlyList<DeliveryRecord> Records => _batch.Records;
@@ -122,7 +124,7 @@ internal sealed class IterableWriter : IDestinationWriter
                 var id = IdentifierOf(record.MatchValue);
                 if (id is null)
                 {
-                    _results[i] = RecordResult.Rejected(record.Key, Texts.MissingIdentifier(_w._idName.Value), "MissingIdentifier");
+                    _results[i] = RecordResult.RefusedBeforeSending(record.Key, Texts.MissingIdentifier(_w._idName.Value), "MissingIdentifier");
                     continue;
                 }
                 _ids[i] = id;
@@ -139,7 +141,7 @@ internal sealed class IterableWriter : IDestinationWriter
                         (lookups ??= []).Add(i);
                         break;
                     default:
-                        _results[i] = RecordResult.Rejected(record.Key, Texts.UnsupportedOperation(record.Operation), "UnsupportedOperation");
+                        _results[i] = RecordResult.RefusedBeforeSending(record.Key, Texts.UnsupportedOperation(record.Operation), "UnsupportedOperation");
                         break;
                 }
             }
@@ -156,7 +158,11 @@ internal sealed class IterableWriter : IDestinationWriter
         {
             var results = new RecordResult[_results.Length];
             for (var i = 0; i < results.Length; i++)
+            {
                 results[i] = _results[i] ?? RecordResult.Rejected(Records[i].Key, Texts.NoAnswer, "NoAnswer");
+                if (_lookedUp[i])
+                    results[i] = results[i] with { LookedUp = true };
+            }
             return results;
         }
 
@@ -174,6 +180,7 @@ internal sealed class IterableWriter : IDestinationWriter
             var options = new ParallelOptions { MaxDegreeOfParallelism = LookupParallelism, CancellationToken = ct };
             await Parallel.ForEachAsync(lookups, options, async (i, token) =>
             {
+                _lookedUp[i] = true;
                 var id = _ids[i]!;
                 var path = _w._byEmail
                     ? "api/users/getByEmail?email=" + Uri.EscapeDataString(id)
@@ -187,10 +194,10 @@ internal sealed class IterableWriter : IDestinationWriter
                         send[i] = true;
                         break;
                     case false:
-                        _results[i] = RecordResult.NotFound(key, Texts.UserNotFound(_w._idName.Value));
+                        _results[i] = RecordResult.NotFound(key, Texts.UserNotFound(_w._idName.Value)) with { Sent = false };
                         break;
                     default:
-                        _results[i] = RecordResult.Rejected(key, Texts.LookupRefused(reply), reply.Code ?? $"HTTP{reply.Status}");
+                        _results[i] = RecordResult.Rejected(key, Texts.LookupRefused(reply), reply.Code ?? $"HTTP{reply.Status}") with { Sent = false };
                         break;
                 }
             }).ConfigureAwait(false);
@@ -233,13 +240,13 @@ internal sealed class IterableWriter : IDestinationWriter
                 var start = _json.Length;
                 if (!_json.TryAppend(_w._idName, _ids[i]!, names, record.Values, out var bad))
                 {
-                    _results[i] = RecordResult.Rejected(record.Key, Texts.NotFinite(fields[bad].Column), "InvalidValue");
+                    _results[i] = RecordResult.RefusedBeforeSending(record.Key, Texts.NotFinite(fields[bad].Column), "InvalidValue");
                     continue;
                 }
                 var length = _json.Length - start;
                 if (length > maxUser)
                 {
-                    _results[i] = RecordResult.Rejected(record.Key, Texts.UserTooLarge(length), "BatchTooLarge");
+                    _results[i] = RecordResult.RefusedBeforeSending(record.Key, Texts.UserTooLarge(length), "BatchTooLarge");
                     continue;
                 }
                 entries.Add(new Entry(i, start, length));

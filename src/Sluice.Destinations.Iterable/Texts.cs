@@ -86,8 +86,8 @@ internal static class Texts
         $"Iterable kept failing {Name(endpoint)} for destination '{s.DestinationName}' (HTTP {status}{Code(code)}) after {s.MaxRetries} retries. " +
         "Iterable may be having an incident; run again later (nothing delivered is lost).";
 
-    public static string Unreachable(IterableSettings s, ApiEndpoint endpoint) =>
-        $"Could not reach Iterable at {Root(s)} ({Name(endpoint)}) for destination '{s.DestinationName}' after {s.MaxRetries} retries. " +
+    public static string Unreachable(IterableSettings s, ApiEndpoint endpoint, string detail) =>
+        $"Could not reach Iterable at {Root(s)} ({Name(endpoint)}) for destination '{s.DestinationName}': {detail}. " +
         "Check the network and base_url/region, then run again.";
 
     public static string TimedOut(IterableSettings s, ApiEndpoint endpoint) =>
@@ -183,7 +183,9 @@ internal static class Texts
     // Scheme, host and port only: never user info from the URL.
     private static string Root(IterableSettings s) => $"{s.BaseUrl.Scheme}://{s.BaseUrl.Authority}";
 
-    private static string Name(ApiEndpoint endpoint) => endpoint switch
+    private static string Name(ApiEndpoint endpoint) => EndpointName(endpoint);
+
+    public static string EndpointName(ApiEndpoint endpoint) => endpoint switch
     {
         ApiEndpoint.BulkUpdate => "users/bulkUpdate",
         ApiEndpoint.Update => "users/update",

@@ -76,7 +76,6 @@ internal sealed record SalesforceTuning
     public int MaxRetries { get; init; } = 8;
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(120);
     public TimeSpan BulkPollInitial { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan BulkPollMax { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan BulkJobTimeout { get; init; } = TimeSpan.FromHours(2);

@@ -38,8 +38,9 @@ public sealed class IterableEmulator : IAsyncDisposable
 
     private readonly FaultInjector _injector;
 
-    private IterableEmulator(EmulatorServer server, UserStore store, IterableApi api, FaultInjector injector)
+    private IterableEmulator(EmulatorServer server, UserStore store, IterableApi api, FaultInjector injector, TimeProvider time)
     {
+        TimeProvider = time;
         _server = server;
         _store = store;
         _api = api;
@@ -48,6 +49,9 @@ public sealed class IterableEmulator : IAsyncDisposable
 
     /// <summary>Root URL, e.g. <c>http://127.0.0.1:5081</c>; Iterable paths start with <c>/api/</c> below it.</summary>
     public Uri BaseUrl => _server.BaseUrl;
+
+    /// <summary>The clock of its rate limits and timestamps (<see cref="IterableEmulatorOptions.TimeProvider"/>).</summary>
+    public TimeProvider TimeProvider { get; }
 
     /// <summary>Injected faults; change them while the emulator runs.</summary>
     public FaultOptions Faults => _injector.Options;
@@ -73,7 +77,7 @@ public sealed class IterableEmulator : IAsyncDisposable
             api.Map(app);
             app.Map(IterableControl.Prefix + "/{**rest}", (RequestDelegate)(context => control!.HandleAsync(context)));
         }, ct, options.TimeProvider);
-        var emulator = new IterableEmulator(server, store, api, injector);
+        var emulator = new IterableEmulator(server, store, api, injector, options.TimeProvider);
         control = new IterableControl(emulator, injector);
         return emulator;
     }

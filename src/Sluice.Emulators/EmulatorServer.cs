@@ -138,8 +138,13 @@ public sealed class EmulatorServer : IAsyncDisposable
     }
 
     /// <summary>Waits until the server is stopped (Ctrl+C from the CLI, or cancellation).</summary>
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken) =>
-        Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
+    {
+        // A wait for cancellation, not for time: no clock involved.
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (cancellationToken.Register(() => stopped.TrySetResult()))
+            await stopped.Task;
+    }
 
     public async ValueTask DisposeAsync()
     {

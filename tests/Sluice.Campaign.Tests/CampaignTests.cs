@@ -36,9 +36,9 @@ public sealed class CampaignTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("iterable", 24, 120)]
-    [InlineData("salesforce", 25, 250)]
-    [InlineData("actito", 24, 100)]
+    [InlineData("iterable", 20, 100)]
+    [InlineData("salesforce", 25, 200)]
+    [InlineData("actito", 20, 80)]
     public async Task Killed_runs_lose_duplicate_and_leave_nothing_stale(string destination, int kills, int rows)
     {
         var results = await RunAsync(new CampaignOptions { Kind = CampaignKind.Crash, Seed = Seed, Destination = destination, Kills = kills, Rows = rows });
@@ -59,7 +59,7 @@ public sealed class CampaignTests(ITestOutputHelper output)
             Seed = Seed,
             Destination = destination,
             Mode = mode,
-            Rows = 80,
+            Rows = 60,
             Rounds = 2,
             RejectShare = 0.15,
         });

@@ -63,16 +63,41 @@ public sealed class ResilienceTests
     }
 
     [Fact]
-    public async Task An_unreachable_service_stops_the_run_with_a_connection_error_after_retries()
+    public async Task An_unreachable_service_stops_the_run_with_a_connection_error_after_two_quick_retries()
     {
         await using var harness = await Harness.StartAsync();
         var destination = harness.Destination((ActitoOptions.BaseUrl, "http://127.0.0.1:1"));
+        var start = harness.Time.GetTimestamp();
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() => destination.CheckAsync(Customers.Sync(SyncMode.Upsert), Ct));
 
         Assert.Equal(ErrorCategory.Connection, error.Category);
-        Assert.Contains("Could not reach Actito at 127.0.0.1:1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Could not reach Actito at 127.0.0.1:1 (connection refused)", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Harness.ApiKey, error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, harness.Logs.Retries.Count);
+        Assert.All(harness.Logs.Retries, r => Assert.Contains("Actito: get access token failed (connection refused)", r.Message, StringComparison.Ordinal));
+        Assert.True(harness.Time.GetElapsedTime(start) < TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Retry_After_sets_the_wait_of_each_retry_and_each_retry_is_reported()
+    {
+        await using var harness = await Harness.StartAsync(o =>
+        {
+            o.Faults.ThrottleBurstEvery = 4;
+            o.Faults.ThrottleBurstLength = 1;
+            o.Faults.ThrottleRetryAfterSeconds = 11;
+        });
+
+        var results = await harness.RunAsync(harness.SingleCalls(), Customers.Sync(SyncMode.Upsert),
+            Customers.Records(Enumerable.Range(1, 30), RecordOperation.Upsert));
+
+        Assert.All(results.Values, r => Assert.Equal(RecordOutcome.Delivered, r.Outcome));
+        var retries = harness.Logs.Retries;
+        Assert.Equal(harness.Emulator.GetStats().TooManyRequests, retries.Count);
+        Assert.NotEmpty(retries);
+        Assert.All(retries, r => Assert.Equal(TimeSpan.FromSeconds(11), r.Wait));
+        Assert.All(retries, r => Assert.Contains("(HTTP 429, Retry-After 11 s)", r.Message, StringComparison.Ordinal));
     }
 
     [Fact]

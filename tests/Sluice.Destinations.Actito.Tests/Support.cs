@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Destinations.Tests.Support;
 using Sluice.Emulators.Actito;
 
 namespace Sluice.Destinations.Actito.Tests;
@@ -62,18 +63,6 @@ internal static class Customers
 }
 
 /// <summary>
-/// The system clock with every timer shortened a hundredfold, so retry backoff and import polling don't slow
-/// tests down. Wall-clock time (token expiry, quotas) is real.
-/// </summary>
-internal sealed class QuickTime : TimeProvider
-{
-    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-        base.CreateTimer(callback, state, Shorten(dueTime), Shorten(period));
-
-    private static TimeSpan Shorten(TimeSpan span) => span <= TimeSpan.Zero || span == Timeout.InfiniteTimeSpan ? span : span / 100;
-}
-
-/// <summary>
 /// An Actito emulator, a destination pointed at it, and a small stand-in for the engine: it plans, opens a writer,
 /// feeds batches (BatchSize, MaxConcurrency), checks one result per record and keeps a ledger of destination ids.
 /// </summary>
@@ -85,7 +74,19 @@ internal sealed class Harness : IAsyncDisposable
 
     private readonly List<IDestination> _destinations = [];
 
-    private Harness(ActitoEmulator emulator) => Emulator = emulator;
+    private Harness(ActitoEmulator emulator, SimulatedTime time)
+    {
+        Emulator = emulator;
+        Time = time;
+    }
+
+    /// <summary>
+    /// The simulated clock of the destinations and (unless a test sets its own) of the emulator: pacing, backoff,
+    /// import polling and the per-minute limits all run on it, without being waited out.
+    /// </summary>
+    public SimulatedTime Time { get; }
+
+    public CapturedLogs Logs { get; } = new();
 
     public ActitoEmulator Emulator { get; }
 
@@ -102,9 +103,10 @@ internal sealed class Harness : IAsyncDisposable
     /// </summary>
     public static async Task<Harness> StartAsync(Action<ActitoEmulatorOptions>? configure = null)
     {
-        var options = new ActitoEmulatorOptions { ApiKey = ApiKey, CallsPerMinute = 100_000 };
+        var time = new SimulatedTime();
+        var options = new ActitoEmulatorOptions { ApiKey = ApiKey, CallsPerMinute = 100_000, TimeProvider = time };
         configure?.Invoke(options);
-        return new Harness(await ActitoEmulator.StartAsync(options, Ct));
+        return new Harness(await ActitoEmulator.StartAsync(options, Ct), time);
     }
 
     public DestinationSettings Settings(params (string Key, string Value)[] overrides)
@@ -123,7 +125,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public IDestination Destination(params (string Key, string Value)[] overrides)
     {
-        var destination = Provider.Create(Settings(overrides), new DestinationServices { TimeProvider = new QuickTime() });
+        var destination = Provider.Create(Settings(overrides), Time.Services(Logs));
         _destinations.Add(destination);
         return destination;
     }

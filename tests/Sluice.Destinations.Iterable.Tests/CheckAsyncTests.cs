@@ -16,7 +16,7 @@ public sealed class CheckAsyncTests
         await using var iterable = await TestSync.StartEmulatorAsync();
         const string wrongKey = "wrong-key-do-not-print-me";
         await using var destination = new IterableDestinationProvider().Create(
-            TestSync.Settings(iterable.BaseUrl, ("api_key", wrongKey)), TestSync.Services());
+            TestSync.Settings(iterable.BaseUrl, ("api_key", wrongKey)), TestSync.Services(iterable));
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() =>
             destination.CheckAsync(TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text)), Ct));
@@ -35,7 +35,7 @@ public sealed class CheckAsyncTests
         {
             ["seats"] = 3L, ["plan"] = "pro", ["score"] = 1.5, ["vip"] = true, ["renewal"] = "2024-01-02",
         })]);
-        await using var destination = new IterableDestinationProvider().Create(TestSync.Settings(iterable.BaseUrl), TestSync.Services());
+        await using var destination = new IterableDestinationProvider().Create(TestSync.Settings(iterable.BaseUrl), TestSync.Services(iterable));
         var sync = TestSync.SyncMapped(SyncMode.Upsert, "email",
             ("seat_label", "seats", ValueKind.Text),      // long field, text column: conflict
             ("plan", "plan", ValueKind.Text),             // fine
@@ -60,9 +60,9 @@ public sealed class CheckAsyncTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
-        await using var creating = new IterableDestinationProvider().Create(TestSync.Settings(iterable.BaseUrl), TestSync.Services());
+        await using var creating = new IterableDestinationProvider().Create(TestSync.Settings(iterable.BaseUrl), TestSync.Services(iterable));
         await using var dropping = new IterableDestinationProvider().Create(
-            TestSync.Settings(iterable.BaseUrl, ("create_new_fields", "false")), TestSync.Services());
+            TestSync.Settings(iterable.BaseUrl, ("create_new_fields", "false")), TestSync.Services(iterable));
 
         Assert.Empty(await creating.CheckAsync(sync, Ct));
         var problem = Assert.Single(await dropping.CheckAsync(sync, Ct));
@@ -75,7 +75,7 @@ public sealed class CheckAsyncTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         await using var destination = new IterableDestinationProvider().Create(
-            TestSync.Settings(new Uri(iterable.BaseUrl, "elsewhere/")), TestSync.Services());
+            TestSync.Settings(new Uri(iterable.BaseUrl, "elsewhere/")), TestSync.Services(iterable));
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() =>
             destination.CheckAsync(TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text)), Ct));
@@ -93,7 +93,7 @@ public sealed class CheckAsyncTests
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         await using var destination = new IterableDestinationProvider().Create(
-            TestSync.Settings(new Uri($"http://127.0.0.1:{port}"), ("max_retries", "2")), TestSync.Services());
+            TestSync.Settings(new Uri($"http://127.0.0.1:{port}"), ("max_retries", "2")), TestSync.Services(logs: null));
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() =>
             destination.CheckAsync(TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text)), Ct));

@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Logging;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Destinations.Iterable.Tests.Support;
+using Sluice.Destinations.Tests.Support;
 using Sluice.Emulators.Iterable;
 
 namespace Sluice.Destinations.Iterable.Tests;
@@ -16,7 +18,7 @@ public sealed class FaultTests
         DestinationServices? services = null, params (string, string)[] options)
     {
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl, options), sync, services);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl, options), sync, services);
         await using var owner = destination;
         return await TestSync.DeliverAllAsync(writer, sync, records);
     }
@@ -72,7 +74,7 @@ public sealed class FaultTests
             o.Faults = new() { ThrottleBurstEvery = 7, ThrottleBurstLength = 2, ErrorRate = 0.1, DropConnectionRate = 0.1, Seed = 3 });
         iterable.SeedUsers(Enumerable.Range(0, 40).Select(i => new Emulators.Iterable.IterableSeedUser($"user{i}@example.com")));
         var sync = TestSync.Sync(SyncMode.Update, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
         var records = Enumerable.Range(0, 80).Select(i => TestSync.Update($"user{i}@example.com", null, "pro")).ToList();
 
@@ -85,27 +87,26 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task Retry_After_from_Iterable_sets_the_wait_before_the_retry()
+    public async Task Retry_After_from_Iterable_sets_the_wait_before_each_retry_and_each_retry_is_reported()
     {
+        // Every request is throttled with Retry-After: 7.
         await using var iterable = await TestSync.StartEmulatorAsync(o =>
             o.Faults = new() { ThrottleBurstEvery = 1, ThrottleBurstLength = 1, ThrottleRetryAfterSeconds = 7 });
-        var time = new ScaledTimeProvider();
-        int requests;
+        var time = TestSync.Clock(iterable);
+        var logs = new CapturedLogs();
+        var start = time.GetTimestamp();
 
-        // Every request is throttled with Retry-After: 7, until the faults are switched off.
-        var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync, TestSync.Services(time));
-        await using var owner = destination;
-        var delivery = writer.WriteAsync(TestSync.Batch(sync, Users(5)), Ct);
-        while (time.RequestedDelays.Count < 2 && !delivery.IsCompleted)
-            await Task.Delay(10, Ct);
-        requests = (int)iterable.GetStats().InjectedThrottles;
-        iterable.Faults.ThrottleBurstEvery = 0;
-        var results = await delivery;
+        var error = await Assert.ThrowsAsync<DeliveryException>(() =>
+            DeliverAsync(iterable, Users(5), TestSync.Services(iterable, logs), ("max_retries", "3")));
 
-        Assert.All(results, r => Assert.Equal(RecordOutcome.Delivered, r.Outcome));
-        Assert.True(requests >= 2);
-        Assert.All(time.RequestedDelays.Take(2), d => Assert.Equal(TimeSpan.FromSeconds(7), d));
+        Assert.Equal(ErrorCategory.RateLimit, error.Category);
+        Assert.Equal(4, iterable.GetStats().InjectedThrottles);
+        var retries = logs.Retries;
+        Assert.Equal([TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(7)], retries.Select(r => r.Wait));
+        Assert.All(retries, r => Assert.Equal(LogLevel.Information, r.Level));
+        Assert.Contains("users/bulkUpdate failed (HTTP 429", retries[0].Message, StringComparison.Ordinal);
+        Assert.Contains("Retry-After 7 s", retries[0].Message, StringComparison.Ordinal);
+        Assert.True(time.GetElapsedTime(start) >= TimeSpan.FromSeconds(21)); // simulated: the waits were honoured, not slept
     }
 
     [Fact]
@@ -113,16 +114,34 @@ public sealed class FaultTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync(o =>
             o.Faults = new() { ThrottleBurstEvery = 1, ThrottleBurstLength = 1, ThrottleRetryAfterSeconds = null });
-        var time = new ScaledTimeProvider();
+        var logs = new CapturedLogs();
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() =>
-            DeliverAsync(iterable, Users(3), TestSync.Services(time), ("max_retries", "4")));
+            DeliverAsync(iterable, Users(3), TestSync.Services(iterable, logs), ("max_retries", "4")));
 
         Assert.Equal(ErrorCategory.RateLimit, error.Category);
-        var delays = time.RequestedDelays.ToArray();
+        var delays = logs.Retries.Select(r => r.Wait).ToArray();
         Assert.Equal(4, delays.Length);
         Assert.True(delays[3] > delays[0], $"backoff should grow: {string.Join(", ", delays)}");
         Assert.Equal(5, iterable.GetStats().InjectedThrottles); // the first try and 4 retries
+    }
+
+    [Fact]
+    public async Task An_unreachable_Iterable_fails_after_two_quick_retries_with_a_connection_error()
+    {
+        var time = new SimulatedTime();
+        var logs = new CapturedLogs();
+        var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
+        await using var destination = new IterableDestinationProvider().Create(
+            TestSync.Settings(new Uri("http://127.0.0.1:1/")), time.Services(logs));
+        var start = time.GetTimestamp();
+
+        var error = await Assert.ThrowsAsync<DeliveryException>(() => destination.CheckAsync(sync, Ct));
+
+        Assert.Equal(ErrorCategory.Connection, error.Category);
+        Assert.Contains("connection refused", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, logs.Retries.Count);
+        Assert.True(time.GetElapsedTime(start) < TimeSpan.FromSeconds(5));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class UpdateTests
             new IterableSeedUser("old2@example.com", null, new JsonObject { ["plan"] = "free" }),
         ]);
         var sync = TestSync.Sync(SyncMode.Update, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
 
         var results = await writer.WriteAsync(TestSync.Batch(sync, [
@@ -46,7 +46,7 @@ public sealed class UpdateTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Update, "userId", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
 
         var results = await writer.WriteAsync(TestSync.Batch(sync, [TestSync.Update("u-1", null, "x"), TestSync.Update("u-2", null, "y")]), Ct);
@@ -64,7 +64,7 @@ public sealed class UpdateTests
         await using var iterable = await TestSync.StartEmulatorAsync();
         iterable.SeedUsers([new IterableSeedUser(null, "u-1"), new IterableSeedUser(null, "u-2")]);
         var sync = TestSync.Sync(SyncMode.Update, "userId", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
 
         var results = await writer.WriteAsync(TestSync.Batch(sync, [
@@ -83,7 +83,7 @@ public sealed class UpdateTests
         await using var iterable = await TestSync.StartEmulatorAsync(o => o.RateLimits = true);
         iterable.SeedUsers(Enumerable.Range(0, 150).Select(i => new IterableSeedUser($"u{i}@example.com")));
         var sync = TestSync.Sync(SyncMode.Update, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
         var records = Enumerable.Range(0, 300).Select(i => TestSync.Update($"u{i}@example.com", null, "pro")).ToList();
 

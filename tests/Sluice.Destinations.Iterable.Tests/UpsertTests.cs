@@ -21,7 +21,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "email", AllKinds);
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
 
         var results = await writer.WriteAsync(TestSync.Batch(sync, [
@@ -62,7 +62,7 @@ public sealed class UpsertTests
         await using var iterable = await TestSync.StartEmulatorAsync();
         iterable.SeedUsers([new IterableSeedUser(null, "u-1", new JsonObject { ["plan"] = "free", ["keep"] = "me" })]);
         var sync = TestSync.Sync(SyncMode.Upsert, "userId", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
 
         var results = await writer.WriteAsync(TestSync.Batch(sync, [TestSync.Upsert("u-1", "pro"), TestSync.Upsert("u-2", "team")]), Ct);
@@ -82,7 +82,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
         var records = Enumerable.Range(0, 50).Select(i => TestSync.Upsert($"user{i}@example.com", "pro"))
             .Append(TestSync.Upsert("bad @example.com", "pro"))
@@ -104,7 +104,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "userId", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
 
         var results = await writer.WriteAsync(TestSync.Batch(sync, [TestSync.Upsert("u-ok", "a"), TestSync.Upsert("u-bad ", "b")]), Ct);
@@ -123,7 +123,7 @@ public sealed class UpsertTests
         await using var iterable = await TestSync.StartEmulatorAsync(o => o.TypeConflictMode = mode);
         iterable.SeedUsers([new IterableSeedUser("seed@example.com", null, new JsonObject { ["renewal"] = "2024-01-02" })]);
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("renewal", ValueKind.Text), ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
         var records = Enumerable.Range(0, 20).Select(i => TestSync.Upsert($"u{i}@example.com", "2025-06-01", "pro"))
             .Append(TestSync.Upsert("odd@example.com", "next spring", "pro"))
@@ -147,7 +147,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("bio", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
         var bio = new string('b', 9_000); // 1000 users: about 9 MB of JSON
         var records = Enumerable.Range(0, 1000).Select(i => TestSync.Upsert($"big{i}@example.com", bio)).ToList();
@@ -166,7 +166,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl, ("batch_size", "100")), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl, ("batch_size", "100")), sync);
         await using var owner = destination;
         var records = Enumerable.Range(0, 250).Select(i => TestSync.Upsert($"u{i}@example.com", "pro")).ToList();
 
@@ -182,7 +182,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync(o => o.RateLimits = true);
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl, ("batch_size", "10")), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl, ("batch_size", "10")), sync);
         await using var owner = destination;
         var records = Enumerable.Range(0, 150).Select(i => TestSync.Upsert($"u{i}@example.com", "pro")).ToList();
 
@@ -199,7 +199,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
         var empty = new DeliveryRecord("k-empty", RecordOperation.Upsert, null, ["pro"], null);
 
@@ -215,7 +215,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("score", ValueKind.Float));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
 
         var results = await writer.WriteAsync(TestSync.Batch(sync, [TestSync.Upsert("a@example.com", double.NaN), TestSync.Upsert("b@example.com", 1.5)]), Ct);
@@ -231,7 +231,7 @@ public sealed class UpsertTests
     {
         await using var iterable = await TestSync.StartEmulatorAsync();
         var sync = TestSync.Sync(SyncMode.Upsert, "email", ("plan", ValueKind.Text));
-        var (destination, writer) = await TestSync.OpenAsync(TestSync.Settings(iterable.BaseUrl), sync);
+        var (destination, writer) = await TestSync.OpenAsync(iterable, TestSync.Settings(iterable.BaseUrl), sync);
         await using var owner = destination;
 
         var results = await writer.ReconcileAsync(TestSync.Batch(sync, [TestSync.Upsert("a@example.com", "x"), TestSync.Upsert("b@example.com", "y")]), Ct);

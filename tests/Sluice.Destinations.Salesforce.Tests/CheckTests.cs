@@ -1,6 +1,7 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Destinations.Salesforce.Tests.Support;
+using Sluice.Destinations.Tests.Support;
 
 namespace Sluice.Destinations.Salesforce.Tests;
 
@@ -104,15 +105,26 @@ public sealed class CheckTests
     }
 
     [Fact]
-    public async Task An_unreachable_login_url_is_a_connection_error()
+    public async Task An_unreachable_login_url_is_a_connection_error_after_two_quick_retries()
     {
         await using var org = await TestOrg.StartAsync();
         var url = org.BaseUrl.ToString();
         await org.DisposeAsync(); // nothing listens there any more
-        await using var destination = TestOrg.Provider.Create(TestOrg.Settings(url), new DestinationServices());
+        var time = new SimulatedTime();
+        var logs = new CapturedLogs();
+        // Production patience (8 retries, 500 ms to 30 s backoff): a refused connection must still fail in seconds.
+        var provider = new SalesforceDestinationProvider();
+        await using var destination = provider.Create(TestOrg.Settings(url), time.Services(logs));
+        var start = time.GetTimestamp();
+
         var ex = await Assert.ThrowsAsync<DeliveryException>(() => destination.CheckAsync(Contacts.Sync(SyncMode.Insert), TestOrg.Ct));
+
         Assert.Equal(ErrorCategory.Connection, ex.Category);
         Assert.Contains("127.0.0.1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("connection refused", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, logs.Retries.Count);
+        Assert.All(logs.Retries, r => Assert.Contains("the OAuth token request failed (connection refused)", r.Message, StringComparison.Ordinal));
+        Assert.True(time.GetElapsedTime(start) < TimeSpan.FromSeconds(5), $"simulated wait {time.GetElapsedTime(start)}");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Destinations.Salesforce.Tests.Support;
+using Sluice.Destinations.Tests.Support;
 
 namespace Sluice.Destinations.Salesforce.Tests;
 
@@ -50,6 +51,30 @@ public sealed class ResilienceTests
 
         AssertEachRowStoredOnce(org, results, 800);
         Assert.True(org.GetStats().InjectedThrottles > 0);
+    }
+
+    [Fact]
+    public async Task Retry_After_sets_the_wait_of_each_retry_and_each_retry_is_reported()
+    {
+        await using var org = await TestOrg.StartAsync(o => o.Faults = new()
+        {
+            ThrottleBurstEvery = 5,
+            ThrottleBurstLength = 2,
+            ThrottleRetryAfterSeconds = 9,
+        });
+        var logs = new CapturedLogs();
+        await using var destination = TestOrg.Provider.Create(TestOrg.Settings(org), new SimulatedTime().Services(logs));
+
+        var results = await Runner.RunAsync(destination, Contacts.Sync(SyncMode.Upsert), Contacts.Rows(600, RecordOperation.Upsert));
+
+        AssertEachRowStoredOnce(org, results, 600);
+        var retries = logs.Retries;
+        Assert.NotEmpty(retries);
+        Assert.Equal(org.GetStats().InjectedThrottles, retries.Count);
+        Assert.All(retries, r => Assert.Equal(TimeSpan.FromSeconds(9), r.Wait));
+        Assert.All(retries, r => Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, r.Level));
+        // The emulator throttles as Salesforce does: 503 SERVER_UNAVAILABLE with Retry-After.
+        Assert.All(retries, r => Assert.Contains("failed (HTTP 503 SERVER_UNAVAILABLE, Retry-After 9 s)", r.Message, StringComparison.Ordinal));
     }
 
     [Fact]

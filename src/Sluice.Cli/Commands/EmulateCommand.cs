@@ -123,7 +123,7 @@ internal static class EmulateCommand
         Console.Error.WriteLine($"{service} emulator listening on {baseUrl}. Press Ctrl+C to stop.");
         try
         {
-            await Task.Delay(Timeout.Infinite, ct);
+            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
         }
         catch (OperationCanceledException)
         {

@@ -1,17 +1,17 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.Retry;
 using Sluice.Core.Destinations;
+using Sluice.Destinations.Http;
 
 namespace Sluice.Destinations.Salesforce.Http;
 
 /// <summary>
 /// The REST client: OAuth tokens (renewed once on INVALID_SESSION_ID), the daily-allowance guard, a cap on
-/// requests in flight, and Polly retries with exponential backoff and jitter that honour Retry-After.
+/// requests in flight, and the shared retry policy (backoff with jitter, Retry-After honoured) for every call.
 /// Every answer is read in full and returned; callers decide what a status means for their records.
 /// </summary>
 internal sealed class SalesforceApi : IDisposable
@@ -20,8 +20,8 @@ internal sealed class SalesforceApi : IDisposable
     private readonly HttpClient _http;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
-    private readonly ResiliencePipeline<ApiResponse> _retryAll;
-    private readonly ResiliencePipeline<ApiResponse> _retryRefused;
+    private readonly RetryPolicy<ApiResponse> _retry;
+    private readonly RetryPolicy<UncertainAttempt> _uncertain;
     private readonly ConcurrencyLimiter _inFlight;
     private readonly SemaphoreSlim _tokenGate = new(1, 1);
     private AccessToken? _token;
@@ -39,8 +39,9 @@ internal sealed class SalesforceApi : IDisposable
             QueueLimit = int.MaxValue,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
-        _retryAll = BuildPipeline(tuning, IsTransient);
-        _retryRefused = BuildPipeline(tuning, IsRefusedBeforeProcessing);
+        var limits = new RetryLimits { MaxRetries = tuning.MaxRetries, BaseDelay = tuning.RetryBaseDelay, MaxDelay = tuning.MaxRetryDelay };
+        _retry = new RetryPolicy<ApiResponse>("Salesforce", limits, _time, log);
+        _uncertain = new RetryPolicy<UncertainAttempt>("Salesforce", limits, _time, log);
     }
 
     public ApiUsageGuard Usage { get; }
@@ -56,20 +57,20 @@ internal sealed class SalesforceApi : IDisposable
     /// </summary>
     public async Task<ApiResponse> SendAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var pipeline = request.Idempotent ? _retryAll : _retryRefused;
         ApiResponse response;
         try
         {
-            response = await pipeline.ExecuteAsync(
+            // A call that creates something is resent only when Salesforce refused it before doing anything.
+            response = await _retry.ExecuteAsync(request.What, (Self: this, Request: request),
                 static async (state, ct) => await state.Self.AttemptAsync(state.Request, ct),
-                (Self: this, Request: request),
-                cancellationToken);
+                static (state, r) => state.Request.Idempotent ? JudgeAny(r) : JudgeRefusedBeforeProcessing(r),
+                cancellationToken, resendIsSafe: request.Idempotent);
         }
-        catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
+        catch (Exception ex) when (Transport.IsFailure(ex, cancellationToken))
         {
-            if (!request.Idempotent)
-                throw new AmbiguousOutcomeException($"{request.What}: {Describe(ex)}", ex);
-            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(Host, Describe(ex)), ex);
+            if (!request.Idempotent && !Transport.IsUnreachable(ex))
+                throw new AmbiguousOutcomeException($"{request.What}: {Transport.Describe(ex)}", ex);
+            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(Host, Transport.Describe(ex)), ex);
         }
 
         if (response.IsDailyLimit)
@@ -169,7 +170,7 @@ internal sealed class SalesforceApi : IDisposable
         if (response.Headers.TryGetValues("Sforce-Limit-Info", out var limit))
             Usage.Observe(string.Join(';', limit));
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        return ApiResponse.From(response.StatusCode, bytes, RetryAfterOf(response));
+        return ApiResponse.From(response.StatusCode, bytes, RetryAfter.From(response, _time));
     }
 
     /// <summary>Returns the current token, or signs in when there is none or <paramref name="stale"/> is the current one.</summary>
@@ -214,18 +215,20 @@ internal sealed class SalesforceApi : IDisposable
         ApiResponse response;
         try
         {
-            response = await _retryAll.ExecuteAsync(async ct =>
-            {
-                using var message = new HttpRequestMessage(HttpMethod.Post, tokenUri) { Content = new FormUrlEncodedContent(form) };
-                message.Headers.Accept.ParseAdd("application/json");
-                using var answer = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct);
-                var bytes = await answer.Content.ReadAsByteArrayAsync(ct);
-                return ApiResponse.From(answer.StatusCode, bytes, RetryAfterOf(answer));
-            }, cancellationToken);
+            response = await _retry.ExecuteAsync("the OAuth token request", (Self: this, Uri: tokenUri, Form: form),
+                static async (state, ct) =>
+                {
+                    using var message = new HttpRequestMessage(HttpMethod.Post, state.Uri) { Content = new FormUrlEncodedContent(state.Form) };
+                    message.Headers.Accept.ParseAdd("application/json");
+                    using var answer = await state.Self._http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct);
+                    var bytes = await answer.Content.ReadAsByteArrayAsync(ct);
+                    return ApiResponse.From(answer.StatusCode, bytes, RetryAfter.From(answer, state.Self._time));
+                },
+                static (_, r) => JudgeAny(r), cancellationToken);
         }
-        catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
+        catch (Exception ex) when (Transport.IsFailure(ex, cancellationToken))
         {
-            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(_settings.LoginUrl.Host, Describe(ex)), ex);
+            throw new DeliveryException(ErrorCategory.Connection, Messages.Unreachable(_settings.LoginUrl.Host, Transport.Describe(ex)), ex);
         }
 
         if (response.Status is 400 or 401 or 403)
@@ -250,66 +253,40 @@ internal sealed class SalesforceApi : IDisposable
         return new AccessToken(token.AccessToken, new Uri(instance.GetLeftPart(UriPartial.Authority) + "/"), UserIdOf(token.Identity));
     }
 
-    private ResiliencePipeline<ApiResponse> BuildPipeline(SalesforceTuning tuning, Func<Outcome<ApiResponse>, CancellationToken, bool> handle) =>
-        new ResiliencePipelineBuilder<ApiResponse> { TimeProvider = _time }
-            .AddRetry(new RetryStrategyOptions<ApiResponse>
+    /// <summary>
+    /// Runs a create whose outcome may be left unknown (<see cref="AmbiguousOutcomeException"/>) under the shared
+    /// policy: <paramref name="attempt"/> is run again after a wait, and finds out first what the last one created.
+    /// Throws the last <see cref="AmbiguousOutcomeException"/> when the retries are spent.
+    /// </summary>
+    public async Task RetryUncertainAsync(string what, Func<CancellationToken, Task> attempt, CancellationToken cancellationToken)
+    {
+        var last = await _uncertain.ExecuteAsync(what, attempt,
+            static async (run, ct) =>
             {
-                MaxRetryAttempts = tuning.MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = tuning.RetryBaseDelay,
-                MaxDelay = tuning.MaxRetryDelay,
-                ShouldHandle = args => ValueTask.FromResult(handle(args.Outcome, args.Context.CancellationToken)),
-                DelayGenerator = args => ValueTask.FromResult(
-                    args.Outcome.Result?.RetryAfter is { } wait ? (TimeSpan?)Min(wait, tuning.MaxRetryAfter) : null),
-                OnRetry = args =>
+                try
                 {
-                    _log.LogInformation("Salesforce call failed ({Reason}); retry {Attempt} in {Delay}",
-                        args.Outcome.Exception is { } ex ? Describe(ex) : $"HTTP {args.Outcome.Result?.Status} {args.Outcome.Result?.ErrorCode}",
-                        args.AttemptNumber + 1, args.RetryDelay);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
-
-    private static bool IsTransient(Outcome<ApiResponse> outcome, CancellationToken cancellationToken) =>
-        outcome.Exception is { } ex
-            ? IsTransportFailure(ex, cancellationToken)
-            : outcome.Result is { } r && (r.Status == 429 || r.Status >= 500 || r.IsConcurrencyLimit);
-
-    /// <summary>Answers that say the call was refused before Salesforce did anything: safe to resend any call.</summary>
-    private static bool IsRefusedBeforeProcessing(Outcome<ApiResponse> outcome, CancellationToken cancellationToken) =>
-        outcome.Result is { } r && (r.Status == 429 || r.IsConcurrencyLimit);
-
-    private static bool IsTransportFailure(Exception ex, CancellationToken cancellationToken) => ex switch
-    {
-        HttpRequestException => true,
-        IOException => true,
-        OperationCanceledException => !cancellationToken.IsCancellationRequested, // HttpClient timeout
-        _ => false,
-    };
-
-    private static string Describe(Exception ex) => ex switch
-    {
-        HttpRequestException { HttpRequestError: var e } when e != HttpRequestError.Unknown => $"connection failed: {e}",
-        OperationCanceledException => "timed out",
-        _ => "connection failed",
-    };
-
-    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-            return delta;
-        if (header?.Date is { } date)
-        {
-            var wait = date - _time.GetUtcNow();
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        }
-        return null;
+                    await run(ct);
+                    return UncertainAttempt.Settled;
+                }
+                catch (AmbiguousOutcomeException ex)
+                {
+                    return new UncertainAttempt(ExceptionDispatchInfo.Capture(ex));
+                }
+            },
+            static (_, r) => r.Error is { } e ? Verdict.Transient($"outcome unknown: {e.SourceException.Message}") : Verdict.Final,
+            cancellationToken);
+        last.Error?.Throw();
     }
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    private static Verdict JudgeAny(ApiResponse r) =>
+        r.Status == 429 || r.Status >= 500 || r.IsConcurrencyLimit ? Verdict.Transient(Reason(r), r.RetryAfter) : Verdict.Final;
+
+    /// <summary>Answers that say the call was refused before Salesforce did anything: safe to resend any call.</summary>
+    private static Verdict JudgeRefusedBeforeProcessing(ApiResponse r) =>
+        r.Status == 429 || r.IsConcurrencyLimit ? Verdict.Transient(Reason(r), r.RetryAfter) : Verdict.Final;
+
+    private static string Reason(ApiResponse r) =>
+        $"HTTP {r.Status}{(r.ErrorCode is null ? "" : " " + r.ErrorCode)}{(r.RetryAfter is { } wait ? $", Retry-After {wait.TotalSeconds:0.###} s" : "")}";
 
     public void Dispose()
     {
@@ -323,6 +300,13 @@ internal sealed class SalesforceApi : IDisposable
         Uri.TryCreate(identity, UriKind.Absolute, out var uri) && uri.Segments is [.., var last] && last.Trim('/') is { Length: >= 15 } id
             ? id
             : null;
+
+    private sealed class UncertainAttempt(ExceptionDispatchInfo? error)
+    {
+        public static readonly UncertainAttempt Settled = new(null);
+
+        public ExceptionDispatchInfo? Error { get; } = error;
+    }
 
     private sealed record AccessToken(string Value, Uri InstanceUrl, string? UserId)
     {

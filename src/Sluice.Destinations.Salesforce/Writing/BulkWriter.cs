@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Polly;
 using Sluice.Core.Destinations;
 using Sluice.Destinations.Salesforce.Formats;
 using Sluice.Destinations.Salesforce.Http;
@@ -25,7 +24,6 @@ internal sealed class BulkWriter : IDestinationWriter
     private readonly RecordLookup _lookup;
     private readonly PendingJobs _pendingJobs;
     private readonly ILogger _log;
-    private readonly ResiliencePipeline _uncertainRetry;
 
     public BulkWriter(SalesforceApi api, WritePlan plan, SalesforceTuning tuning, ILogger log)
     {
@@ -35,7 +33,6 @@ internal sealed class BulkWriter : IDestinationWriter
         _log = log;
         _lookup = new RecordLookup(api, plan, tuning);
         _pendingJobs = new PendingJobs(api, plan, tuning, log);
-        _uncertainRetry = CollectionsWriter.UncertainRetry(api.Time, tuning, log);
     }
 
     public int BatchSize => _tuning.BulkBatchSize;
@@ -105,7 +102,8 @@ internal sealed class BulkWriter : IDestinationWriter
     {
         try
         {
-            return await _uncertainRetry.ExecuteAsync(async ct =>
+            string? uploaded = null;
+            await _api.RetryUncertainAsync($"the upload of a Bulk API {OperationName(operation)} job", async ct =>
             {
                 var job = await _api.SendJsonAsync(
                     new ApiRequest(HttpMethod.Post, "jobs/ingest", $"the creation of a Bulk API {OperationName(operation)} job", JobBody(operation)),
@@ -128,8 +126,9 @@ internal sealed class BulkWriter : IDestinationWriter
                     await AbortAsync(id, ct);
                     throw _api.Fail($"the upload of Bulk API job {id}", upload);
                 }
-                return id;
+                uploaded = id;
             }, cancellationToken);
+            return uploaded!;
         }
         catch (AmbiguousOutcomeException ex)
         {

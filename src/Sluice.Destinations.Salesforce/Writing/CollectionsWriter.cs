@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.Retry;
 using Sluice.Core.Destinations;
 using Sluice.Destinations.Salesforce.Formats;
 using Sluice.Destinations.Salesforce.Http;
@@ -24,7 +22,6 @@ internal sealed class CollectionsWriter : IDestinationWriter
     private readonly RecordLookup _lookup;
     private readonly PendingJobs _pendingJobs;
     private readonly ILogger _log;
-    private readonly ResiliencePipeline _uncertainRetry;
 
     public CollectionsWriter(SalesforceApi api, WritePlan plan, SalesforceTuning tuning, ILogger log)
     {
@@ -34,7 +31,6 @@ internal sealed class CollectionsWriter : IDestinationWriter
         _log = log;
         _lookup = new RecordLookup(api, plan, tuning);
         _pendingJobs = new PendingJobs(api, plan, tuning, log);
-        _uncertainRetry = UncertainRetry(api.Time, tuning, log);
     }
 
     public int BatchSize => _tuning.CollectionsBatchSize;
@@ -69,7 +65,7 @@ internal sealed class CollectionsWriter : IDestinationWriter
         var uncertain = false;
         try
         {
-            await _uncertainRetry.ExecuteAsync(async ct =>
+            await _api.RetryUncertainAsync($"the creation of {chunk.Length} {_plan.ObjectName} records", async ct =>
             {
                 if (uncertain)
                 {
@@ -165,24 +161,4 @@ internal sealed class CollectionsWriter : IDestinationWriter
         }
         return buffer.WrittenMemory;
     }
-
-    /// <summary>Retries a create whose outcome was unknown, after a lookup (see <see cref="CreateAsync"/>).</summary>
-    internal static ResiliencePipeline UncertainRetry(TimeProvider time, SalesforceTuning tuning, ILogger log) =>
-        new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<AmbiguousOutcomeException>(),
-                MaxRetryAttempts = tuning.MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = tuning.RetryBaseDelay,
-                MaxDelay = tuning.MaxRetryDelay,
-                OnRetry = args =>
-                {
-                    log.LogInformation("Outcome of a Salesforce create unknown ({Reason}); looking it up before retry {Attempt}",
-                        args.Outcome.Exception?.Message, args.AttemptNumber + 1);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
 }

@@ -1,5 +1,6 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Destinations.Tests.Support;
 using Sluice.Emulators.Iterable;
 
 namespace Sluice.Destinations.Iterable.Tests.Support;
@@ -11,7 +12,8 @@ internal static class TestSync
 
     public static Task<IterableEmulator> StartEmulatorAsync(Action<IterableEmulatorOptions>? configure = null)
     {
-        var options = new IterableEmulatorOptions { ApiKey = ApiKey };
+        // The emulator's rate limits run on the same simulated clock as the destination's pacing and retries.
+        var options = new IterableEmulatorOptions { ApiKey = ApiKey, TimeProvider = new SimulatedTime() };
         configure?.Invoke(options);
         return IterableEmulator.StartAsync(options, TestContext.Current.CancellationToken);
     }
@@ -29,7 +31,13 @@ internal static class TestSync
         return DestinationSettings.From("iterable", "iterable", values.ToArray());
     }
 
-    public static DestinationServices Services(TimeProvider? time = null) => new() { TimeProvider = time ?? new ScaledTimeProvider() };
+    /// <summary>Services on the emulator's simulated clock: pacing, backoff and Retry-After waits pass without being waited out.</summary>
+    public static DestinationServices Services(IterableEmulator iterable, CapturedLogs? logs = null) => Clock(iterable).Services(logs);
+
+    /// <summary>Services on a simulated clock of their own (no emulator involved).</summary>
+    public static DestinationServices Services(CapturedLogs? logs = null) => new SimulatedTime().Services(logs);
+
+    public static SimulatedTime Clock(IterableEmulator iterable) => (SimulatedTime)iterable.TimeProvider;
 
     /// <summary>A sync matching by <paramref name="matchField"/> (column <c>id</c>), mapping each column to the field of the same name.</summary>
     public static SyncContext Sync(SyncMode mode, string matchField, params (string Column, ValueKind Kind)[] columns) =>
@@ -71,9 +79,9 @@ internal static class TestSync
     }
 
     public static async Task<(IDestination Destination, IDestinationWriter Writer)> OpenAsync(
-        DestinationSettings settings, SyncContext sync, DestinationServices? services = null)
+        IterableEmulator iterable, DestinationSettings settings, SyncContext sync, DestinationServices? services = null)
     {
-        var destination = new IterableDestinationProvider().Create(settings, services ?? Services());
+        var destination = new IterableDestinationProvider().Create(settings, services ?? Services(iterable));
         var writer = await destination.OpenAsync(sync, new PlanCounts(0, 0, 0, 0), TestContext.Current.CancellationToken);
         return (destination, writer);
     }

@@ -1,11 +1,15 @@
 using System.Collections.Concurrent;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Destinations.Tests.Support;
 using Sluice.Emulators.Salesforce;
 
 namespace Sluice.Destinations.Salesforce.Tests.Support;
 
-/// <summary>Starts an emulated org and builds destinations pointed at it, with short delays so tests stay fast.</summary>
+/// <summary>
+/// Starts an emulated org and builds destinations pointed at it. Destinations run on simulated time, so retry
+/// waits (Retry-After included) and polls pass without being waited out.
+/// </summary>
 internal static class TestOrg
 {
     public const string ClientId = "3MVG9sluice.test.consumer.key";
@@ -15,7 +19,6 @@ internal static class TestOrg
     {
         RetryBaseDelay = TimeSpan.FromMilliseconds(5),
         MaxRetryDelay = TimeSpan.FromMilliseconds(50),
-        MaxRetryAfter = TimeSpan.FromMilliseconds(20),
         BulkPollInitial = TimeSpan.FromMilliseconds(5),
         BulkPollMax = TimeSpan.FromMilliseconds(40),
         MaxRetries = 12,
@@ -50,7 +53,7 @@ internal static class TestOrg
     }
 
     public static IDestination Destination(SalesforceEmulator org, string obj = "Contact", params (string Key, string Value)[] extra) =>
-        Provider.Create(Settings(org, obj, extra), new DestinationServices());
+        Provider.Create(Settings(org, obj, extra), new SimulatedTime().Services());
 }
 
 /// <summary>A Contact sync with one column of each kind, as a user model.</summary>
