@@ -15,28 +15,7 @@ public sealed class ActitoDestinationProvider : IDestinationProvider
 
     public string Type => "actito";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
-    [
-        new(ActitoOptions.ApiKey, OptionType.Secret,
-            "Actito API key (Manage API users > View the API key); exchanged for a 15-minute access token.", Required: true),
-        new(ActitoOptions.Environment, OptionType.Choice,
-            "Actito environment of the licence, shown with the API key: prod0 (api.actito.com), prod1 (api1), prod3 (api3) or preprod (api-pre1).",
-            Default: ActitoOptions.DefaultEnvironment, Choices: ["prod0", "prod1", "prod3", "preprod"]),
-        new(ActitoOptions.BaseUrl, OptionType.Url,
-            "API root; overrides environment (default https://api.actito.com, from environment). Point it at an emulator for tests and demos."),
-        new(ActitoOptions.Entity, OptionType.String, "Technical name of the entity that owns the profile table.", Required: true),
-        new(ActitoOptions.Table, OptionType.String, "Technical name of the profile table, e.g. Profiles.", Required: true),
-        new(ActitoOptions.BulkThreshold, OptionType.Integer,
-            "Runs with more records than this use bulk imports (one per operation, within imports_per_day); smaller runs use single-profile calls.",
-            Default: "50"),
-        new(ActitoOptions.CallsPerMinute, OptionType.Integer,
-            "API calls per minute Sluice stays within (Actito throttles above the licence's 100).", Default: "100"),
-        new(ActitoOptions.MaxConcurrentRequests, OptionType.Integer,
-            "Requests in flight at once (Actito answers 429 above the licence's 5).", Default: "5"),
-        new(ActitoOptions.ImportsPerDay, OptionType.Integer,
-            "Bulk imports allowed per table per UTC day (12 unless the licence has an extension pack). A run that needs more fails before sending anything.",
-            Default: "12"),
-    ];
+    public IReadOnlyList<OptionSpec> Options => ActitoOptionSpecs.All;
 
     public string MatchHint =>
         "Actito matches profiles on a unique attribute of the table (its external ID), " +
@@ -46,7 +25,8 @@ public sealed class ActitoDestinationProvider : IDestinationProvider
 
     public IReadOnlyList<SyncProblem> CheckSync(DestinationSettings settings, SyncContext sync)
     {
-        var problems = ActitoSettings.Problems(settings);
+        // The option values were checked by the parser against ActitoOptionSpecs: only the sync's rules are left.
+        var problems = new List<SyncProblem>();
 
         if (TableStructure.IsTechnical(sync.Match.Field))
         {

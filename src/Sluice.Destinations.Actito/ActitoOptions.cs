@@ -1,15 +1,15 @@
 namespace Sluice.Destinations.Actito;
 
 /// <summary>
-/// The option names of an <c>actito</c> destination block in <c>sluice.yaml</c>, with their defaults.
-/// The declarations (types, descriptions) are <see cref="ActitoDestinationProvider.Options"/>.
+/// The option names of an <c>actito</c> destination block in <c>sluice.yaml</c>. Their types, defaults and
+/// ranges are declared once, in <see cref="ActitoOptionSpecs"/>.
 /// </summary>
 public static class ActitoOptions
 {
     /// <summary>The API key (secret, required), exchanged at <c>GET {base}/auth/token</c> for a 15-minute token.</summary>
     public const string ApiKey = "api_key";
 
-    /// <summary>The Actito environment of the licence: prod0 (default), prod1, prod3 or preprod. Picks the API host.</summary>
+    /// <summary>The Actito environment of the licence: prod0, prod1, prod3 or preprod. Picks the API host.</summary>
     public const string Environment = "environment";
 
     /// <summary>The API root, e.g. <c>https://api.actito.com</c>; overrides <see cref="Environment"/>. Tests point it at the emulator.</summary>
@@ -21,23 +21,20 @@ public static class ActitoOptions
     /// <summary>The profile table (technical name). Required.</summary>
     public const string Table = "table";
 
-    /// <summary>Runs with more records than this use bulk imports; smaller ones use single-profile calls. Default 50.</summary>
+    /// <summary>Runs with more records than this use bulk imports; smaller ones use single-profile calls.</summary>
     public const string BulkThreshold = "bulk_threshold";
 
-    /// <summary>Calls per minute the destination stays within (the licence limit). Default 100.</summary>
+    /// <summary>Calls per minute the destination stays within (the licence limit).</summary>
     public const string CallsPerMinute = "calls_per_minute";
 
-    /// <summary>Requests in flight at once (the licence limit; more get 429). Default 5.</summary>
+    /// <summary>Requests in flight at once (the licence limit; more get 429).</summary>
     public const string MaxConcurrentRequests = "max_concurrent_requests";
 
-    /// <summary>Bulk imports per table per (UTC) day (the licence limit). Default 12.</summary>
+    /// <summary>Bulk imports per table per (UTC) day (the licence limit).</summary>
     public const string ImportsPerDay = "imports_per_day";
 
-    public const string DefaultEnvironment = "prod0";
+    // The bench sizes its runs around the bulk threshold; the spec's default is this constant.
     public const int DefaultBulkThreshold = 50;
-    public const int DefaultCallsPerMinute = 100;
-    public const int DefaultMaxConcurrentRequests = 5;
-    public const int DefaultImportsPerDay = 12;
 
     /// <summary>The documented API hosts per environment.</summary>
     public static IReadOnlyDictionary<string, string> Environments { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)

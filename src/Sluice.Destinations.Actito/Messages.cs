@@ -3,9 +3,6 @@ namespace Sluice.Destinations.Actito;
 /// <summary>The texts users read, in one place so they stay consistent. None of them ever holds the API key or a token.</summary>
 internal static class Messages
 {
-    public static string MissingOption(string destination, string option) =>
-        $"Destination '{destination}' has no '{option}' option.";
-
     public static string KeyRefused(string host) =>
         $"Actito refused the API key (401) at {host}. Check the destination's api_key (Manage API users > View the API key) " +
         "and that environment/base_url is the host shown with that key.";

@@ -11,36 +11,13 @@ namespace Sluice.Destinations.Iterable;
 /// </summary>
 public sealed class IterableDestinationProvider : IDestinationProvider
 {
-    private static readonly IReadOnlyList<OptionSpec> OptionSpecs =
-    [
-        new(IterableOptionNames.ApiKey, OptionType.Secret,
-            "Server-side API key of the Iterable project (Settings > API keys).", Required: true),
-        new(IterableOptionNames.Region, OptionType.Choice,
-            "Data center of the project: us (https://api.iterable.com) or eu (https://api.eu.iterable.com). Used when base_url is not set.",
-            Default: "us", Choices: ["us", "eu"]),
-        new(IterableOptionNames.BaseUrl, OptionType.Url,
-            "API root URL; overrides region. Defaults to the region's URL (https://api.iterable.com for us). Point it at an emulator for tests and demos."),
-        new(IterableOptionNames.BatchSize, OptionType.Integer,
-            "Users per bulkUpdate request, 1 to 1000. Requests are split further to stay under Iterable's 4 MB body limit.",
-            Default: "1000"),
-        new(IterableOptionNames.CreateNewFields, OptionType.Boolean,
-            "Let Iterable create user fields that don't exist yet. When false, values for unknown fields are dropped by Iterable.",
-            Default: "true"),
-        new(IterableOptionNames.MaxRetries, OptionType.Integer,
-            "Retries (with exponential backoff, honouring Retry-After) of a request answered 429 or 5xx or cut off, before the run stops.",
-            Default: "8"),
-        new(IterableOptionNames.PaceRequests, OptionType.Boolean,
-            "Pace requests to Iterable's documented per-project limits (bulkUpdate 5/s, user lookups 100/s, single updates 500/s). Turn off only against an emulator without limits.",
-            Default: "true"),
-    ];
-
     private static readonly IReadOnlySet<SyncMode> SupportedModes = new HashSet<SyncMode> { SyncMode.Upsert, SyncMode.Update };
 
     /// <inheritdoc />
     public string Type => "iterable";
 
     /// <inheritdoc />
-    public IReadOnlyList<OptionSpec> Options => OptionSpecs;
+    public IReadOnlyList<OptionSpec> Options => IterableOptions.All;
 
     /// <inheritdoc />
     public IReadOnlySet<SyncMode> Modes => SupportedModes;
@@ -50,7 +27,8 @@ public sealed class IterableDestinationProvider : IDestinationProvider
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(sync);
-        var problems = IterableSettings.Validate(settings);
+        // The option values were checked by the parser against IterableOptions: only the sync's rules are left.
+        var problems = new List<SyncProblem>();
 
         if (!SupportedModes.Contains(sync.Mode))
             problems.Add(new SyncProblem(ProblemTarget.Mode, Texts.UnsupportedMode(sync.Mode), Texts.ModeHint));

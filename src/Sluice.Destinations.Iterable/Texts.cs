@@ -24,8 +24,6 @@ internal static class Texts
 
     // ---- configuration (CheckSync) ----
 
-    public const string ApiKeyHint = "Create a server-side key in Iterable (Integrations > API keys) and reference it, e.g. api_key: ${ITERABLE_API_KEY}.";
-
     public const string ModeHint = "Use mode: upsert to create missing users (insert mode on) or mode: update to only update existing ones.";
 
     public const string MatchHint = "Set match.field to email or userId, as your Iterable project identifies users.";
@@ -33,21 +31,6 @@ internal static class Texts
     public const string IdentifierHint = "The identifier is set by match; remove this mapping. Changing a user's email or userId needs Iterable's own tools.";
 
     public const string DottedHint = "Iterable reads '.' as a path into a nested object; use a name without dots, e.g. with '_' instead.";
-
-    public static string MissingApiKey(string destination) =>
-        $"Destination '{destination}' has no api_key.";
-
-    public static string BadRegion(string destination, string region) =>
-        $"Destination '{destination}': region '{region}' is not valid; use us or eu.";
-
-    public static string BadBaseUrl(string destination, string url) =>
-        $"Destination '{destination}': base_url '{url}' is not an absolute http(s) URL.";
-
-    public static string OutOfRange(string destination, string option, string value, int min, int max) =>
-        $"Destination '{destination}': {option} is '{value}'; it must be a whole number from {min} to {max}.";
-
-    public static string NotBoolean(string destination, string option, string value) =>
-        $"Destination '{destination}': {option} is '{value}'; it must be true or false.";
 
     public static string UnsupportedMode(SyncMode mode) =>
         $"Iterable syncs support the upsert and update modes, not {mode.ToString().ToLowerInvariant()}.";

@@ -16,9 +16,6 @@ internal static class Messages
 
     public static string Kind(ModelKind kind) => kind == ModelKind.User ? "user" : "custom";
 
-    public static string UnknownObject(string? value) =>
-        $"'{value}' is not an object this destination can write; 'object' must be one of {string.Join(", ", SalesforceOptionNames.Objects)}.";
-
     public const string MissingCredentials =
         "The Salesforce destination needs 'client_secret' (client credentials flow) or 'refresh_token' (refresh token flow).";
 
@@ -54,15 +51,6 @@ internal static class Messages
 
     public static string MatchFieldAlsoMapped(string field, string column, string matchColumn) =>
         $"Field {field} is the match field (from column '{matchColumn}') and is also mapped from column '{column}'.";
-
-    public static string BadLoginUrl(string value) =>
-        $"'login_url' must be an http(s) URL such as https://login.salesforce.com or https://yourdomain.my.salesforce.com (it is '{value}').";
-
-    public static string BadReservePercent(double value) =>
-        $"'api_reserve_percent' must be between 0 and 100 (it is {value}).";
-
-    public static string BadBulkThreshold(long value) =>
-        $"'bulk_threshold' must be zero or more (it is {value}).";
 
     public static string UnknownField(string obj, string field) =>
         $"{obj} has no field '{field}'.";

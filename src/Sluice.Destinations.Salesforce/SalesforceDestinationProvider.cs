@@ -14,33 +14,9 @@ public sealed class SalesforceDestinationProvider : IDestinationProvider
     private static readonly IReadOnlySet<SyncMode> SupportedModes =
         new HashSet<SyncMode> { SyncMode.Insert, SyncMode.Update, SyncMode.Upsert };
 
-    private static readonly IReadOnlyList<OptionSpec> Specs =
-    [
-        new(SalesforceOptionNames.LoginUrl, OptionType.Url,
-            "Where Sluice gets OAuth tokens: https://login.salesforce.com, https://test.salesforce.com for sandboxes, or the org's My Domain URL (needed for client credentials). Point it at `sluice emulate salesforce` for tests.",
-            Default: SalesforceOptionNames.DefaultLoginUrl),
-        new(SalesforceOptionNames.ClientId, OptionType.String,
-            "Consumer key of the connected (external client) app.", Required: true),
-        new(SalesforceOptionNames.ClientSecret, OptionType.Secret,
-            "Consumer secret of the connected app (client credentials flow, which needs a run-as user)."),
-        new(SalesforceOptionNames.RefreshToken, OptionType.Secret,
-            "Optional: a refresh token; when set, Sluice uses the refresh token flow instead of client credentials."),
-        new(SalesforceOptionNames.ApiVersion, OptionType.String,
-            "Salesforce REST API version (upsert needs 46.0 or later).", Default: SalesforceOptionNames.DefaultApiVersion),
-        new(SalesforceOptionNames.Object, OptionType.Choice,
-            "The standard object this destination writes. Contact and Lead take a user model; Account, Case and Contract a custom model.",
-            Required: true, Choices: SalesforceOptionNames.Objects),
-        new(SalesforceOptionNames.BulkThreshold, OptionType.Integer,
-            "From this many planned records on, a run goes through Bulk API 2.0 jobs instead of sObject Collections calls of 200.",
-            Default: "10000"),
-        new(SalesforceOptionNames.ApiReservePercent, OptionType.Number,
-            "Share of the org's daily API allowance Sluice never uses, left for other integrations; a run stops cleanly before reaching it.",
-            Default: "10"),
-    ];
-
     public string Type => "salesforce";
 
-    public IReadOnlyList<OptionSpec> Options => Specs;
+    public IReadOnlyList<OptionSpec> Options => SalesforceOptionSpecs.All;
 
     public IReadOnlySet<SyncMode> Modes => SupportedModes;
 

@@ -1,9 +1,12 @@
 namespace Sluice.Destinations.Salesforce;
 
-/// <summary>The option names of a <c>type: salesforce</c> destination block in <c>sluice.yaml</c>, and their defaults.</summary>
+/// <summary>
+/// The option names of a <c>type: salesforce</c> destination block in <c>sluice.yaml</c>. Their types, defaults and
+/// ranges are declared once, in <see cref="SalesforceOptionSpecs"/>.
+/// </summary>
 public static class SalesforceOptionNames
 {
-    /// <summary>Where to get OAuth tokens. Default <see cref="DefaultLoginUrl"/>; use the org's My Domain for client credentials.</summary>
+    /// <summary>Where to get OAuth tokens; use the org's My Domain for client credentials.</summary>
     public const string LoginUrl = "login_url";
 
     /// <summary>The connected (external client) app's consumer key. Required.</summary>
@@ -15,22 +18,17 @@ public static class SalesforceOptionNames
     /// <summary>A refresh token: when set, Sluice uses the refresh_token grant instead of client_credentials. Secret.</summary>
     public const string RefreshToken = "refresh_token";
 
-    /// <summary>The REST API version, e.g. <c>62.0</c>. Default <see cref="DefaultApiVersion"/>.</summary>
+    /// <summary>The REST API version, e.g. <c>62.0</c>.</summary>
     public const string ApiVersion = "api_version";
 
     /// <summary>The standard object this destination writes: Account, Case, Contact, Contract or Lead. Required.</summary>
     public const string Object = "object";
 
-    /// <summary>From this many planned records on, a run uses Bulk API 2.0 instead of sObject Collections. Default 10000.</summary>
+    /// <summary>From this many planned records on, a run uses Bulk API 2.0 instead of sObject Collections.</summary>
     public const string BulkThreshold = "bulk_threshold";
 
-    /// <summary>The share (percent) of the org's daily API allowance Sluice leaves untouched. Default 10.</summary>
+    /// <summary>The share (percent) of the org's daily API allowance Sluice leaves untouched.</summary>
     public const string ApiReservePercent = "api_reserve_percent";
-
-    public const string DefaultLoginUrl = "https://login.salesforce.com";
-    public const string DefaultApiVersion = "62.0";
-    public const int DefaultBulkThreshold = 10_000;
-    public const double DefaultApiReservePercent = 10;
 
     /// <summary>The objects a destination can write, in the spelling Salesforce uses.</summary>
     public static IReadOnlyList<string> Objects { get; } = ["Account", "Case", "Contact", "Contract", "Lead"];

@@ -15,24 +15,28 @@ internal sealed record SalesforceSettings(
     long BulkThreshold,
     double ApiReservePercent)
 {
+    /// <summary>Reads the block, whose values the parser checked against <see cref="SalesforceOptionSpecs"/>.</summary>
     public static SalesforceSettings From(DestinationSettings settings)
     {
-        var login = settings.GetString(SalesforceOptionNames.LoginUrl) ?? SalesforceOptionNames.DefaultLoginUrl;
-        var version = (settings.GetString(SalesforceOptionNames.ApiVersion) ?? SalesforceOptionNames.DefaultApiVersion)
-            .TrimStart('v', 'V');
-        var objectName = CanonicalObject(settings.GetString(SalesforceOptionNames.Object))
-            ?? settings.GetString(SalesforceOptionNames.Object) ?? "";
+        var login = settings.GetString(SalesforceOptionSpecs.LoginUrl)!;
         return new SalesforceSettings(
             settings.Name,
-            ParseLoginUrl(login) ?? new Uri(SalesforceOptionNames.DefaultLoginUrl + "/"),
+            ParseLoginUrl(login) ?? throw new InvalidOperationException($"Destination '{settings.Name}': login_url is not an http(s) URL."),
             settings.GetString(SalesforceOptionNames.ClientId) ?? "",
             settings.GetString(SalesforceOptionNames.ClientSecret),
             settings.GetString(SalesforceOptionNames.RefreshToken),
-            version,
-            objectName,
-            settings.GetInt(SalesforceOptionNames.BulkThreshold) ?? SalesforceOptionNames.DefaultBulkThreshold,
-            settings.GetDouble(SalesforceOptionNames.ApiReservePercent) ?? SalesforceOptionNames.DefaultApiReservePercent);
+            Version(settings),
+            CanonicalObject(settings.GetString(SalesforceOptionNames.Object)) ?? settings.GetString(SalesforceOptionNames.Object) ?? "",
+            settings.GetInt(SalesforceOptionSpecs.BulkThreshold),
+            settings.GetDouble(SalesforceOptionSpecs.ApiReservePercent));
     }
+
+    /// <summary>The API version as written, without a leading v (v62.0 and 62.0 are the same).</summary>
+    public static string Version(DestinationSettings settings) => settings.GetString(SalesforceOptionSpecs.ApiVersion)!.TrimStart('v', 'V');
+
+    /// <summary>A version as a number (62.0), for features that need a minimum version; 0 when it is not a number.</summary>
+    public static double VersionNumber(string version) =>
+        double.TryParse(version, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : 0;
 
     /// <summary>The login URL with a trailing slash, or null when it is not an absolute http(s) URL.</summary>
     public static Uri? ParseLoginUrl(string? value) =>
@@ -42,8 +46,7 @@ internal sealed record SalesforceSettings(
         SalesforceOptionNames.Objects.FirstOrDefault(o => string.Equals(o, name?.Trim(), StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The API version as a number (62.0), for features that need a minimum version.</summary>
-    public double ApiVersionNumber =>
-        double.TryParse(ApiVersion, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : 0;
+    public double ApiVersionNumber => VersionNumber(ApiVersion);
 
     /// <summary>Removes the secrets from a text that came back from the service before it reaches a message or log.</summary>
     public string Redact(string text)

@@ -57,7 +57,8 @@ public sealed class SyncResolver : IAsyncDisposable
         if (_destinations.TryGetValue(name, out var destination))
             return destination;
         var config = Project.Destinations[name];
-        destination = Catalog.Destinations[config.Type].Create(ProjectValidator.ToSettings(config), Services);
+        // Created on first call, so that plan needs no destination secret.
+        destination = new DeferredDestination(() => Catalog.Destinations[config.Type].Create(ProjectValidator.ToSettings(config), Services));
         _destinations[name] = destination;
         return destination;
     }
@@ -78,6 +79,9 @@ public sealed class SyncResolver : IAsyncDisposable
     /// </summary>
     public async Task<SyncRunRequest> ResolveAsync(SyncConfig sync, bool checkDestination, CancellationToken ct)
     {
+        // A ${VAR} that is not set fails only the syncs that need it: planning the source's, a run the destination's too.
+        if (ProjectValidator.UnresolvedVariables(Project, sync, delivery: checkDestination) is { Count: > 0 } unresolved)
+            throw new ConfigException(unresolved);
         var model = Project.Models[sync.Model];
         IReadOnlyList<ModelColumn> columns;
         try

@@ -17,7 +17,8 @@ internal static class ValidateCommand
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
             await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
-            var problems = new List<ConfigProblem>();
+            // Every ${VAR} that is not set, even in a block no sync uses: validate checks the whole project.
+            var problems = workspace.Project.UnresolvedProblems.ToList();
             foreach (var sync in workspace.Project.Syncs.Values)
             {
                 try

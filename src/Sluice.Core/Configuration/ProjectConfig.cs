@@ -12,6 +12,19 @@ public readonly record struct SourceLocation(string File, int Line, int Column)
 public sealed record ConfigValue(string Value, SourceLocation Location);
 
 /// <summary>
+/// A setting written with a <c>${VAR}</c> that is not set. The project still loads: only what needs the
+/// setting fails, with these problems (where, which variable, the .env hint).
+/// </summary>
+/// <param name="Key">The option (or <c>webhook</c>, <c>email</c>) whose value is unknown.</param>
+public sealed record UnresolvedSetting(string Key, IReadOnlyList<ConfigProblem> Problems)
+{
+    /// <summary>No unresolved settings: one shared instance, so that blocks without any compare equal.</summary>
+    public static IReadOnlyList<UnresolvedSetting> None { get; } = [];
+
+    internal static IReadOnlyList<UnresolvedSetting> Of(List<UnresolvedSetting> found) => found.Count == 0 ? None : found;
+}
+
+/// <summary>
 /// A loaded and validated <c>sluice.yaml</c>. Immutable. Names are case-sensitive, as written.
 /// </summary>
 public sealed record ProjectConfig(
@@ -25,6 +38,16 @@ public sealed record ProjectConfig(
 {
     /// <summary>Things that work but should change (a secret written literally); shown by validate, plan and run.</summary>
     public IReadOnlyList<ConfigProblem> Warnings { get; init; } = [];
+
+    /// <summary>Every problem of a <c>${VAR}</c> that is not set, in file order; <c>validate</c> reports them all.</summary>
+    public IReadOnlyList<ConfigProblem> UnresolvedProblems =>
+        Sources.Values.SelectMany(s => s.Unresolved)
+            .Concat(Destinations.Values.SelectMany(d => d.Unresolved))
+            .Concat(Notifications.Values.SelectMany(n => n.Unresolved))
+            .SelectMany(u => u.Problems)
+            .Distinct()
+            .OrderBy(p => p.Location?.Line ?? 0).ThenBy(p => p.Location?.Column ?? 0)
+            .ToList();
 }
 
 /// <summary>A source block: <c>type</c> (duckdb, postgres) and its settings (path, connection...).</summary>
@@ -32,7 +55,11 @@ public sealed record SourceConfig(
     string Name,
     string Type,
     IReadOnlyDictionary<string, ConfigValue> Settings,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>Settings whose <c>${VAR}</c> is not set (absent from <see cref="Settings"/>): a sync reading this source fails with them.</summary>
+    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = UnresolvedSetting.None;
+}
 
 /// <summary>
 /// A model, or a segment (a model plus a filter). Segments are resolved by the loader: their
@@ -58,7 +85,11 @@ public sealed record DestinationConfig(
     string Name,
     string Type,
     IReadOnlyDictionary<string, ConfigValue> Settings,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>Options whose <c>${VAR}</c> is not set (absent from <see cref="Settings"/>): reading them fails with these problems.</summary>
+    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = UnresolvedSetting.None;
+}
 
 /// <summary>A model column sent to a destination field, with where the line is in the file.</summary>
 public sealed record MappingConfig(string Column, string Field, SourceLocation Location);
@@ -105,4 +136,8 @@ public sealed record SyncConfig(
 }
 
 /// <summary>A notification channel: a Slack-compatible webhook and/or an email address.</summary>
-public sealed record NotificationConfig(string Name, string? Webhook, string? Email, SourceLocation Location);
+public sealed record NotificationConfig(string Name, string? Webhook, string? Email, SourceLocation Location)
+{
+    /// <summary>Its webhook or email written with a <c>${VAR}</c> that is not set: a run that warns through it fails with these problems.</summary>
+    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = UnresolvedSetting.None;
+}

@@ -111,11 +111,53 @@ public static class ProjectValidator
             columns);
     }
 
-    /// <summary>A destination's settings as its provider reads them (variables resolved, defaults applied).</summary>
+    /// <summary>
+    /// A destination's settings as its provider reads them (variables resolved, defaults applied). Options whose
+    /// <c>${VAR}</c> is not set are carried as unresolved: reading one throws their <see cref="ConfigException"/>.
+    /// </summary>
     public static DestinationSettings ToSettings(DestinationConfig destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
         return new DestinationSettings(destination.Name, destination.Type,
-            destination.Settings.ToDictionary(p => p.Key, p => p.Value.Value, StringComparer.Ordinal));
+            destination.Settings.ToDictionary(p => p.Key, p => p.Value.Value, StringComparer.Ordinal))
+        {
+            Unresolved = destination.Unresolved,
+        };
+    }
+
+    /// <summary>
+    /// The problems of every <c>${VAR}</c> that is not set and that this sync needs, in file order: its model's
+    /// source always (planning reads the model); with <paramref name="delivery"/>, also its destination and the
+    /// notifications its warnings go to (a run, or a validate that calls the destination). Empty when it can go on.
+    /// </summary>
+    public static IReadOnlyList<ConfigProblem> UnresolvedVariables(ProjectConfig project, SyncConfig sync, bool delivery)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(sync);
+        var needed = new List<UnresolvedSetting>();
+        if (project.Models.TryGetValue(sync.Model, out var model) && project.Sources.TryGetValue(model.Source, out var source))
+        {
+            needed.AddRange(source.Unresolved);
+        }
+
+        if (delivery)
+        {
+            if (project.Destinations.TryGetValue(sync.Destination, out var destination))
+            {
+                needed.AddRange(destination.Unresolved);
+            }
+
+            foreach (var name in sync.Warnings.Notify)
+            {
+                if (project.Notifications.TryGetValue(name, out var notification))
+                {
+                    needed.AddRange(notification.Unresolved);
+                }
+            }
+        }
+
+        return needed.SelectMany(u => u.Problems).Distinct()
+            .OrderBy(p => p.Location?.Line ?? 0).ThenBy(p => p.Location?.Column ?? 0)
+            .ToList();
     }
 }

@@ -36,7 +36,8 @@ internal sealed partial class VariableResolver
     internal static partial Regex VariableName();
 
     /// <summary>Substitutes every reference; a missing or malformed one is a problem and leaves the value unusable (null).</summary>
-    public ResolvedValue? Resolve(string text, SourceLocation location, string what, List<ConfigProblem> problems)
+    /// <param name="missing">Where problems with variables that are not set go, when the caller defers them to what uses the value; default: <paramref name="problems"/>.</param>
+    public ResolvedValue? Resolve(string text, SourceLocation location, string what, List<ConfigProblem> problems, List<ConfigProblem>? missing = null)
     {
         if (!text.Contains('$', StringComparison.Ordinal))
         {
@@ -70,7 +71,7 @@ internal sealed partial class VariableResolver
             }
 
             ok = false;
-            problems.Add(new ConfigProblem(
+            (missing ?? problems).Add(new ConfigProblem(
                 location,
                 $"variable ${{{name}}} used by {what} is not set",
                 $"Set {name} in the environment, or add a line {name}=... to the .env file beside {_fileName}."));

@@ -15,19 +15,11 @@ internal static class SyncRules
     public static List<SyncProblem> CheckStatic(DestinationSettings raw, SyncContext sync)
     {
         var problems = new List<SyncProblem>();
+        // Option values were checked by the parser against SalesforceOptionSpecs; what is left are rules across
+        // options and with the sync. Secrets are only tested for presence, never read: plan needs none.
         var objectName = SalesforceSettings.CanonicalObject(raw.GetString(SalesforceOptionNames.Object));
-        if (objectName is null)
-            problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.UnknownObject(raw.GetString(SalesforceOptionNames.Object))));
-        if (raw.GetString(SalesforceOptionNames.ClientSecret) is null && raw.GetString(SalesforceOptionNames.RefreshToken) is null)
+        if (!raw.IsSet(SalesforceOptionNames.ClientSecret) && !raw.IsSet(SalesforceOptionNames.RefreshToken))
             problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.MissingCredentials, Messages.MissingCredentialsHint));
-
-        if (raw.GetString(SalesforceOptionNames.LoginUrl) is { } login && SalesforceSettings.ParseLoginUrl(login) is null)
-            problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.BadLoginUrl(login)));
-        var settings = SalesforceSettings.From(raw);
-        if (settings.ApiReservePercent is < 0 or > 100)
-            problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.BadReservePercent(settings.ApiReservePercent)));
-        if (settings.BulkThreshold < 0)
-            problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.BadBulkThreshold(settings.BulkThreshold)));
 
         if (sync.Mode is not (SyncMode.Insert or SyncMode.Update or SyncMode.Upsert))
             problems.Add(new SyncProblem(ProblemTarget.Mode, Messages.ModeNotSupported(sync.Mode)));
@@ -49,8 +41,9 @@ internal static class SyncRules
                 problems.Add(new SyncProblem(ProblemTarget.Match, Messages.InsertCannotMatchId(obj), Messages.InsertCannotMatchIdHint));
                 break;
         }
-        if (sync.Mode == SyncMode.Upsert && settings.ApiVersionNumber is > 0 and < 46)
-            problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.UpsertNeedsVersion(settings.ApiVersion)));
+        var version = SalesforceSettings.Version(raw);
+        if (sync.Mode == SyncMode.Upsert && SalesforceSettings.VersionNumber(version) is > 0 and < 46)
+            problems.Add(new SyncProblem(ProblemTarget.Destination, Messages.UpsertNeedsVersion(version)));
 
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var mapping in sync.Mappings)

@@ -69,18 +69,33 @@ public sealed class VariableTests
     [Fact]
     public void A_missing_variable_names_the_variable_and_the_line_and_says_to_set_it_or_add_it_to_dot_env()
     {
-        var problem = SingleProblemOf(Postgres);
+        // The project loads: only what reads the source fails, with this problem.
+        var project = LoadOf(Postgres);
+        var problem = Assert.Single(project.UnresolvedProblems);
         Assert.Equal(new SourceLocation("sluice.yaml", 4, 17), problem.Location);
         Assert.Equal("variable ${CRM_DB_URL} used by option 'connection' of source 'crm' is not set", problem.Message);
         Assert.Equal("Set CRM_DB_URL in the environment, or add a line CRM_DB_URL=... to the .env file beside sluice.yaml.", problem.Hint);
+        var setting = Assert.Single(project.Sources["crm"].Unresolved);
+        Assert.Equal("connection", setting.Key);
+        Assert.DoesNotContain("connection", project.Sources["crm"].Settings.Keys);
+        Assert.Equal("4", project.Sources["crm"].Settings["pool_size"].Value);
     }
 
     [Fact]
     public void Every_missing_variable_is_reported()
     {
-        var problems = ProblemsOf(Postgres.Replace("${CRM_DB_URL}", "${A}:${B}"));
+        var project = LoadOf(Postgres.Replace("${CRM_DB_URL}", "${A}:${B}"));
         Assert.Equal(["variable ${A} used by option 'connection' of source 'crm' is not set", "variable ${B} used by option 'connection' of source 'crm' is not set"],
-            problems.Select(p => p.Message));
+            project.UnresolvedProblems.Select(p => p.Message));
+    }
+
+    [Fact]
+    public void A_missing_variable_outside_sources_destinations_and_notifications_still_stops_the_load()
+    {
+        // A model or a sync is read by every command that touches it; only blocks with options are deferred.
+        var problem = SingleProblemOf(Postgres + "\nmodels:\n  m:\n    source: crm\n    primary_key: id\n    sql: select * from ${SCHEMA}.t\n",
+            Env(("CRM_DB_URL", "Host=db")));
+        Assert.Equal("variable ${SCHEMA} used by the sql of model 'm' is not set", problem.Message);
     }
 
     [Fact]
