@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
-using Sluice.Core.Sources;
 using Sluice.Core.Planning;
+using Sluice.Core.Sources;
 using Sluice.State;
 
 namespace Sluice.Engine;

@@ -1,8 +1,8 @@
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
-using Sluice.Core.Sources;
 using Sluice.Core.Planning;
+using Sluice.Core.Sources;
 using Sluice.State;
 
 namespace Sluice.Engine;
