@@ -20,7 +20,7 @@ public sealed class WebhookNotifier(IReadOnlyDictionary<string, NotificationConf
     {
         var text = raised.Count > 0
             ? $":warning: Sluice sync *{sync.Name}* raised {string.Join(", ", raised)} (run {run.RunId}, {run.Status.ToString().ToLowerInvariant()})" +
-              (run.Error is null ? "" : $": {run.Error}")
+              (run.Error is null ? "" : $": {run.Error}") + Numbers(sync, run, raised)
             : $":white_check_mark: Sluice sync *{sync.Name}* recovered: {string.Join(", ", cleared)} cleared (run {run.RunId}).";
         foreach (var name in sync.Warnings.Notify)
         {
@@ -28,5 +28,16 @@ public sealed class WebhookNotifier(IReadOnlyDictionary<string, NotificationConf
                 using (var response = await http.PostAsJsonAsync(url, new { text }, ct))
                     response.EnsureSuccessStatusCode();
         }
+    }
+
+    /// <summary>The figures behind a rejected-rows warning, on the base README documents.</summary>
+    private static string Numbers(SyncConfig sync, RunRecord run, IReadOnlyList<string> raised)
+    {
+        if (!raised.Contains(RunWarnings.RejectedRows))
+            return "";
+        var c = run.Counts;
+        return $". {RunWarningPolicy.RefusedRows(c):N0} of the {c.Planned:N0} rows it planned were rejected or not found " +
+            $"({RunWarningPolicy.RefusedShare(c):0.#}%, " +
+            $"over the {sync.Warnings.RejectedRowsPercent}% of rejected_rows_percent): see `sluice rejected {sync.Name}`.";
     }
 }

@@ -11,9 +11,7 @@ internal static class RunWarningPolicy
         var config = sync.Warnings;
         if (status is RunStatus.Failed && config.OnFailure)
             warnings.Add(RunWarnings.Failed);
-        // The base is the rows the run planned to send: the share of them the destination refused or did not find.
-        if (config.RejectedRowsPercent is { } threshold && counts.Planned > 0 &&
-            100.0 * (counts.Rejected - counts.InvalidKeys + counts.NotFound) / counts.Planned > threshold)
+        if (config.RejectedRowsPercent is { } threshold && counts.Planned > 0 && RefusedShare(counts) > threshold)
             warnings.Add(RunWarnings.RejectedRows);
         if (planned && counts.ModelRows == 0 && config.OnEmptyModel && !warnings.Contains(RunWarnings.EmptyModel))
             warnings.Add(RunWarnings.EmptyModel);
@@ -22,4 +20,10 @@ internal static class RunWarningPolicy
         if (!config.OnMirrorGuard)
             warnings.Remove(RunWarnings.MirrorGuard);
     }
+
+    /// <summary>Planned rows the destination refused or did not find (invalid keys are never planned).</summary>
+    public static long RefusedRows(RunCounts counts) => counts.Rejected - counts.InvalidKeys + counts.NotFound;
+
+    /// <summary>The base of rejected_rows_percent: refused rows as a share of the rows the run planned to send.</summary>
+    public static double RefusedShare(RunCounts counts) => counts.Planned == 0 ? 0 : 100.0 * RefusedRows(counts) / counts.Planned;
 }

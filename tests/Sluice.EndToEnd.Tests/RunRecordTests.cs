@@ -39,6 +39,32 @@ public sealed partial class RunRecordTests
     }
 
     [Fact]
+    public async Task A_rejected_rows_warning_states_its_numbers()
+    {
+        await using var project = await IterableProject.CreateAsync();
+        var customers = IterableProject.Customers(10);
+        customers[3] = customers[3] with { Email = "not-an-email" };
+        await project.WriteCustomersAsync(customers);
+        await using var receiver = WebhookReceiver.Start();
+        await project.WriteProjectFileAsync(IterableProject.ProjectFile("upsert") + $$"""
+
+                warnings:
+                  rejected_rows_percent: 5
+                  notify: [team]
+            notifications:
+              team:
+                webhook: {{receiver.Url}}
+            """);
+
+        var run = await project.SluiceAsync("run", "customers-to-iterable");
+
+        Assert.Equal(0, run.ExitCode);
+        var posted = Assert.Single(receiver.Bodies);
+        Assert.Contains("rejected-rows", posted, StringComparison.Ordinal);
+        Assert.Contains("1 of the 10 rows it planned were rejected or not found (10%", posted, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_run_stopped_by_its_configuration_is_in_history_and_still_lists_every_problem()
     {
         await using var project = await IterableProject.CreateAsync();
