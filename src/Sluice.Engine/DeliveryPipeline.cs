@@ -31,7 +31,7 @@ internal sealed class DeliveryPipeline(StateStore store, string sync, long runId
             {
                 await foreach (var batch in channel.Reader.ReadAllAsync(stop.Token))
                 {
-                    var seq = runId * 10_000_000 + Interlocked.Increment(ref batchNumber);
+                    var seq = Sequence(runId, Interlocked.Increment(ref batchNumber));
                     // Once sent, a write may land even if its answer never comes back: it is in doubt until committed.
                     await store.MarkInDoubtAsync(sync, runId, seq,
                         batch.Records.Select(r => new InDoubtWrite(r.Key, r.Operation, Format(r.MatchValue), batch.HashOf(r.Key))).ToList(), ct);
@@ -100,6 +100,12 @@ internal sealed class DeliveryPipeline(StateStore store, string sync, long runId
             channel.TryComplete(e);
         }
     }
+
+    /// <summary>
+    /// The state's order of a run's batches: every batch of a later run comes after every batch of an earlier one, and
+    /// batch 0 (the settling of inserts in doubt) before the run's first delivered batch.
+    /// </summary>
+    public static long Sequence(long runId, long batch) => runId * 10_000_000 + batch;
 
     private static string? Format(object? value) => value switch
     {

@@ -115,7 +115,7 @@ public sealed class RunEngine
             progress?.Report(tally.Progress(RunPhase.Settling));
             await writer.SettleInFlightAsync(ct);
         }
-        var settlement = await InsertSettlement.SettleAsync(_store, sync.Name, runId * 10_000_000, writer, context, createsInDoubt, _logger, ct);
+        var settlement = await InsertSettlement.SettleAsync(_store, sync.Name, DeliveryPipeline.Sequence(runId, 0), writer, context, createsInDoubt, _logger, ct);
         progress?.Report(tally.Progress(RunPhase.Delivering));
         var committer = new BatchCommitter(_store, sync.Name, runId, tally);
         await new DeliveryPipeline(_store, sync.Name, runId, committer, tally, progress).RunAsync(plan, runPlan, writer, context, settlement, ct);
