@@ -21,7 +21,9 @@ public enum RecordOperation
 /// (the sync's mappings, in order); values use the .NET types listed on <c>ValueKind</c>, null for SQL NULL.
 /// Delete records carry no values. <see cref="DestinationId"/> is the record the ledger holds for this key;
 /// <see cref="KnownIds"/> (insert mode) every record Sluice created for it before, so that a lookup after a
-/// crash never mistakes an earlier version for this one.
+/// crash never mistakes an earlier version for this one. <see cref="PreviousMatchValue"/> is the match value the
+/// ledger holds for this key when it differs from <see cref="MatchValue"/> (the row's identifier changed, e.g. a new
+/// email), as text; null when unchanged or unknown.
 /// </summary>
 public sealed record DeliveryRecord(
     string Key,
@@ -29,7 +31,8 @@ public sealed record DeliveryRecord(
     object? MatchValue,
     object?[] Values,
     string? DestinationId,
-    IReadOnlyList<string>? KnownIds = null);
+    IReadOnlyList<string>? KnownIds = null,
+    string? PreviousMatchValue = null);
 
 /// <summary>
 /// A batch of records of one sync. Every record must get exactly one <see cref="RecordResult"/>.
