@@ -54,7 +54,17 @@ public interface IDestination : IAsyncDisposable
     /// single calls from the plan's size) and returns the writer the engine feeds batches to.
     /// </summary>
     Task<IDestinationWriter> OpenAsync(SyncContext sync, PlanCounts plan, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The least time the service's own limits make delivering <paramref name="plan"/> take, and why (which limit and
+    /// which calls), when a limit rather than the data dominates; null otherwise. Shown by <c>plan</c> and a run's
+    /// progress so a slow run is explained before it starts. No network.
+    /// </summary>
+    DeliveryEstimate? Estimate(SyncContext sync, PlanCounts plan) => null;
 }
+
+/// <summary>A paced delivery: at least <see cref="AtLeast"/>, because of <see cref="Reason"/> (one sentence, no secrets).</summary>
+public sealed record DeliveryEstimate(TimeSpan AtLeast, string Reason);
 
 /// <summary>The number of records a run will send, by operation, so a destination can pick its transport.</summary>
 public sealed record PlanCounts(long Creates, long Updates, long Upserts, long Deletes)
