@@ -10,6 +10,7 @@ using Sluice.Destinations.Actito;
 using Sluice.Destinations.Iterable;
 using Sluice.Destinations.Salesforce;
 using Sluice.Sources.DuckDb;
+using Sluice.Sources.Postgres;
 using Sluice.State;
 using Spectre.Console;
 
@@ -34,7 +35,7 @@ internal static partial class SluiceCli
     };
 
     public static ProjectCatalog Catalog() => new(
-        [new DuckDbSourceProvider()],
+        [new DuckDbSourceProvider(), new PostgresSourceProvider()],
         [new IterableDestinationProvider(), new SalesforceDestinationProvider(), new ActitoDestinationProvider()]);
 
     public static async Task<int> RunAsync(string[] args)
