@@ -54,6 +54,9 @@ internal sealed class PostgresErrors
     public SourceException NoColumns() => new(
         $"Source '{_source}': the model's SQL returns no columns. Write a query that returns rows (select ... from ...).");
 
+    public SourceException SeveralStatements() => new(
+        $"Source '{_source}': the model's SQL holds more than one statement (separated by ;). A model is one query: keep the select that returns its rows.");
+
     private string Server(PostgresException p, string where, string? sql)
     {
         var text = FirstLine(p.MessageText);

@@ -33,6 +33,7 @@ public sealed class PostgresSource : ISource
 {
     private readonly string _name;
     private readonly string _connection;
+    private readonly Lock _gate = new();
     private NpgsqlDataSource? _dataSource;
     private PostgresErrors _errors;
     private string _where = "";
@@ -118,15 +119,36 @@ public sealed class PostgresSource : ISource
 
     public async ValueTask DisposeAsync()
     {
-        if (_dataSource is not null)
-            await _dataSource.DisposeAsync();
-        _dataSource = null;
+        NpgsqlDataSource? dataSource;
+        lock (_gate)
+        {
+            dataSource = _dataSource;
+            _dataSource = null;
+        }
+        if (dataSource is not null)
+            await dataSource.DisposeAsync();
     }
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
-        if (_dataSource is null)
+        var dataSource = DataSource();
+        try
         {
+            return await dataSource.OpenConnectionAsync(ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or ArgumentException)
+        {
+            throw _errors.Explain(e, _where, null);
+        }
+    }
+
+    /// <summary>The pool of this source's connections, made on first use (a sync may describe and read at once).</summary>
+    private NpgsqlDataSource DataSource()
+    {
+        lock (_gate)
+        {
+            if (_dataSource is not null)
+                return _dataSource;
             NpgsqlConnectionStringBuilder builder;
             try
             {
@@ -138,16 +160,7 @@ public sealed class PostgresSource : ISource
             }
             _errors = new PostgresErrors(_name, builder.Password);
             _where = PostgresConnection.Describe(builder);
-            _dataSource = NpgsqlDataSource.Create(builder);
-        }
-
-        try
-        {
-            return await _dataSource.OpenConnectionAsync(ct);
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or ArgumentException)
-        {
-            throw _errors.Explain(e, _where, null);
+            return _dataSource = NpgsqlDataSource.Create(builder);
         }
     }
 
@@ -161,7 +174,12 @@ public sealed class PostgresSource : ISource
             var columns = new List<PgColumn>(reader.FieldCount);
             for (var i = 0; i < reader.FieldCount; i++)
                 columns.Add(PostgresValues.Resolve(reader.GetName(i), reader.GetPostgresType(i), reader.GetDataTypeName(i)));
-            return columns.Count == 0 ? throw _errors.NoColumns() : columns;
+            if (columns.Count == 0)
+                throw _errors.NoColumns();
+            // Npgsql splits "a; b" into two statements: a model is one query, so the second would be run unseen.
+            if (await reader.NextResultAsync(ct))
+                throw _errors.SeveralStatements();
+            return columns;
         }
         catch (NpgsqlException e)
         {

@@ -126,7 +126,15 @@ internal static class PostgresValues
         if (interval.Days != 0)
             text.Append(CultureInfo.InvariantCulture, $"{interval.Days}D");
         if (t != TimeSpan.Zero)
-            text.Append(CultureInfo.InvariantCulture, $"T{sign}{(int)t.TotalHours}H{t.Minutes}M{seconds}S");
+        {
+            text.Append('T').Append(sign);
+            if ((int)t.TotalHours != 0)
+                text.Append(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}H");
+            if (t.Minutes != 0)
+                text.Append(CultureInfo.InvariantCulture, $"{t.Minutes}M");
+            if (seconds != 0)
+                text.Append(CultureInfo.InvariantCulture, $"{seconds}S");
+        }
         return text.ToString();
     }
 

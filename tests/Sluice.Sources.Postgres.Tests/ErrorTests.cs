@@ -101,6 +101,14 @@ public sealed class ErrorTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task A_model_of_two_statements_is_refused_before_either_runs()
+    {
+        var e = await DescribeFailsAsync(server.ConnectionString(), "select 1 as a; select 2 as b");
+
+        Assert.Contains("more than one statement", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_model_that_writes_is_refused_and_writes_nothing()
     {
         var database = await server.CreateDatabaseAsync();
