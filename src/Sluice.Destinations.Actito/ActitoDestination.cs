@@ -104,6 +104,9 @@ internal sealed partial class ActitoDestination : IDestination
         return new ActitoWriter(_api, _settings, layout, transport, _budget, _time, _logger);
     }
 
+    public DeliveryEstimate? Estimate(SyncContext sync, PlanCounts plan) =>
+        TransportPlan.Estimate(plan, _settings.BulkThreshold, _settings.MaxConcurrentRequests, _settings.CallsPerMinute);
+
     private async Task<TableStructure> CreateMissingAttributesAsync(SyncContext sync, TableStructure table, CancellationToken cancellationToken)
     {
         var created = false;

@@ -40,9 +40,17 @@ public sealed class ActitoDestinationProvider : IDestinationProvider
                 "Match on the table's external ID, a unique attribute such as customerId or emailAddress."));
         }
 
+        if (Column(sync, sync.Match.Column) is { } matchColumn && ColumnTypes.Refusal(matchColumn) is { } matchRefusal)
+            problems.Add(new SyncProblem(ProblemTarget.Match, matchRefusal.Reason, matchRefusal.Hint, matchColumn.Name));
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var mapping in sync.Mappings)
         {
+            if (Column(sync, mapping.Column) is { } column && ColumnTypes.Refusal(column) is { } refusal)
+            {
+                problems.Add(SyncProblem.ForMapping(mapping.Column, refusal.Reason, refusal.Hint));
+                continue;
+            }
             var field = mapping.Field;
             if (string.IsNullOrWhiteSpace(field))
             {
@@ -81,6 +89,9 @@ public sealed class ActitoDestinationProvider : IDestinationProvider
         }
         return problems;
     }
+
+    private static ModelColumn? Column(SyncContext sync, string name) =>
+        sync.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
     public IDestination Create(DestinationSettings settings, DestinationServices services) =>
         new ActitoDestination(ActitoSettings.From(settings), services);
