@@ -5,7 +5,8 @@ namespace Sluice.Destinations.Actito;
 
 /// <summary>
 /// The <c>actito</c> destination: syncs a model into a profile table of an Actito entity. Small runs use
-/// single-profile calls (POST/PUT/DELETE .../profile), large ones bulk imports (ZIP of one CSV), paced within the
+/// single-profile calls (POST/PUT/DELETE .../profile), large ones one-shot ETL executions (v5 mass imports, a ZIP of one
+/// CSV); deletes are always single calls (Actito documents no deletion import). Everything is paced within the
 /// licence limits of 100 calls a minute, 5 concurrent requests and 12 imports per table per day. Missing mapped
 /// attributes are created before the first delivery.
 /// </summary>

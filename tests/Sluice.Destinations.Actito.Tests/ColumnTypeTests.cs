@@ -67,7 +67,9 @@ public sealed class ColumnTypeTests : IAsyncLifetime
         var provider = new ActitoDestinationProvider();
         var settings = new DestinationSettings("actito", "actito", new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            [ActitoOptions.ApiKey] = "k", [ActitoOptions.Entity] = "e", [ActitoOptions.Table] = "Profiles",
+            [ActitoOptions.ApiKey] = "k",
+            [ActitoOptions.Entity] = "e",
+            [ActitoOptions.Table] = "Profiles",
         });
         var problems = provider.CheckSync(settings, Sync([.. Sendable, new("raw", "rawBytes"), new("wait", "waitTime")]));
 
