@@ -277,6 +277,12 @@ internal sealed partial class ActitoWriter : IDestinationWriter
 
         var errors = state.WithErrors == false ? [] : await ReadErrorsAsync(importId, keyColumn, cancellationToken).ConfigureAwait(false);
         var failed = MapErrors(errors, sent, startLines);
+        if (state.WithErrors == true && failed.Count == 0)
+        {
+            // Some rows failed but none can be named: calling them all delivered would lose the failed ones. The batch
+            // stays in doubt and is sent again next run (CREATE_UPDATE is idempotent; creates are looked up first).
+            throw new DeliveryException(ErrorCategory.Destination, Messages.ErrorsUnreadable(importId, errors.Count));
+        }
         for (var s = 0; s < sent.Count; s++)
         {
             var (i, _) = sent[s];

@@ -148,7 +148,8 @@ internal sealed record ImportState(bool Finished, bool Failed, bool? WithErrors,
 
     /// <summary>
     /// Reads the execution. SUCCESS and WITH_ERROR are the documented finished statuses (the finished-execution
-    /// webhook); a body without a status counts as finished, and an unknown status as still running.
+    /// webhook); a body without a status, one that is not JSON, and an unknown status count as still running (the wait
+    /// is bounded): only a status Actito documents ends it.
     /// </summary>
     public static ImportState Parse(byte[] body)
     {
@@ -158,7 +159,7 @@ internal sealed record ImportState(bool Finished, bool Failed, bool? WithErrors,
             var root = document.RootElement;
             var status = Json.String(root, "status") ?? Json.String(root, "executionStatus") ?? Json.String(root, "state");
             var message = Json.String(root, "message") ?? Json.String(root, "errorMessage");
-            if (status is null) return new(true, false, null, null, message);
+            if (status is null) return new(false, false, null, null, message);
             if (status.Equals("SUCCESS", StringComparison.OrdinalIgnoreCase)) return new(true, false, false, status, message);
             if (status.Equals("WITH_ERROR", StringComparison.OrdinalIgnoreCase) || status.Equals("WITH_ERRORS", StringComparison.OrdinalIgnoreCase))
                 return new(true, false, true, status, message);
@@ -167,7 +168,7 @@ internal sealed record ImportState(bool Finished, bool Failed, bool? WithErrors,
         }
         catch (JsonException)
         {
-            return new(true, false, null, null, null);
+            return new(false, false, null, null, null);
         }
     }
 }

@@ -49,6 +49,10 @@ internal static class Messages
     public static string ImportRefused(string table, int status, string reason) =>
         $"Actito refused the ETL execution into '{table}' (HTTP {status}): {reason}";
 
+    public static string ErrorsUnreadable(string importId, int linesRead) =>
+        $"Actito reported errors for ETL execution {importId}, but its error file named none of the rows sent " +
+        $"({linesRead} line(s) read). Nothing of this batch is counted as delivered: it is sent again next run.";
+
     public static string ImportTimedOut(string importId) =>
         $"Actito ETL execution {importId} did not finish within the time Sluice waits. It may still complete; run again later " +
         "(delivered rows are detected and not duplicated).";
