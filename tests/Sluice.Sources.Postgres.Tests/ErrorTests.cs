@@ -63,6 +63,21 @@ public sealed class ErrorTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task A_server_that_never_answers_fails_after_the_connect_timeout_saying_what_to_check()
+    {
+        // Accepts the TCP connection and then says nothing, as a host behind a dropping firewall or a hung server does.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+
+        var e = await DescribeFailsAsync($"postgres://sluice:secret-pass@127.0.0.1:{port}/postgres?connect_timeout=1");
+
+        Assert.Contains($"PostgreSQL at 127.0.0.1:{port}/postgres as user 'sluice' did not answer in time", e.Message, StringComparison.Ordinal);
+        Assert.Contains("connect_timeout", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-pass", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_database_that_does_not_exist_is_named()
     {
         var e = await DescribeFailsAsync(server.Url("no_such_db"));
