@@ -35,6 +35,8 @@ internal sealed class PostgresErrors
                 $"PostgreSQL at {where} did not answer in time. Check the host and port in the source's connection, that the server is up and that "
                 + "a firewall lets this machine in (raise the wait with connect_timeout= / Timeout= if the server is slow to answer).",
             NpgsqlException { InnerException: SocketException s } => Socket(s, where),
+            NpgsqlException { InnerException: IOException or EndOfStreamException } =>
+                $"the connection to PostgreSQL at {where} broke: {FirstLine(e.Message)}. Run again once the server is reachable.",
             NpgsqlException { InnerException: System.Security.Authentication.AuthenticationException a } =>
                 $"the TLS handshake with PostgreSQL at {where} failed: {FirstLine(a.Message)}. Check sslmode / SSL Mode and the certificates in the connection.",
             NpgsqlException n when n.Message.Contains("password", StringComparison.OrdinalIgnoreCase) =>
@@ -67,6 +69,10 @@ internal sealed class PostgresErrors
                 $"PostgreSQL at {where} refused the login: {text}. Check the user and password in the source's connection, and that pg_hba.conf lets this user in from this machine.",
             PostgresErrorCodes.InvalidCatalogName =>
                 $"PostgreSQL at {where} has no such database: {text}. Check the database name in the source's connection.",
+            PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown =>
+                $"PostgreSQL at {where} ended the connection: {text}. Run again once the server is back; nothing was half-read into the ledger.",
+            PostgresErrorCodes.QueryCanceled =>
+                $"PostgreSQL at {where} cancelled the model's query: {text}. Check the server's statement_timeout for this user, or run again.",
             PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.CannotConnectNow =>
                 $"PostgreSQL at {where} does not accept a connection now: {text}. Try again later.",
             PostgresErrorCodes.UndefinedTable =>

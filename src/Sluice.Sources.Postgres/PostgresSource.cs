@@ -103,6 +103,11 @@ public sealed class PostgresSource : ISource
                     {
                         throw _errors.Unreadable(columns[i].Column.Name, columns[i].Column.SourceType, e);
                     }
+                    catch (NpgsqlException e)
+                    {
+                        // The connection broke mid-row: a source error (the CLI reads a bare database error as the state's).
+                        throw _errors.Explain(e, _where, sql);
+                    }
                 }
                 yield return row;
             }

@@ -61,4 +61,27 @@ public sealed class StreamingTests(PostgresServer server)
         Assert.Equal(10, seen);
         Assert.Equal(0L, await active.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public async Task A_connection_ended_by_the_server_mid_read_is_a_source_error_saying_to_run_again()
+    {
+        await using var source = new PostgresSource("crm", server.ConnectionString());
+        var marker = "sluice_killed_" + Guid.NewGuid().ToString("N")[..8];
+        var seen = 0;
+
+        var e = await Assert.ThrowsAsync<Core.Sources.SourceException>(async () =>
+        {
+            await foreach (var _ in source.ReadAsync($"select a * 100000 + b as {marker} from generate_series(0, 999) a, generate_series(1, 100000) b",
+                               TestContext.Current.CancellationToken))
+            {
+                if (++seen == 10)
+                    await server.ExecuteAsync($"select pg_terminate_backend(pid) from pg_stat_activity where query like '%{marker}%' and pid <> pg_backend_pid()");
+            }
+        });
+
+        // Npgsql reports the server's "terminating connection" notice or the closed socket, whichever it reads first.
+        Assert.StartsWith("Source 'crm': ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("PostgreSQL at 127.0.0.1:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Run again", e.Message, StringComparison.Ordinal);
+    }
 }
