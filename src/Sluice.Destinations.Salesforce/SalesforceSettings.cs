@@ -85,7 +85,7 @@ internal sealed record SalesforceTuning
     public int MaxRetries { get; init; } = 8;
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan BulkPollInitial { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan BulkPollInitial { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan BulkPollMax { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan BulkJobTimeout { get; init; } = TimeSpan.FromHours(2);
 

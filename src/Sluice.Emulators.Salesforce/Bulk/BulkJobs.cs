@@ -211,9 +211,12 @@ internal sealed class BulkJobs(SfState state)
             return;
         }
 
-        var all = new List<WriteOp>(data.Count);
-        foreach (var row in data)
+        // Salesforce processes a job's internal batches in parallel; rows are read and checked in parallel here too,
+        // then applied in order.
+        var ops = new WriteOp[data.Count];
+        Parallel.For(0, data.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
         {
+            var row = data[r];
             var op = new WriteOp(kind, job.Schema) { ExternalField = externalField };
             if (kind == WriteKind.Upsert)
             {
@@ -234,19 +237,20 @@ internal sealed class BulkJobs(SfState state)
             }
             if (!op.Failed)
                 RecordValidator.FromCsv(op, fields, row);
-            all.Add(op);
-        }
+            ops[r] = op;
+        });
+        var all = new List<WriteOp>(ops);
         // Salesforce checks duplicate keys within the data it processes together (see docs/destinations/salesforce.md).
         DuplicateKeys.Reject(all);
         for (var start = 0; start < data.Count; start += ChunkSize)
         {
             var chunk = data.GetRange(start, Math.Min(ChunkSize, data.Count - start));
-            var ops = all.GetRange(start, chunk.Count);
-            state.Store.Apply(ops, allOrNone: false);
-            state.Count(ops);
-            for (var i = 0; i < ops.Count; i++)
+            var applied = all.GetRange(start, chunk.Count);
+            state.Store.Apply(applied, allOrNone: false);
+            state.Count(applied);
+            for (var i = 0; i < applied.Count; i++)
             {
-                var op = ops[i];
+                var op = applied[i];
                 if (op.Failed)
                 {
                     var e = op.Errors[0];
