@@ -108,6 +108,19 @@ public sealed class RealServiceRulesTests
     }
 
     [Fact]
+    public async Task An_integer_outside_32_bits_for_an_int_field_fails_the_whole_request()
+    {
+        await using var org = await Org.StartAsync();
+        var reply = await org.PostAsync($"{Org.V}/composite/sobjects", """
+            {"records":[{"attributes":{"type":"Account"},"Name":"A","NumberOfEmployees":12},
+                        {"attributes":{"type":"Account"},"Name":"B","NumberOfEmployees":3000000000}]}
+            """);
+        Assert.Equal(400, reply.Status);
+        Assert.Equal("JSON_PARSER_ERROR", (string?)reply.Error["errorCode"]);
+        Assert.Empty(org.Emulator.GetRecords("Account"));
+    }
+
+    [Fact]
     public async Task Client_credentials_sent_as_http_basic_are_accepted_and_checked()
     {
         await using var org = await Org.StartAsync(login: false);

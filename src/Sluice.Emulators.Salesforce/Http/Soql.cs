@@ -204,8 +204,8 @@ internal sealed class SoqlParser
                 var descending = false;
                 if (IsWord("ASC") || IsWord("DESC"))
                     descending = Next().Equals("DESC", StringComparison.OrdinalIgnoreCase);
-                // SOQL puts nulls first in ascending order and last in descending order unless told.
-                var nullsLast = descending;
+                // "By default, null values are sorted first" (SOQL ORDER BY reference), in either direction.
+                var nullsLast = false;
                 if (IsWord("NULLS"))
                 {
                     _at++;

@@ -86,7 +86,13 @@ internal static partial class Values
         {
             JsonValueKind.Array or JsonValueKind.Object => false,
             JsonValueKind.True or JsonValueKind.False => javaType is "boolean" or "string",
-            JsonValueKind.Number => javaType is "int" or "long" or "double" or "string",
+            JsonValueKind.Number => javaType switch
+            {
+                // An integer field's reader takes whole numbers of its width only.
+                "int" => element.TryGetInt32(out _),
+                "long" => element.TryGetInt64(out _),
+                _ => javaType is "double" or "string",
+            },
             _ => javaType switch
             {
                 "boolean" => bool.TryParse(element.GetString(), out _),
