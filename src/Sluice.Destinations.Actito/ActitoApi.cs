@@ -7,7 +7,7 @@ using Sluice.Destinations.Http;
 namespace Sluice.Destinations.Actito;
 
 /// <summary>A fully read answer: status, body and the wait the service asked for, if any.</summary>
-internal sealed record ApiResponse(int Status, byte[] Body, TimeSpan? RetryAfter = null)
+internal sealed record ApiResponse(int Status, byte[] Body, TimeSpan? RetryAfter = null, string? Location = null)
 {
     public bool IsSuccess => Status is >= 200 and < 300;
 
@@ -20,13 +20,14 @@ internal enum CallKind
     /// <summary>Retries 5xx, 429 and dropped connections under the shared policy; gives up with a clear error.</summary>
     Standard,
 
-    /// <summary>Bulk import submission: 429 may mean the daily quota is used up, so it is retried only twice and returned.</summary>
+    /// <summary>ETL execution submission: 429 may mean the daily quota is used up, so it is retried only twice and returned.</summary>
     ImportSubmit,
 }
 
 /// <summary>
 /// The Actito HTTP API as Sluice uses it: the API key exchanged for a bearer token (renewed before expiry and once on
-/// 401), every call paced and retried. Routes: <c>/auth/token</c>, v5 profile-table-structure, v4 profile and import data routes.
+/// 401), every call paced and retried. Routes: <c>/auth/token</c>, v5 profile-table-structure, v5 mass-imports (one-shot ETL
+/// executions) and the v4 single-profile routes.
 /// </summary>
 internal sealed partial class ActitoApi : IAsyncDisposable
 {
@@ -43,7 +44,7 @@ internal sealed partial class ActitoApi : IAsyncDisposable
     private readonly SemaphoreSlim _tokenGate = new(1, 1);
     private readonly string _host;
     private readonly string _tableRoot;
-    private readonly string _entityRoot;
+    private readonly string _executionsRoot;
     private readonly string _tablesRoot;
     private AccessToken? _token;
 
@@ -56,8 +57,8 @@ internal sealed partial class ActitoApi : IAsyncDisposable
         _pacing = new Pacing(settings.CallsPerMinute, settings.MaxConcurrentRequests, _time);
         _host = new Uri(settings.BaseUrl).Authority;
         var entity = Uri.EscapeDataString(settings.Entity);
-        _entityRoot = $"{settings.BaseUrl}/v4/entity/{entity}";
-        _tableRoot = $"{_entityRoot}/table/{Uri.EscapeDataString(settings.Table)}";
+        _tableRoot = $"{settings.BaseUrl}/v4/entity/{entity}/table/{Uri.EscapeDataString(settings.Table)}";
+        _executionsRoot = $"{settings.BaseUrl}/mass-imports/v5/entities/{entity}/etl-executions";
         _tablesRoot = $"{settings.BaseUrl}/profile-table-structure/v5/entities/{entity}/profile-tables";
         _retry = new RetryPolicy<ApiResponse>("Actito", new RetryLimits { BaseDelay = TimeSpan.FromMilliseconds(400) }, _time, _logger);
     }
@@ -90,28 +91,31 @@ internal sealed partial class ActitoApi : IAsyncDisposable
         SendAsync(HttpMethod.Delete, $"{_tableRoot}/profile/{Uri.EscapeDataString(profileId)}", null,
             "delete profile", CallKind.Standard, cancellationToken);
 
-    /// <summary>Posts a bulk import: multipart with <c>inputFile</c> (a ZIP holding one CSV) and <c>parameters</c> (JSON).</summary>
-    public Task<ApiResponse> SubmitImportAsync(byte[] zip, byte[] parameters, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, $"{_tableRoot}/import", () =>
+    /// <summary>
+    /// Starts a one-shot ETL execution: multipart with <c>inputFile</c> (a ZIP holding one CSV) and <c>definition</c>
+    /// (the ETL definition, JSON).
+    /// </summary>
+    public Task<ApiResponse> StartEtlExecutionAsync(byte[] zip, byte[] definition, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, _executionsRoot, () =>
         {
             var file = new ByteArrayContent(zip);
             file.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-            var json = new ByteArrayContent(parameters);
+            var json = new ByteArrayContent(definition);
             json.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             return new MultipartFormDataContent
             {
                 { file, "inputFile", "profiles.zip" },
-                { json, "parameters", "parameters.json" },
+                { json, "definition", "definition.json" },
             };
-        }, "submit bulk import", CallKind.ImportSubmit, cancellationToken);
+        }, "start ETL execution", CallKind.ImportSubmit, cancellationToken);
 
-    public Task<ApiResponse> GetImportResultAsync(string importId, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Get, $"{_entityRoot}/import/{Uri.EscapeDataString(importId)}/result", null,
-            "read import result", CallKind.Standard, cancellationToken);
+    public Task<ApiResponse> GetEtlExecutionAsync(string executionId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, $"{_executionsRoot}/{Uri.EscapeDataString(executionId)}", null,
+            "read ETL execution", CallKind.Standard, cancellationToken);
 
-    public Task<ApiResponse> GetImportResultFileAsync(string importId, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Get, $"{_entityRoot}/import/{Uri.EscapeDataString(importId)}/result-file", null,
-            "read import result file", CallKind.Standard, cancellationToken);
+    public Task<ApiResponse> GetEtlErrorFileAsync(string executionId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, $"{_executionsRoot}/{Uri.EscapeDataString(executionId)}/error-file", null,
+            "read ETL execution error file", CallKind.Standard, cancellationToken);
 
     /// <summary>
     /// Sends one call with a bearer token. 401 renews the token and tries once more; 403 and exhausted retries throw
@@ -158,7 +162,8 @@ internal sealed partial class ActitoApi : IAsyncDisposable
                     if (c.Content is not null) request.Content = c.Content();
                     using var message = await c.Self._http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
                     var body = await message.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-                    return new ApiResponse((int)message.StatusCode, body, RetryAfter.From(message, c.Self._time));
+                    return new ApiResponse((int)message.StatusCode, body, RetryAfter.From(message, c.Self._time),
+                        message.Headers.Location?.OriginalString);
                 },
                 static (c, r) => Judge(r, c.Kind), cancellationToken).ConfigureAwait(false);
         }

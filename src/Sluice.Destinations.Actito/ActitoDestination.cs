@@ -100,9 +100,12 @@ internal sealed partial class ActitoDestination : IDestination
         var formats = new Dictionary<string, FieldFormat>(StringComparer.Ordinal);
         foreach (var mapping in sync.Mappings) formats[mapping.Field] = TableStructure.FormatFor(table.Find(mapping.Field));
         var layout = new FieldLayout(match.Name, TableStructure.FormatFor(match), formats);
-        LogTransport(_logger, sync.SyncName, plan.Total, transport.Bulk ? "bulk imports" : "single-profile calls", transport.ImportsNeeded);
+        LogTransport(_logger, sync.SyncName, plan.Total, transport.Bulk ? "one-shot ETL executions" : "single-profile calls", transport.ImportsNeeded);
         return new ActitoWriter(_api, _settings, layout, transport, _budget, _time, _logger);
     }
+
+    public DeliveryEstimate? Estimate(SyncContext sync, PlanCounts plan) =>
+        TransportPlan.Estimate(plan, _settings.BulkThreshold, _settings.MaxConcurrentRequests, _settings.CallsPerMinute);
 
     private async Task<TableStructure> CreateMissingAttributesAsync(SyncContext sync, TableStructure table, CancellationToken cancellationToken)
     {

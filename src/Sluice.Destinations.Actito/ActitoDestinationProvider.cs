@@ -5,7 +5,8 @@ namespace Sluice.Destinations.Actito;
 
 /// <summary>
 /// The <c>actito</c> destination: syncs a model into a profile table of an Actito entity. Small runs use
-/// single-profile calls (POST/PUT/DELETE .../profile), large ones bulk imports (ZIP of one CSV), paced within the
+/// single-profile calls (POST/PUT/DELETE .../profile), large ones one-shot ETL executions (v5 mass imports, a ZIP of one
+/// CSV); deletes are always single calls (Actito documents no deletion import). Everything is paced within the
 /// licence limits of 100 calls a minute, 5 concurrent requests and 12 imports per table per day. Missing mapped
 /// attributes are created before the first delivery.
 /// </summary>
@@ -40,9 +41,17 @@ public sealed class ActitoDestinationProvider : IDestinationProvider
                 "Match on the table's external ID, a unique attribute such as customerId or emailAddress."));
         }
 
+        if (Column(sync, sync.Match.Column) is { } matchColumn && ColumnTypes.Refusal(matchColumn) is { } matchRefusal)
+            problems.Add(new SyncProblem(ProblemTarget.Match, matchRefusal.Reason, matchRefusal.Hint, matchColumn.Name));
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var mapping in sync.Mappings)
         {
+            if (Column(sync, mapping.Column) is { } column && ColumnTypes.Refusal(column) is { } refusal)
+            {
+                problems.Add(SyncProblem.ForMapping(mapping.Column, refusal.Reason, refusal.Hint));
+                continue;
+            }
             var field = mapping.Field;
             if (string.IsNullOrWhiteSpace(field))
             {
@@ -81,6 +90,9 @@ public sealed class ActitoDestinationProvider : IDestinationProvider
         }
         return problems;
     }
+
+    private static ModelColumn? Column(SyncContext sync, string name) =>
+        sync.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
     public IDestination Create(DestinationSettings settings, DestinationServices services) =>
         new ActitoDestination(ActitoSettings.From(settings), services);

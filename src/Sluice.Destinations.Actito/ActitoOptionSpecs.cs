@@ -26,7 +26,7 @@ public static class ActitoOptionSpecs
         "Technical name of the profile table, e.g. Profiles.", Required: true);
 
     public static readonly OptionSpec BulkThreshold = new(ActitoOptions.BulkThreshold, OptionType.Integer,
-        "Runs with more records than this use bulk imports (one per operation, within imports_per_day); smaller runs use single-profile calls.",
+        "Runs with more creates, updates and upserts than this use one-shot ETL executions (one per operation, within imports_per_day); smaller runs, and every delete, use single-profile calls.",
         Default: ActitoOptions.DefaultBulkThreshold.ToString(CultureInfo.InvariantCulture))
     { Minimum = 0 };
 
@@ -39,7 +39,7 @@ public static class ActitoOptionSpecs
     { Minimum = 1 };
 
     public static readonly OptionSpec ImportsPerDay = new(ActitoOptions.ImportsPerDay, OptionType.Integer,
-        "Bulk imports allowed per table per UTC day (12 unless the licence has an extension pack). A run that needs more fails before sending anything.",
+        "ETL executions (bulk imports) allowed per table per UTC day (12 unless the licence has an extension pack). A run that needs more fails before sending anything.",
         Default: "12")
     { Minimum = 0 };
 

@@ -21,7 +21,7 @@ public static class ActitoOptions
     /// <summary>The profile table (technical name). Required.</summary>
     public const string Table = "table";
 
-    /// <summary>Runs with more records than this use bulk imports; smaller ones use single-profile calls.</summary>
+    /// <summary>Runs with more creates, updates and upserts than this use one-shot ETL executions; smaller ones, and deletes, use single-profile calls.</summary>
     public const string BulkThreshold = "bulk_threshold";
 
     /// <summary>Calls per minute the destination stays within (the licence limit).</summary>

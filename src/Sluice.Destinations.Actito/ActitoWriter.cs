@@ -12,8 +12,10 @@ namespace Sluice.Destinations.Actito;
 internal sealed record FieldLayout(string MatchField, FieldFormat MatchFormat, IReadOnlyDictionary<string, FieldFormat> Formats);
 
 /// <summary>
-/// Delivers the batches of one run. Each operation of a batch goes through single-profile calls, or through one
-/// bulk import when the plan chose bulk and the batch holds more than <c>bulk_threshold</c> records of it.
+/// Delivers the batches of one run. Creates, updates and upserts of a batch go through single-profile calls, or through
+/// one one-shot ETL execution per operation when the plan chose bulk and the batch holds more than <c>bulk_threshold</c>
+/// records of it. Deletes always go one by one (<c>DELETE .../profile/{id}</c>): Actito documents no deletion mode for
+/// API imports.
 /// </summary>
 internal sealed partial class ActitoWriter : IDestinationWriter
 {
@@ -68,7 +70,7 @@ internal sealed partial class ActitoWriter : IDestinationWriter
                 indexes.RemoveAll(clears.Contains);
                 if (indexes.Count == 0) continue;
             }
-            if (_plan.Bulk && indexes.Count > _settings.BulkThreshold)
+            if (_plan.Bulk && operation != RecordOperation.Delete && indexes.Count > _settings.BulkThreshold)
                 await ImportAsync(batch, operation, indexes, results, cancellationToken).ConfigureAwait(false);
             else
                 single.AddRange(indexes);
@@ -194,34 +196,6 @@ internal sealed partial class ActitoWriter : IDestinationWriter
     private async Task ImportAsync(DeliveryBatch batch, RecordOperation operation, List<int> indexes, RecordResult?[] results,
         CancellationToken cancellationToken)
     {
-        if (operation == RecordOperation.Delete)
-        {
-            // Ledger rows carry a profileId (single calls) or a key reference (imports); group them by the column
-            // that identifies them, so each group can be one deletion import. Rows without either go one by one.
-            var groups = new Dictionary<string, List<(int Index, string Key)>>(StringComparer.Ordinal);
-            var loose = new List<int>();
-            foreach (var i in indexes)
-            {
-                var reference = ProfileRef.Parse(batch.Records[i].DestinationId);
-                if (reference is null)
-                {
-                    loose.Add(i);
-                    continue;
-                }
-                var column = reference.Value.Attribute ?? ProfileRef.ProfileIdAttribute;
-                if (!groups.TryGetValue(column, out var group)) groups[column] = group = [];
-                group.Add((i, reference.Value.Value));
-            }
-            foreach (var (column, group) in groups)
-            {
-                if (group.Count > _settings.BulkThreshold)
-                    await RunImportAsync(batch, ImportMode.Delete, column, group, results, cancellationToken).ConfigureAwait(false);
-                else
-                    loose.AddRange(group.Select(g => g.Index));
-            }
-            if (loose.Count > 0) await SingleCallsAsync(batch, loose, results, cancellationToken).ConfigureAwait(false);
-            return;
-        }
         var mode = operation switch
         {
             RecordOperation.Create => ImportMode.CreateOnly,
@@ -237,23 +211,19 @@ internal sealed partial class ActitoWriter : IDestinationWriter
         if (rows.Count > 0) await RunImportAsync(batch, mode, _layout.MatchField, rows, results, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends one import of the given rows (record index and key value) and fills in their results.</summary>
+    /// <summary>Runs one ETL execution of the given rows (record index and key value) and fills in their results.</summary>
     private async Task RunImportAsync(DeliveryBatch batch, ImportMode mode, string keyColumn, List<(int Index, string Key)> sent,
         RecordResult?[] results, CancellationToken cancellationToken)
     {
-        // Build the file: key column first, then the mapped fields (a deletion file needs only the key).
-        var deletion = mode == ImportMode.Delete;
+        // Build the file: key column first, then the mapped fields.
         var header = new List<string> { keyColumn };
         var fieldIndexes = new List<int>();
-        if (!deletion)
+        for (var f = 0; f < batch.Fields.Count; f++)
         {
-            for (var f = 0; f < batch.Fields.Count; f++)
-            {
-                var field = batch.Fields[f].Field;
-                if (field == _layout.MatchField || header.Contains(field)) continue;
-                header.Add(field);
-                fieldIndexes.Add(f);
-            }
+            var field = batch.Fields[f].Field;
+            if (field == _layout.MatchField || header.Contains(field)) continue;
+            header.Add(field);
+            fieldIndexes.Add(f);
         }
         var formats = fieldIndexes.Select(f => _layout.Formats.GetValueOrDefault(batch.Fields[f].Field)).ToArray();
 
@@ -279,7 +249,8 @@ internal sealed partial class ActitoWriter : IDestinationWriter
 
         if (!_budget.TryTake())
             throw new DeliveryException(ErrorCategory.RateLimit, Messages.ImportBudget(1, 0, _budget.PerDay));
-        var submitted = await _api.SubmitImportAsync(zip, ImportFileWriter.Parameters(mode, keyColumn), cancellationToken).ConfigureAwait(false);
+        var definition = ImportFileWriter.Definition(mode, _settings.Table, keyColumn, header);
+        var submitted = await _api.StartEtlExecutionAsync(zip, definition, cancellationToken).ConfigureAwait(false);
         if (submitted.Status == 429)
         {
             _budget.Exhaust();
@@ -291,28 +262,35 @@ internal sealed partial class ActitoWriter : IDestinationWriter
             var (reason, _) = submitted.Error();
             throw new DeliveryException(ErrorCategory.Destination, Messages.ImportRefused(_settings.Table, submitted.Status, reason));
         }
-        var importId = Json.TopLevel(submitted.Body, "id") ?? Json.TopLevel(submitted.Body, "importId")
-            ?? throw new DeliveryException(ErrorCategory.Destination, "Actito accepted a bulk import but returned no import id.");
+        var importId = Json.TopLevel(submitted.Body, "id") ?? Json.TopLevel(submitted.Body, "executionId")
+            ?? Json.TopLevel(submitted.Body, "etlExecutionId") ?? LastSegment(submitted.Location)
+            ?? throw new DeliveryException(ErrorCategory.Destination, "Actito accepted an ETL execution but returned no execution id.");
         LogImportSubmitted(_logger, importId, ImportFileWriter.ModeName(mode), sent.Count, _settings.Table);
 
         var state = await WaitForImportAsync(importId, cancellationToken).ConfigureAwait(false);
         if (state.Failed)
         {
-            var reason = $"Actito bulk import {importId} failed ({state.Status}{(state.Message is null ? "" : ": " + state.Message)}).";
+            var reason = $"Actito ETL execution {importId} failed ({state.Status}{(state.Message is null ? "" : ": " + state.Message)}).";
             foreach (var (i, _) in sent) results[i] = RecordResult.Rejected(batch.Records[i].Key, reason, state.Status ?? "IMPORT_FAILED");
             return;
         }
 
         var errors = state.WithErrors == false ? [] : await ReadErrorsAsync(importId, keyColumn, cancellationToken).ConfigureAwait(false);
         var failed = MapErrors(errors, sent, startLines);
+        if (state.WithErrors == true && failed.Count == 0)
+        {
+            // Some rows failed but none can be named: calling them all delivered would lose the failed ones. The batch
+            // stays in doubt and is sent again next run (CREATE_UPDATE is idempotent; creates are looked up first).
+            throw new DeliveryException(ErrorCategory.Destination, Messages.ErrorsUnreadable(importId, errors.Count));
+        }
         for (var s = 0; s < sent.Count; s++)
         {
             var (i, _) = sent[s];
             var record = batch.Records[i];
             if (!failed.TryGetValue(s, out var error))
             {
-                // Imports report no profileIds, so the profile is referenced by its key for later deletes.
-                results[i] = deletion ? RecordResult.Delivered(record.Key) : RecordResult.Delivered(record.Key, ProfileRef.Key(keyColumn, sent[s].Key));
+                // Executions report no profileIds, so the profile is referenced by its key for later deletes.
+                results[i] = RecordResult.Delivered(record.Key, ProfileRef.Key(keyColumn, sent[s].Key));
                 continue;
             }
             results[i] = Classify(mode, record, error, ProfileRef.Key(keyColumn, sent[s].Key));
@@ -332,7 +310,6 @@ internal sealed partial class ActitoWriter : IDestinationWriter
             ImportMode.CreateOnly when exists && !text.Contains("CONFLICT", StringComparison.Ordinal) =>
                 RecordResult.Skipped(record.Key, reference, "A profile with this key already exists; insert mode leaves it untouched."),
             ImportMode.UpdateOnly when notFound => RecordResult.NotFound(record.Key, error.Message),
-            ImportMode.Delete when notFound => RecordResult.Delivered(record.Key),
             _ => RecordResult.Rejected(record.Key, error.Message, error.Code),
         };
     }
@@ -382,7 +359,7 @@ internal sealed partial class ActitoWriter : IDestinationWriter
         var unknown = 0;
         while (true)
         {
-            var response = await _api.GetImportResultAsync(importId, cancellationToken).ConfigureAwait(false);
+            var response = await _api.GetEtlExecutionAsync(importId, cancellationToken).ConfigureAwait(false);
             if (response.IsSuccess)
             {
                 var state = ImportState.Parse(response.Body);
@@ -392,7 +369,7 @@ internal sealed partial class ActitoWriter : IDestinationWriter
             else if (response.Status != 404 || ++unknown > 5)
             {
                 var (reason, _) = response.Error();
-                throw new DeliveryException(ErrorCategory.Destination, Messages.Unexpected("read import result", response.Status, reason));
+                throw new DeliveryException(ErrorCategory.Destination, Messages.Unexpected("read ETL execution", response.Status, reason));
             }
             if (_time.GetElapsedTime(started) > ImportPatience)
                 throw new DeliveryException(ErrorCategory.Timeout, Messages.ImportTimedOut(importId));
@@ -403,12 +380,12 @@ internal sealed partial class ActitoWriter : IDestinationWriter
 
     private async Task<List<ImportLineError>> ReadErrorsAsync(string importId, string keyColumn, CancellationToken cancellationToken)
     {
-        var response = await _api.GetImportResultFileAsync(importId, cancellationToken).ConfigureAwait(false);
+        var response = await _api.GetEtlErrorFileAsync(importId, cancellationToken).ConfigureAwait(false);
         if (response.Status == 404) return [];
         if (!response.IsSuccess)
         {
             var (reason, _) = response.Error();
-            throw new DeliveryException(ErrorCategory.Destination, Messages.Unexpected("read import result file", response.Status, reason));
+            throw new DeliveryException(ErrorCategory.Destination, Messages.Unexpected("read ETL execution error file", response.Status, reason));
         }
         return ImportResultFile.Parse(response.Body, keyColumn);
     }
@@ -454,9 +431,12 @@ internal sealed partial class ActitoWriter : IDestinationWriter
         return buffer.WrittenSpan.ToArray();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actito bulk import {ImportId} submitted: {Mode}, {Rows} rows into {Table}")]
+    private static string? LastSegment(string? location) =>
+        string.IsNullOrEmpty(location) ? null : location.TrimEnd('/').Split('/')[^1] is { Length: > 0 } last ? last : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actito ETL execution {ImportId} started: {Mode}, {Rows} rows into {Table}")]
     private static partial void LogImportSubmitted(ILogger logger, string importId, string mode, int rows, string table);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actito bulk import {ImportId} finished: {Ok} rows accepted, {Failed} rejected")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actito ETL execution {ImportId} finished: {Ok} rows accepted, {Failed} rejected")]
     private static partial void LogImportFinished(ILogger logger, string importId, int ok, int failed);
 }

@@ -4,13 +4,12 @@ using System.Text.Json;
 
 namespace Sluice.Destinations.Actito;
 
-/// <summary>The bulk import modes Actito documents, plus the deletion import.</summary>
+/// <summary>The data loading modes Actito documents for imports. There is no documented deletion mode.</summary>
 internal enum ImportMode
 {
     CreateOnly,
     UpdateOnly,
     CreateUpdate,
-    Delete,
 }
 
 /// <summary>
@@ -91,17 +90,41 @@ internal sealed class ImportFileWriter : IDisposable
         _buffer.Dispose();
     }
 
-    /// <summary>The <c>parameters</c> part: format, charset, mode and the key column.</summary>
-    public static byte[] Parameters(ImportMode mode, string keyColumn)
+    /// <summary>
+    /// The one-shot ETL definition: the file's format (ZIP, ';', '"', UTF-8), the target table, the mode, the key
+    /// attribute and a mapping of every header to the attribute of the same name; no report recipients.
+    /// </summary>
+    public static byte[] Definition(ImportMode mode, string table, string keyColumn, IReadOnlyList<string> header)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(160);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteString("format", "SEMI_COLON_SEPARATED_VALUES");
-            json.WriteString("charset", "UTF-8");
+            json.WriteStartObject("file");
+            json.WriteString("compression", "ZIP");
+            json.WriteStartObject("format");
+            json.WriteString("separator", Separator.ToString());
+            json.WriteString("enclosing", "\"");
+            json.WriteString("escaping", "\"");
+            json.WriteString("encoding", "UTF-8");
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteStartObject("load");
+            json.WriteString("table", table);
             json.WriteString("mode", ModeName(mode));
-            json.WriteString("headerKeyColumn", keyColumn);
+            json.WriteString("keyAttribute", keyColumn);
+            json.WriteStartArray("mapping");
+            foreach (var column in header)
+            {
+                json.WriteStartObject();
+                json.WriteString("header", column);
+                json.WriteString("attribute", column);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteStartArray("reportRecipients");
+            json.WriteEndArray();
             json.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
@@ -111,28 +134,22 @@ internal sealed class ImportFileWriter : IDisposable
     {
         ImportMode.CreateOnly => "CREATE_ONLY",
         ImportMode.UpdateOnly => "UPDATE_ONLY",
-        ImportMode.CreateUpdate => "CREATE_UPDATE",
-        _ => "DELETE",
+        _ => "CREATE_UPDATE",
     };
 }
 
-/// <summary>The state of an import as read from <c>GET .../import/{id}/result</c>.</summary>
+/// <summary>The state of an ETL execution as read from <c>GET .../etl-executions/{id}</c>.</summary>
 internal sealed record ImportState(bool Finished, bool Failed, bool? WithErrors, string? Status, string? Message)
 {
-    private static readonly HashSet<string> Running = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "RUNNING", "PENDING", "IN_PROGRESS", "INPROGRESS", "QUEUED", "STARTED", "PROCESSING", "WAITING", "SCHEDULED",
-        "CREATED", "SUBMITTED", "EXECUTING", "ONGOING", "NEW", "TO_PROCESS",
-    };
-
     private static readonly HashSet<string> Failures = new(StringComparer.OrdinalIgnoreCase)
     {
         "FAILED", "FAILURE", "ERROR", "ABORTED", "CANCELLED", "CANCELED", "REJECTED",
     };
 
     /// <summary>
-    /// Reads the result. Only <c>withErrors</c> is confirmed; a status field is read when present, and a body
-    /// without one counts as finished.
+    /// Reads the execution. SUCCESS and WITH_ERROR are the documented finished statuses (the finished-execution
+    /// webhook); a body without a status, one that is not JSON, and an unknown status count as still running (the wait
+    /// is bounded): only a status Actito documents ends it.
     /// </summary>
     public static ImportState Parse(byte[] body)
     {
@@ -140,18 +157,18 @@ internal sealed record ImportState(bool Finished, bool Failed, bool? WithErrors,
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
-            var status = Json.String(root, "status") ?? Json.String(root, "state") ?? Json.String(root, "executionStatus");
-            bool? withErrors = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("withErrors", out var w)
-                ? w.ValueKind == JsonValueKind.True || (w.ValueKind == JsonValueKind.String && bool.TryParse(w.GetString(), out var b) && b)
-                : null;
+            var status = Json.String(root, "status") ?? Json.String(root, "executionStatus") ?? Json.String(root, "state");
             var message = Json.String(root, "message") ?? Json.String(root, "errorMessage");
-            if (status is not null && Running.Contains(status)) return new(false, false, withErrors, status, message);
-            if (status is not null && Failures.Contains(status)) return new(true, true, withErrors, status, message);
-            return new(true, false, withErrors, status, message);
+            if (status is null) return new(false, false, null, null, message);
+            if (status.Equals("SUCCESS", StringComparison.OrdinalIgnoreCase)) return new(true, false, false, status, message);
+            if (status.Equals("WITH_ERROR", StringComparison.OrdinalIgnoreCase) || status.Equals("WITH_ERRORS", StringComparison.OrdinalIgnoreCase))
+                return new(true, false, true, status, message);
+            if (Failures.Contains(status)) return new(true, true, null, status, message);
+            return new(false, false, null, status, message);
         }
         catch (JsonException)
         {
-            return new(true, false, null, null, null);
+            return new(false, false, null, null, null);
         }
     }
 }

@@ -47,10 +47,14 @@ internal static class Messages
         "Run again after midnight UTC, or raise bulk_threshold so small runs use single-profile calls.";
 
     public static string ImportRefused(string table, int status, string reason) =>
-        $"Actito refused the bulk import into '{table}' (HTTP {status}): {reason}";
+        $"Actito refused the ETL execution into '{table}' (HTTP {status}): {reason}";
+
+    public static string ErrorsUnreadable(string importId, int linesRead) =>
+        $"Actito reported errors for ETL execution {importId}, but its error file named none of the rows sent " +
+        $"({linesRead} line(s) read). Nothing of this batch is counted as delivered: it is sent again next run.";
 
     public static string ImportTimedOut(string importId) =>
-        $"Actito bulk import {importId} did not finish within the time Sluice waits. It may still complete; run again later " +
+        $"Actito ETL execution {importId} did not finish within the time Sluice waits. It may still complete; run again later " +
         "(delivered rows are detected and not duplicated).";
 
     public static string AttributeCreateFailed(string attribute, string table, int status, string reason) =>

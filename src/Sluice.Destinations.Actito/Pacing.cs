@@ -17,8 +17,7 @@ internal sealed class Pacing : IAsyncDisposable
     {
         // A bucket of B tokens refilled at R per minute lets through at most B + R calls in any 60 s window,
         // so B + R (+1 for a call on the window's edge) stays within the limit while allowing a small burst.
-        var burst = Math.Clamp(callsPerMinute / 20, 1, 50);
-        var perMinute = Math.Max(1, callsPerMinute - burst - 1);
+        var (burst, perMinute) = Rate(callsPerMinute);
         _rate = new RequestPacer(burst, perMinute / 60.0, time);
         _concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
@@ -26,6 +25,13 @@ internal sealed class Pacing : IAsyncDisposable
             QueueLimit = int.MaxValue,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
+    }
+
+    /// <summary>The token bucket for a per-minute limit: its burst and its refill per minute.</summary>
+    public static (int Burst, int PerMinute) Rate(int callsPerMinute)
+    {
+        var burst = Math.Clamp(callsPerMinute / 20, 1, 50);
+        return (burst, Math.Max(1, callsPerMinute - burst - 1));
     }
 
     /// <summary>Waits for a call slot; dispose the result when the response has been read.</summary>

@@ -4,7 +4,7 @@ namespace Sluice.Destinations.Actito;
 
 /// <summary>
 /// The destination id Sluice keeps for a profile: its <c>profileId</c> (from single calls), or, for profiles
-/// written by a bulk import (which reports no ids), a key reference <c>attribute=value</c> on the unique key
+/// written by an ETL execution (which reports no ids), a key reference <c>attribute=value</c> on the unique key
 /// column, the form Actito itself accepts in <c>.../profile/{attribute}={value}</c>. Deletes work from either.
 /// </summary>
 internal readonly record struct ProfileRef(string? Attribute, string Value)

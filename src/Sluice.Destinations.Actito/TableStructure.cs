@@ -41,11 +41,14 @@ internal sealed class TableStructure
         || name.Equals("updateMoment", StringComparison.OrdinalIgnoreCase)
         || name.Equals("id", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The CUSTOM value type created for a model column kind.</summary>
+    /// <summary>
+    /// The CUSTOM value type created for a model column kind. Actito documents no decimal value type, so decimals and
+    /// floats get a STRING attribute (the numbers as plain text with '.'); times, and lists, structs and maps as JSON,
+    /// are text too. A typed attribute created in Actito beforehand is used as it is.
+    /// </summary>
     public static string ValueTypeFor(ValueKind kind) => kind switch
     {
         ValueKind.Integer => "INTEGER",
-        ValueKind.Decimal or ValueKind.Float => "DECIMAL",
         ValueKind.Boolean => "BOOLEAN",
         ValueKind.Date => "DATE",
         ValueKind.Timestamp => "TIMESTAMP",
@@ -53,8 +56,9 @@ internal sealed class TableStructure
     };
 
     /// <summary>
-    /// Whether values of a model column kind fit an attribute. Text fits only text-like attributes; typed
-    /// attributes need the matching kind (dates and timestamps convert into each other). Unknown kinds are let through.
+    /// Whether values of a model column kind fit an attribute. STRING takes every kind (as text); predefined text-like
+    /// attributes take text only; typed attributes need the matching kind (dates and timestamps convert into each
+    /// other). Attribute types Sluice does not know are let through.
     /// </summary>
     public static bool Accepts(TableAttribute attribute, ValueKind kind) => attribute.Kind switch
     {
@@ -65,7 +69,7 @@ internal sealed class TableStructure
         "DATE" or "BIRTHDATE" => kind is ValueKind.Date or ValueKind.Timestamp,
         "TIMESTAMP" or "DATETIME" => kind is ValueKind.Timestamp or ValueKind.Date,
         "EMAIL_ADDRESS" or "FIRSTNAME" or "LASTNAME" or "SEX" or "MOTHER_LANGUAGE" or "TITLE"
-            or "GSM_NUMBER" or "PHONE_NUMBER" or "ADDRESS_COUNTRY" or "NATIONALITY" => kind is ValueKind.Text or ValueKind.Other,
+            or "GSM_NUMBER" or "PHONE_NUMBER" or "ADDRESS_COUNTRY" or "NATIONALITY" => kind is ValueKind.Text,
         _ => true,
     };
 

@@ -1,12 +1,14 @@
+using System.Globalization;
 using Sluice.Core.Destinations;
 
 namespace Sluice.Destinations.Actito;
 
 /// <summary>
-/// How one run is delivered. A run of at most <c>bulk_threshold</c> records goes through single-profile calls.
-/// A larger one is sent in batches of up to <see cref="MaxRowsPerImport"/> records, one at a time; within a batch
-/// each operation with more than <c>bulk_threshold</c> records becomes one bulk import, smaller ones single calls.
-/// So a run costs as few of the table's daily imports as possible (usually one, two in mirror mode).
+/// How one run is delivered. A run of at most <c>bulk_threshold</c> creates, updates and upserts goes through
+/// single-profile calls. A larger one is sent in batches of up to <see cref="MaxRowsPerImport"/> records, one at a
+/// time; within a batch each of those operations with more than <c>bulk_threshold</c> records becomes one one-shot ETL
+/// execution, smaller ones single calls. Deletes are always single calls (no documented deletion import), so they
+/// neither decide the transport nor cost an import. A run costs as few of the table's daily imports as possible.
 /// </summary>
 internal sealed record TransportPlan(bool Bulk, int BatchSize, int MaxConcurrency, int ImportsNeeded)
 {
@@ -19,13 +21,13 @@ internal sealed record TransportPlan(bool Bulk, int BatchSize, int MaxConcurrenc
     public static TransportPlan Choose(PlanCounts plan, int bulkThreshold, int maxConcurrentRequests)
     {
         var total = plan.Total;
-        if (total <= bulkThreshold)
+        if (total - plan.Deletes <= bulkThreshold)
             return new TransportPlan(false, SingleCallBatchSize, Math.Max(1, Math.Min(2, maxConcurrentRequests)), 0);
 
         var batchSize = (int)Math.Min(total, MaxRowsPerImport);
         var batches = (total + batchSize - 1) / batchSize;
         long imports = 0;
-        foreach (var count in new[] { plan.Creates, plan.Updates, plan.Upserts, plan.Deletes })
+        foreach (var count in new[] { plan.Creates, plan.Updates, plan.Upserts })
         {
             if (count <= bulkThreshold) continue;
             // Each batch holding more than bulk_threshold records of this operation costs one import.
@@ -33,6 +35,42 @@ internal sealed record TransportPlan(bool Bulk, int BatchSize, int MaxConcurrenc
         }
         return new TransportPlan(true, batchSize, 1, (int)Math.Min(imports, int.MaxValue));
     }
+
+    /// <summary>
+    /// The least time the call pacing makes the single calls of a plan take: every delete is at least one call
+    /// (<c>DELETE .../profile/{id}</c>), and so is every other record when the plan goes through single calls. Null when
+    /// pacing adds less than <see cref="WorthSaying"/> (the data, not the limit, decides the run's length then).
+    /// </summary>
+    public static DeliveryEstimate? Estimate(PlanCounts plan, int bulkThreshold, int maxConcurrentRequests, int callsPerMinute)
+    {
+        var transport = Choose(plan, bulkThreshold, maxConcurrentRequests);
+        var parts = new List<string>(4);
+        long calls = 0;
+        if (!transport.Bulk)
+        {
+            Add(plan.Creates, "create", "creates");
+            Add(plan.Updates, "update", "updates");
+            Add(plan.Upserts, "upsert", "upserts");
+        }
+        Add(plan.Deletes, "delete", "deletes");
+        var (burst, perMinute) = Pacing.Rate(callsPerMinute);
+        if (calls <= burst) return null;
+        var least = TimeSpan.FromMinutes((calls - burst) / (double)perMinute);
+        if (least < WorthSaying) return null;
+        var what = parts.Count == 1 ? parts[0] : string.Join(", ", parts.Take(parts.Count - 1)) + " and " + parts[^1];
+        var rate = callsPerMinute.ToString("N0", CultureInfo.InvariantCulture);
+        return new DeliveryEstimate(least, $"{what} by single calls at {rate} calls a minute (Actito's limit).");
+
+        void Add(long count, string one, string many)
+        {
+            if (count <= 0) return;
+            calls += count;
+            parts.Add($"{count.ToString("N0", CultureInfo.InvariantCulture)} {(count == 1 ? one : many)}");
+        }
+    }
+
+    /// <summary>Pacing that adds less than this is not worth a line in <c>plan</c>.</summary>
+    public static readonly TimeSpan WorthSaying = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>

@@ -97,7 +97,7 @@ internal sealed partial class ActitoApi(
             await ErrorAsync(context, 401, "Missing, invalid or expired access token.");
             return;
         }
-        var isFile = s.Length == 6 && s[^1] == "result-file";
+        var isFile = s.Length == 6 && s[^1] == "error-file";
         if (!isFile && !AcceptsJson(context))
         {
             await ErrorAsync(context, 406, "The Accept header must allow application/json.");
@@ -128,6 +128,11 @@ internal sealed partial class ActitoApi(
         if (entity is null)
         {
             await ErrorAsync(context, 404, "Unknown entity.");
+            return;
+        }
+        if (s.Length >= 4 && s[3] == "etl-executions")
+        {
+            await RouteEtlExecutionsAsync(context, entity, s, method);
             return;
         }
         if (s.Length < 4 || s[3] != "profile-tables" || s.Length > 6)
@@ -189,6 +194,51 @@ internal sealed partial class ActitoApi(
         else await MethodNotAllowedAsync(context);
     }
 
+    /// <summary>
+    /// One-shot ETL executions: <c>POST .../etl-executions</c> (multipart data file + ETL definition),
+    /// <c>GET .../etl-executions/{id}</c> (status and report) and <c>GET .../etl-executions/{id}/error-file</c>.
+    /// </summary>
+    private async Task RouteEtlExecutionsAsync(HttpContext context, EntityState entity, string[] s, string method)
+    {
+        if (s.Length == 4)
+        {
+            counters.Hit("etl.execute");
+            if (!HttpMethods.IsPost(method)) await MethodNotAllowedAsync(context);
+            else await imports.SubmitAsync(context, entity);
+            return;
+        }
+        if (!long.TryParse(s[4], NumberStyles.None, CultureInfo.InvariantCulture, out var executionId) || s.Length > 6
+            || (s.Length == 6 && s[5] != "error-file"))
+        {
+            await ErrorAsync(context, 404, "Unknown resource.");
+            return;
+        }
+        if (!HttpMethods.IsGet(method))
+        {
+            await MethodNotAllowedAsync(context);
+            return;
+        }
+        if (s.Length == 5)
+        {
+            counters.Hit("etl.execution");
+            await imports.WriteExecutionAsync(context, entity, executionId);
+        }
+        else
+        {
+            counters.Hit("etl.errorFile");
+            await imports.WriteErrorFileAsync(context, entity, executionId);
+        }
+    }
+
+    /// <summary>The v4 profile import was removed at the end of June 2025: its routes no longer exist.</summary>
+    private Task V4ImportRemovedAsync(HttpContext context)
+    {
+        counters.Hit("import.v4Removed");
+        return ErrorAsync(context, 404,
+            "The v4 mass import was removed at the end of June 2025; use POST /mass-imports/v5/entities/{entity}/etl-executions.",
+            "V4_IMPORT_REMOVED");
+    }
+
     private async Task RouteV4Async(HttpContext context, string[] s, string method)
     {
         if (s.Length < 3 || s[1] != "entity")
@@ -204,27 +254,7 @@ internal sealed partial class ActitoApi(
         }
         if (s.Length >= 5 && s[3] == "import")
         {
-            if (!long.TryParse(s[4], NumberStyles.None, CultureInfo.InvariantCulture, out var importId) || s.Length != 6 ||
-                s[5] is not ("result" or "result-file"))
-            {
-                await ErrorAsync(context, 404, "Unknown resource.");
-                return;
-            }
-            if (!HttpMethods.IsGet(method))
-            {
-                await MethodNotAllowedAsync(context);
-                return;
-            }
-            if (s[5] == "result")
-            {
-                counters.Hit("import.result");
-                await imports.WriteResultAsync(context, entity, importId);
-            }
-            else
-            {
-                counters.Hit("import.resultFile");
-                await imports.WriteResultFileAsync(context, entity, importId);
-            }
+            await V4ImportRemovedAsync(context);
             return;
         }
         if (s.Length < 4 || s[3] != "table")
@@ -259,9 +289,7 @@ internal sealed partial class ActitoApi(
         }
         if (s[5] == "import" && s.Length == 6)
         {
-            counters.Hit("import.submit");
-            if (!HttpMethods.IsPost(method)) await MethodNotAllowedAsync(context);
-            else await imports.SubmitAsync(context, entity, table);
+            await V4ImportRemovedAsync(context);
             return;
         }
         if (s[5] != "profile" || s.Length > 9)

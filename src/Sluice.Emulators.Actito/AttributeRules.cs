@@ -42,7 +42,9 @@ internal static partial class AttributeRules
     public const string CreationMoment = "creationMoment";
     public const string UpdateMoment = "updateMoment";
 
-    public static readonly string[] CustomValueTypes = ["STRING", "INTEGER", "DECIMAL", "NUMBER", "BOOLEAN", "DATE", "TIMESTAMP"];
+    // STRING, INTEGER and TIMESTAMP are the value types the v5 table-structure docs show; BOOLEAN and DATE follow the
+    // documented data kinds of files (Boolean, Date). No decimal value type is documented, so none is accepted.
+    public static readonly string[] CustomValueTypes = ["STRING", "INTEGER", "BOOLEAN", "DATE", "TIMESTAMP"];
 
     // Predefined kinds and the value format each one checks. Aliases cover the spellings the docs leave open.
     private static readonly Dictionary<string, string> PredefinedFormats = new(StringComparer.Ordinal)
@@ -122,10 +124,6 @@ internal static partial class AttributeRules
                 return long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)
                     ? ValueCheck.Valid(integer.ToString(CultureInfo.InvariantCulture))
                     : ValueCheck.Invalid("INVALID_INTEGER", $"Value of '{spec.Name}' is not an integer.");
-            case "DECIMAL" or "NUMBER":
-                return decimal.TryParse(raw, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
-                    ? ValueCheck.Valid(number.ToString(CultureInfo.InvariantCulture))
-                    : ValueCheck.Invalid("INVALID_NUMBER", $"Value of '{spec.Name}' is not a number ('.' is the decimal separator).");
             case "BOOLEAN":
                 return raw.ToUpperInvariant() switch
                 {

@@ -8,12 +8,12 @@ using Microsoft.AspNetCore.Http;
 
 namespace Sluice.Emulators.Actito;
 
+/// <summary>The documented data loading modes of an ETL; there is no deletion mode in the API.</summary>
 internal enum ImportMode
 {
     CreateOnly,
     UpdateOnly,
     CreateUpdate,
-    Delete,
 }
 
 internal sealed record ImportError(int Line, string Key, string Code, string Message);
@@ -39,9 +39,10 @@ internal sealed class ImportJob
 }
 
 /// <summary>
-/// v4 bulk imports: <c>POST .../table/{t}/import</c> (multipart <c>inputFile</c> + <c>parameters</c>), then
-/// <c>GET .../import/{id}/result</c> and <c>.../result-file</c>. The data is applied when the import is accepted;
-/// the result reports RUNNING for the first <see cref="ActitoEmulatorOptions.ImportRunningPolls"/> polls.
+/// One-shot ETL executions (the v5 mass-imports API): <c>POST .../etl-executions</c> with a multipart body of the data
+/// file (<c>inputFile</c>) and the ETL definition (<c>definition</c>, JSON), then <c>GET .../etl-executions/{id}</c> and
+/// <c>.../error-file</c>. The data is applied when the execution is accepted; the execution reports RUNNING for the
+/// first <see cref="ActitoEmulatorOptions.ImportRunningPolls"/> polls.
 /// </summary>
 internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore store, Limits limits, Counters counters)
 {
@@ -50,17 +51,17 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
 
     public void Reset() => _jobs.Clear();
 
-    public async Task SubmitAsync(HttpContext context, EntityState entity, TableState table)
+    public async Task SubmitAsync(HttpContext context, EntityState entity)
     {
         var request = context.Request;
         if (request.ContentLength > options.MaxImportBytes + 1024 * 1024)
         {
-            await ActitoApi.ErrorAsync(context, 400, $"The import file is larger than {options.MaxImportBytes} bytes.");
+            await ActitoApi.ErrorAsync(context, 400, $"The data file is larger than {options.MaxImportBytes} bytes.", "FILE_TOO_LARGE");
             return;
         }
         if (!request.HasFormContentType)
         {
-            await ActitoApi.ErrorAsync(context, 400, "An import is a multipart/form-data request with parts 'inputFile' and 'parameters'.");
+            await ActitoApi.ErrorAsync(context, 400, "A one-shot ETL execution is a multipart/form-data request with the data file and the ETL definition.");
             return;
         }
         IFormCollection form;
@@ -73,39 +74,45 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
             await ActitoApi.ErrorAsync(context, 400, "The multipart body could not be read or is too large.");
             return;
         }
-        var file = form.Files.GetFile("inputFile");
+        var file = form.Files.GetFile("inputFile") ?? form.Files.GetFile("file") ?? form.Files.GetFile("dataFile");
         if (file is null)
         {
-            await ActitoApi.ErrorAsync(context, 400, "Missing the 'inputFile' part.");
+            await ActitoApi.ErrorAsync(context, 400, "Missing the data file part ('inputFile').");
             return;
         }
         if (file.Length > options.MaxImportBytes)
         {
-            await ActitoApi.ErrorAsync(context, 400, $"The import file is larger than {options.MaxImportBytes} bytes.");
+            await ActitoApi.ErrorAsync(context, 400, $"The data file is larger than {options.MaxImportBytes} bytes.", "FILE_TOO_LARGE");
             return;
         }
 
-        string? parametersText = null;
-        if (form.Files.GetFile("parameters") is { } parametersFile)
+        string? definitionText = null;
+        foreach (var name in new[] { "definition", "etlDefinition", "oneShotEtlDefinition" })
         {
-            using var r = new StreamReader(parametersFile.OpenReadStream(), Encoding.UTF8);
-            parametersText = await r.ReadToEndAsync(context.RequestAborted);
+            if (form.Files.GetFile(name) is { } definitionFile)
+            {
+                using var r = new StreamReader(definitionFile.OpenReadStream(), Encoding.UTF8);
+                definitionText = await r.ReadToEndAsync(context.RequestAborted);
+                break;
+            }
+            if (form.TryGetValue(name, out var field))
+            {
+                definitionText = field.ToString();
+                break;
+            }
         }
-        else if (form.TryGetValue("parameters", out var field))
+        if (definitionText is null)
         {
-            parametersText = field.ToString();
-        }
-        if (parametersText is null)
-        {
-            await ActitoApi.ErrorAsync(context, 400, "Missing the 'parameters' part.");
+            await ActitoApi.ErrorAsync(context, 400, "Missing the ETL definition part ('definition').");
             return;
         }
-        var (parameters, paramError) = ImportParameters.Parse(parametersText, table);
+        var (parameters, paramError) = ImportParameters.Parse(definitionText, entity);
         if (parameters is null)
         {
-            await ActitoApi.ErrorAsync(context, 400, paramError!);
+            await ActitoApi.ErrorAsync(context, 400, paramError!, "INVALID_DEFINITION");
             return;
         }
+        var table = parameters.Table;
 
         byte[] content;
         using (var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue)))
@@ -122,7 +129,7 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
         var bom = csv.Length >= 3 && csv[0] == 0xEF && csv[1] == 0xBB && csv[2] == 0xBF;
         if (bom && options.RejectByteOrderMark)
         {
-            await ActitoApi.ErrorAsync(context, 400, "Files starting with a byte order mark (BOM) are rejected.");
+            await ActitoApi.ErrorAsync(context, 400, "Files starting with a byte order mark (BOM) are rejected.", "BOM_NOT_SUPPORTED");
             return;
         }
 
@@ -145,7 +152,7 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
         if (!limits.TryTakeImport(entity.Name, table.Name) && CountViolation())
         {
             Interlocked.Increment(ref counters.TooManyRequests);
-            await ActitoApi.ErrorAsync(context, 429, $"More than {options.MaxImportsPerTablePerDay} imports in table '{table.Name}' today.");
+            await ActitoApi.ErrorAsync(context, 429, $"More than {options.MaxImportsPerTablePerDay} imports in table '{table.Name}' today.", "TOO_MANY_IMPORTS");
             return;
         }
 
@@ -166,7 +173,8 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
         Interlocked.Add(ref counters.ProfilesCreated, job.RowsCreated);
         Interlocked.Add(ref counters.ProfilesUpdated, job.RowsUpdated);
         Interlocked.Add(ref counters.ProfilesDeleted, job.RowsDeleted);
-        await ActitoApi.JsonAsync(context, 200, new JsonObject { ["id"] = job.Id });
+        context.Response.Headers.Location = $"{context.Request.Path.Value?.TrimEnd('/')}/{job.Id.ToString(CultureInfo.InvariantCulture)}";
+        await ActitoApi.JsonAsync(context, 201, new JsonObject { ["id"] = job.Id });
     }
 
     /// <summary>The CSV bytes from a ZIP holding one file, a GZIP file, or a plain file.</summary>
@@ -214,32 +222,45 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
         return (content, null);
     }
 
-    /// <summary>Column i maps to an attribute, a subscription (Y/N values), or nothing (ignored in deletion mode).</summary>
+    /// <summary>
+    /// Column i maps to an attribute or a subscription (Y/N values): through the definition's mapping when it has one,
+    /// else by the header's own name. Columns a mapping leaves out are ignored.
+    /// </summary>
     private static (List<(AttributeSpec? Spec, string? Subscription)>? Columns, string? Error) MapHeader(
         List<string> header, TableState table, ImportParameters parameters)
     {
         var columns = new List<(AttributeSpec?, string?)>(header.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var mapped = new HashSet<string>(StringComparer.Ordinal);
         foreach (var raw in header)
         {
             var name = raw.Trim();
             if (!seen.Add(name)) return (null, $"Column '{name}' appears twice in the header.");
-            if (parameters.Mode == ImportMode.Delete)
+            string target;
+            if (parameters.Mapping is { } mapping)
             {
-                columns.Add(name == parameters.KeyColumn ? (table.Attributes.ByName[name], null) : (null, null));
-                continue;
+                if (!mapping.TryGetValue(name, out var attribute))
+                {
+                    columns.Add((null, null));
+                    continue;
+                }
+                target = attribute;
             }
-            if (table.Attributes.ByName.TryGetValue(name, out var spec))
+            else target = name;
+            if (!mapped.Add(target)) return (null, $"Attribute '{target}' is mapped from more than one column.");
+            if (table.Attributes.ByName.TryGetValue(target, out var spec))
             {
-                if (spec.IsTechnical && name != parameters.KeyColumn)
-                    return (null, $"Column '{name}' is a technical attribute managed by the system.");
+                if (spec.IsTechnical && target != parameters.KeyColumn)
+                    return (null, $"Column '{name}' maps to '{target}', a technical attribute managed by the system.");
                 columns.Add((spec, null));
             }
-            else if (table.HasSubscription(name)) columns.Add((null, name));
-            else return (null, $"Unknown column '{name}': not an attribute or subscription of table '{table.Name}'.");
+            else if (table.HasSubscription(target)) columns.Add((null, target));
+            else return (null, $"Unknown attribute '{target}' (column '{name}'): not an attribute or subscription of table '{table.Name}'.");
         }
-        if (!seen.Contains(parameters.KeyColumn))
-            return (null, $"The key column '{parameters.KeyColumn}' is not in the header.");
+        if (parameters.Mapping is { } m && m.Keys.FirstOrDefault(k => !seen.Contains(k)) is { } missing)
+            return (null, $"The mapping names column '{missing}', which is not in the file's header.");
+        if (!mapped.Contains(parameters.KeyColumn))
+            return (null, $"The key attribute '{parameters.KeyColumn}' is not mapped from any column of the file.");
         return (columns, null);
     }
 
@@ -277,14 +298,6 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
                 continue;
             }
 
-            if (parameters.Mode == ImportMode.Delete)
-            {
-                var ids = table.Find(keySpec.Name, keyCheck.Value!, 1);
-                if (ids.Count == 1 && table.Delete(ids[0])) job.RowsDeleted++;
-                else job.Errors.Add(new(line, key, "PROFILE_NOT_FOUND", "No profile matches the key."));
-                continue;
-            }
-
             var change = new ProfileChange();
             ImportError? error = null;
             for (var i = 0; i < columns.Count && error is null; i++)
@@ -299,7 +312,8 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
                     else change.Subscriptions[subscription] = flag.Value == "true";
                     continue;
                 }
-                if (spec!.IsTechnical) continue; // profileId as key column
+                if (spec is null) continue; // a column the mapping leaves out
+                if (spec.IsTechnical) continue; // profileId as key column
                 if (value.Length == 0)
                 {
                     if (options.EmptyCsvValueClears) change.Values.Add((spec, null));
@@ -339,28 +353,36 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
         }
     }
 
-    public async Task WriteResultAsync(HttpContext context, EntityState entity, long id)
+    /// <summary>
+    /// The execution: <c>status</c> RUNNING, then SUCCESS or WITH_ERROR (the statuses of Actito's finished-execution
+    /// webhook), with a report of the lines read, created, updated and rejected.
+    /// </summary>
+    public async Task WriteExecutionAsync(HttpContext context, EntityState entity, long id)
     {
         if (!_jobs.TryGetValue(id, out var job) || job.Entity != entity.Name)
         {
-            await ActitoApi.ErrorAsync(context, 404, "Unknown import.");
+            await ActitoApi.ErrorAsync(context, 404, "Unknown ETL execution.");
             return;
         }
         var running = Interlocked.Decrement(ref job.PollsUntilFinished) >= 0;
         var body = new JsonObject
         {
             ["id"] = job.Id,
-            ["profileTableName"] = job.Table,
-            ["mode"] = ModeName(job.Mode),
-            ["status"] = running ? "RUNNING" : "FINISHED",
-            ["startDate"] = job.Started,
-            ["endDate"] = running ? null : job.Started,
-            ["withErrors"] = !running && job.Errors.Count > 0,
-            ["rowsRead"] = running ? 0 : job.RowsRead,
-            ["rowsCreated"] = running ? 0 : job.RowsCreated,
-            ["rowsUpdated"] = running ? 0 : job.RowsUpdated,
-            ["rowsDeleted"] = running ? 0 : job.RowsDeleted,
-            ["rowsInError"] = running ? 0 : job.Errors.Count,
+            ["type"] = "ONE_SHOT",
+            ["status"] = running ? "RUNNING" : job.Errors.Count > 0 ? "WITH_ERROR" : "SUCCESS",
+            ["startMoment"] = job.Started,
+            ["endMoment"] = running ? null : job.Started,
+            ["report"] = running
+                ? null
+                : new JsonObject
+                {
+                    ["table"] = job.Table,
+                    ["mode"] = ModeName(job.Mode),
+                    ["processedLines"] = job.RowsRead,
+                    ["createdRecords"] = job.RowsCreated,
+                    ["updatedRecords"] = job.RowsUpdated,
+                    ["rejectedLines"] = job.Errors.Count,
+                },
         };
         await ActitoApi.JsonAsync(context, 200, body);
     }
@@ -369,16 +391,16 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
     /// The error file: CSV (comma, RFC 4180, UTF-8 without BOM, CRLF) with header
     /// <c>lineNumber,keyValue,errorCode,errorMessage</c>, one line per rejected file line (the header is line 1).
     /// </summary>
-    public async Task WriteResultFileAsync(HttpContext context, EntityState entity, long id)
+    public async Task WriteErrorFileAsync(HttpContext context, EntityState entity, long id)
     {
         if (!_jobs.TryGetValue(id, out var job) || job.Entity != entity.Name)
         {
-            await ActitoApi.ErrorAsync(context, 404, "Unknown import.");
+            await ActitoApi.ErrorAsync(context, 404, "Unknown ETL execution.");
             return;
         }
         if (Volatile.Read(ref job.PollsUntilFinished) > 0)
         {
-            await ActitoApi.ErrorAsync(context, 404, "The import is still running; its result file is not available yet.");
+            await ActitoApi.ErrorAsync(context, 404, "The execution is still running; its error file is not available yet.");
             return;
         }
         var csv = new StringBuilder("lineNumber,keyValue,errorCode,errorMessage\r\n");
@@ -390,7 +412,7 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
                .Append(CsvReader.Escape(error.Message, ',')).Append("\r\n");
         }
         var bytes = new UTF8Encoding(false).GetBytes(csv.ToString());
-        var name = $"import-{job.Id}-result.csv";
+        var name = $"etl-execution-{job.Id}-errors.csv";
         if (options.ZipResultFile)
         {
             using var buffer = new MemoryStream();
@@ -400,7 +422,7 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
                 await entry.WriteAsync(bytes, context.RequestAborted);
             }
             bytes = buffer.ToArray();
-            name = $"import-{job.Id}-result.zip";
+            name = $"etl-execution-{job.Id}-errors.zip";
             context.Response.ContentType = "application/zip";
         }
         else
@@ -416,20 +438,22 @@ internal sealed class ImportService(ActitoEmulatorOptions options, ActitoStore s
     {
         ImportMode.CreateOnly => "CREATE_ONLY",
         ImportMode.UpdateOnly => "UPDATE_ONLY",
-        ImportMode.CreateUpdate => "CREATE_UPDATE",
-        _ => "DELETE",
+        _ => "CREATE_UPDATE",
     };
 
     private string Now() => options.TimeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }
 
 /// <summary>
-/// The <c>parameters</c> JSON of an import. Key names are not documented, so common spellings are accepted:
-/// format|csvFormat|fileFormat, charset|encoding, mode|importMode, headerKeyColumn|keyColumn.
+/// The one-shot ETL definition (JSON), as far as the emulator reads it:
+/// <c>{"file":{"compression","format":{"separator","enclosing","escaping","encoding"}},
+/// "load":{"table","mode","keyAttribute","mapping":[{"header","attribute"}]},"reportRecipients":[...]}</c>.
+/// Modes are the documented CREATE_ONLY, UPDATE_ONLY and CREATE_UPDATE only.
 /// </summary>
-internal sealed record ImportParameters(char Separator, Encoding Encoding, ImportMode Mode, string KeyColumn)
+internal sealed record ImportParameters(char Separator, Encoding Encoding, ImportMode Mode, string KeyColumn, TableState Table,
+    IReadOnlyDictionary<string, string>? Mapping)
 {
-    public static (ImportParameters? Parameters, string? Error) Parse(string json, TableState table)
+    public static (ImportParameters? Parameters, string? Error) Parse(string json, EntityState entity)
     {
         JsonObject? obj;
         try
@@ -440,54 +464,63 @@ internal sealed record ImportParameters(char Separator, Encoding Encoding, Impor
         {
             obj = null;
         }
-        if (obj is null) return (null, "The 'parameters' part must be a JSON object.");
+        if (obj is null) return (null, "The ETL definition must be a JSON object.");
+        var file = obj["file"] as JsonObject;
+        var format = file?["format"] as JsonObject;
+        var load = obj["load"] as JsonObject;
+        if (load is null) return (null, "The ETL definition has no 'load' object (table, mode, keyAttribute, mapping).");
 
-        var format = (Text(obj, "format", "csvFormat", "fileFormat") ?? "COMMA_SEPARATED_VALUES").ToUpperInvariant();
-        char? separator = format switch
-        {
-            "COMMA_SEPARATED_VALUES" or "COMMA" or "CSV" => ',',
-            "SEMI_COLON_SEPARATED_VALUES" or "SEMICOLON_SEPARATED_VALUES" or "SEMI_COLON" or "SEMICOLON" => ';',
-            "TAB_SEPARATED_VALUES" or "TAB" or "TSV" => '\t',
-            _ => null,
-        };
-        if (separator is null)
-            return (null, $"Unknown format '{format}': use COMMA_SEPARATED_VALUES, SEMI_COLON_SEPARATED_VALUES or TAB_SEPARATED_VALUES.");
+        var separatorText = Text(format, "separator") ?? ",";
+        if (separatorText.Length != 1) return (null, $"The separator must be a single character, not '{separatorText}'.");
+        var separator = separatorText[0];
+        if (separator is '"' or '\r' or '\n') return (null, "The separator cannot be a quote or a line break.");
 
-        var charset = (Text(obj, "charset", "encoding") ?? "UTF-8").ToUpperInvariant();
+        var charset = (Text(format, "encoding") ?? "UTF-8").ToUpperInvariant();
         Encoding? encoding = charset switch
         {
             "UTF-8" or "UTF8" => new UTF8Encoding(false),
             "ISO-8859-1" or "ISO_8859_1" or "LATIN1" or "LATIN-1" => Encoding.Latin1,
             _ => null,
         };
-        if (encoding is null) return (null, $"Unsupported charset '{charset}': use UTF-8 or ISO-8859-1.");
+        if (encoding is null) return (null, $"Unsupported encoding '{charset}': use UTF-8 or ISO-8859-1.");
 
-        var modeText = (Text(obj, "mode", "importMode") ?? "CREATE_UPDATE").ToUpperInvariant();
+        var tableName = Text(load, "table");
+        if (string.IsNullOrWhiteSpace(tableName)) return (null, "'load.table' is required.");
+        var table = entity.Find(tableName);
+        if (table is null) return (null, $"Unknown profile table '{tableName}'.");
+
+        var modeText = (Text(load, "mode") ?? "").ToUpperInvariant();
         ImportMode? mode = modeText switch
         {
             "CREATE_ONLY" => ImportMode.CreateOnly,
             "UPDATE_ONLY" => ImportMode.UpdateOnly,
             "CREATE_UPDATE" => ImportMode.CreateUpdate,
-            // The docs name the deletion import but not its API value; accept the plausible spellings.
-            "DELETE" or "DELETE_ONLY" or "DELETION" => ImportMode.Delete,
             _ => null,
         };
         if (mode is null)
-            return (null, $"Unknown mode '{modeText}': use CREATE_ONLY, UPDATE_ONLY, CREATE_UPDATE or DELETE.");
+            return (null, $"Unknown mode '{modeText}': use CREATE_ONLY, UPDATE_ONLY or CREATE_UPDATE.");
 
-        var key = Text(obj, "headerKeyColumn", "keyColumn");
-        if (string.IsNullOrWhiteSpace(key)) return (null, "'headerKeyColumn' is required.");
+        var key = Text(load, "keyAttribute");
+        if (string.IsNullOrWhiteSpace(key)) return (null, "'load.keyAttribute' is required.");
         if (!table.Attributes.ByName.TryGetValue(key, out var spec) || !spec.Unique)
-            return (null, $"The key column '{key}' must be a unique attribute of table '{table.Name}'.");
-        return (new ImportParameters(separator.Value, encoding, mode.Value, key), null);
+            return (null, $"The key attribute '{key}' must be a unique attribute of table '{table.Name}'.");
+
+        Dictionary<string, string>? mapping = null;
+        if (load["mapping"] is JsonArray items)
+        {
+            mapping = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in items)
+            {
+                var header = Text(item as JsonObject, "header");
+                var attribute = Text(item as JsonObject, "attribute");
+                if (string.IsNullOrWhiteSpace(header) || string.IsNullOrWhiteSpace(attribute))
+                    return (null, "Every mapping entry needs 'header' and 'attribute'.");
+                if (!mapping.TryAdd(header, attribute)) return (null, $"Column '{header}' is mapped twice.");
+            }
+        }
+        return (new ImportParameters(separator, encoding, mode.Value, key, table, mapping), null);
     }
 
-    private static string? Text(JsonObject obj, params string[] names)
-    {
-        foreach (var name in names)
-        {
-            if (obj[name] is JsonValue v && v.TryGetValue<string>(out var s)) return s;
-        }
-        return null;
-    }
+    private static string? Text(JsonObject? obj, string name) =>
+        obj?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

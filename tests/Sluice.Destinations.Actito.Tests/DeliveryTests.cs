@@ -14,7 +14,7 @@ public sealed class DeliveryTests
         await harness.RunAsync(harness.SingleCalls(), Customers.Sync(SyncMode.Upsert), Customers.Records([1], RecordOperation.Upsert));
 
         var types = await harness.AttributeTypesAsync();
-        Assert.Equal(("CUSTOM", "DECIMAL"), types["lifetimeValue"]);
+        Assert.Equal(("CUSTOM", "STRING"), types["lifetimeValue"]); // Actito documents no decimal value type
         Assert.Equal(("CUSTOM", "DATE"), types["signupDate"]);
         Assert.Equal(("CUSTOM", "TIMESTAMP"), types["lastSeen"]);
         Assert.Equal(("CUSTOM", "BOOLEAN"), types["isVip"]);
@@ -184,7 +184,7 @@ public sealed class DeliveryTests
     }
 
     [Fact]
-    public async Task Many_deletes_of_ledger_rows_go_through_one_deletion_import_by_profileId()
+    public async Task Many_mirror_deletes_never_use_an_import_mode_and_go_through_single_deletes_by_profileId()
     {
         await using var harness = await Harness.StartAsync();
         var single = harness.SingleCalls();
@@ -197,19 +197,22 @@ public sealed class DeliveryTests
         Assert.All(results.Values, r => Assert.Equal(RecordOutcome.Delivered, r.Outcome));
         Assert.Equal(["C-10", "C-11", "C-12", "C-9"], harness.ProfilesByCustomerId().Keys.Order());
         var stats = harness.Emulator.GetStats();
-        Assert.Equal(1, stats.ImportsRun);
+        Assert.Equal(0, stats.ImportsRun);
         Assert.Equal(8, stats.ProfilesDeleted);
+        Assert.Equal(9, stats.RequestsPerEndpoint["profile.delete"]);
+        Assert.False(stats.RequestsPerEndpoint.ContainsKey("etl.execute"));
+        Assert.False(stats.RequestsPerEndpoint.ContainsKey("import.v4Removed"));
     }
 
     [Fact]
-    public async Task Rows_written_by_an_import_are_referenced_by_key_and_can_be_deleted_later_either_way()
+    public async Task Rows_written_by_an_etl_execution_are_referenced_by_key_and_deleted_later_one_by_one()
     {
         await using var harness = await Harness.StartAsync();
         var sync = Customers.Sync(SyncMode.Mirror);
         var created = await harness.RunAsync(harness.Bulk(), sync, Customers.Records(Enumerable.Range(1, 70), RecordOperation.Upsert));
         Assert.Equal("customerId=C-1", created["k1"].DestinationId);
 
-        // 3 deletes go one by one (lookup by key, then DELETE); 60 in one deletion import keyed on customerId.
+        // Each delete looks the profile up by key, then deletes it by profileId; no deletion import exists.
         var few = await harness.RunAsync(harness.SingleCalls(), sync,
             [.. Enumerable.Range(1, 3).Select(i => Customers.Record(i, RecordOperation.Delete, harness.Ledger[Customers.Key(i)]))]);
         var many = await harness.RunAsync(harness.Destination(), sync,
@@ -218,8 +221,35 @@ public sealed class DeliveryTests
         Assert.All(few.Values.Concat(many.Values), r => Assert.Equal(RecordOutcome.Delivered, r.Outcome));
         Assert.Equal(Enumerable.Range(64, 7).Select(Customers.CustomerId).Order(), harness.ProfilesByCustomerId().Keys.Order());
         var stats = harness.Emulator.GetStats();
-        Assert.Equal(2, stats.ImportsRun);
+        Assert.Equal(1, stats.ImportsRun);
         Assert.Equal(63, stats.ProfilesDeleted);
+        Assert.Equal(63, stats.RequestsPerEndpoint["profile.delete"]);
+    }
+
+    [Fact]
+    public async Task A_large_upsert_goes_through_one_etl_execution_and_its_rejected_lines_come_back_with_actitos_reason()
+    {
+        await using var harness = await Harness.StartAsync();
+        var records = Customers.Records(Enumerable.Range(1, 500), RecordOperation.Upsert);
+        records[99] = Customers.Record(100, RecordOperation.Upsert, email: "not-an-email");
+        records[399] = Customers.Record(400, RecordOperation.Upsert, email: "also bad");
+
+        var results = await harness.RunAsync(harness.Destination(), Customers.Sync(SyncMode.Upsert), records);
+
+        var stats = harness.Emulator.GetStats();
+        Assert.Equal(1, stats.RequestsPerEndpoint["etl.execute"]);
+        Assert.Equal(1, stats.ImportsRun);
+        Assert.False(stats.RequestsPerEndpoint.ContainsKey("import.v4Removed"));
+        Assert.False(stats.RequestsPerEndpoint.ContainsKey("profile.create")); // nothing fell back to single calls
+        var rejected = results.Values.Where(r => r.Outcome != RecordOutcome.Delivered).OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
+        Assert.Equal(["k100", "k400"], rejected.Select(r => r.Key));
+        Assert.All(rejected, r =>
+        {
+            Assert.Equal(RecordOutcome.Rejected, r.Outcome);
+            Assert.Equal("INVALID_EMAIL", r.Code);
+            Assert.Contains("e-mail", r.Reason, StringComparison.OrdinalIgnoreCase);
+        });
+        Assert.Equal(498, harness.ProfilesByCustomerId().Count);
     }
 
     [Fact]

@@ -120,7 +120,11 @@ public sealed class ProviderTests
         Assert.Equal(1, mirror.ImportsNeeded); // 20 deletes go through single calls
 
         var bigMirror = TransportPlan.Choose(new PlanCounts(0, 0, 10_000, 500), 50, 5);
-        Assert.Equal(2, bigMirror.ImportsNeeded);
+        Assert.Equal(1, bigMirror.ImportsNeeded); // deletes never cost an import: there is no deletion import mode
+
+        var deletesOnly = TransportPlan.Choose(new PlanCounts(0, 0, 10, 1_200), 50, 5);
+        Assert.False(deletesOnly.Bulk); // small batches, so the engine commits deletes as they land
+        Assert.Equal(0, deletesOnly.ImportsNeeded);
 
         var huge = TransportPlan.Choose(new PlanCounts(0, 0, 250_000, 0), 50, 5);
         Assert.Equal(TransportPlan.MaxRowsPerImport, huge.BatchSize);
@@ -203,11 +207,16 @@ public sealed class ProviderTests
     }
 
     [Fact]
-    public void Import_parameters_name_the_documented_mode_and_key_column()
+    public void The_etl_definition_names_the_table_a_documented_mode_the_key_and_a_mapping_of_every_column()
     {
-        var json = Encoding.UTF8.GetString(ImportFileWriter.Parameters(ImportMode.CreateUpdate, "customerId"));
-        Assert.Equal("{\"format\":\"SEMI_COLON_SEPARATED_VALUES\",\"charset\":\"UTF-8\",\"mode\":\"CREATE_UPDATE\",\"headerKeyColumn\":\"customerId\"}", json);
+        var json = Encoding.UTF8.GetString(ImportFileWriter.Definition(ImportMode.CreateUpdate, "Profiles", "customerId", ["customerId", "firstName"]));
+        Assert.Equal(
+            "{\"file\":{\"compression\":\"ZIP\",\"format\":{\"separator\":\";\",\"enclosing\":\"\\u0022\",\"escaping\":\"\\u0022\",\"encoding\":\"UTF-8\"}}," +
+            "\"load\":{\"table\":\"Profiles\",\"mode\":\"CREATE_UPDATE\",\"keyAttribute\":\"customerId\"," +
+            "\"mapping\":[{\"header\":\"customerId\",\"attribute\":\"customerId\"},{\"header\":\"firstName\",\"attribute\":\"firstName\"}]}," +
+            "\"reportRecipients\":[]}", json);
         Assert.Equal("CREATE_ONLY", ImportFileWriter.ModeName(ImportMode.CreateOnly));
         Assert.Equal("UPDATE_ONLY", ImportFileWriter.ModeName(ImportMode.UpdateOnly));
+        Assert.Equal(["CreateOnly", "UpdateOnly", "CreateUpdate"], Enum.GetNames<ImportMode>());
     }
 }

@@ -7,7 +7,7 @@ public sealed class LimitAndControlTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private const string Upsert = """{"format":"COMMA_SEPARATED_VALUES","mode":"CREATE_UPDATE","headerKeyColumn":"customerId"}""";
+    private static readonly string Upsert = Harness.Definition("CREATE_UPDATE", "customerId", ",");
 
     [Fact]
     public async Task Calls_over_the_per_minute_limit_are_slowed_down_not_rejected()
@@ -56,7 +56,7 @@ public sealed class LimitAndControlTests
     }
 
     [Fact]
-    public async Task The_thirteenth_import_of_a_table_in_a_day_gets_429_and_the_next_day_works()
+    public async Task The_thirteenth_etl_execution_of_a_table_in_a_day_gets_429_and_the_next_day_works()
     {
         await using var h = await (await Harness.StartAsync(o =>
         {
@@ -67,7 +67,7 @@ public sealed class LimitAndControlTests
         for (var i = 0; i < 12; i++)
         {
             using var ok = await h.ImportAsync(Harness.Zip($"customerId\nC-{i}\n"), Upsert);
-            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
         }
         using (var refused = await h.ImportAsync(Harness.Zip("customerId\nC-x\n"), Upsert))
             Assert.Equal((HttpStatusCode)429, refused.StatusCode);
@@ -76,7 +76,7 @@ public sealed class LimitAndControlTests
         h.Clock.Advance(TimeSpan.FromDays(1));
         await h.AuthenticateAsync();
         using var nextDay = await h.ImportAsync(Harness.Zip("customerId\nC-x\n"), Upsert);
-        Assert.Equal(HttpStatusCode.OK, nextDay.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, nextDay.StatusCode);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class LimitAndControlTests
         for (var i = 0; i < 3; i++)
         {
             using var ok = await h.ImportAsync(Harness.Zip($"customerId\nC-{i}\n"), Upsert);
-            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
         }
         var stats = h.Emulator.GetStats();
         Assert.Equal(0, stats.ThrottledCalls);

@@ -240,7 +240,7 @@ public sealed class ProfileTests
             [
                 new() { Name = "memberNo", ValueType = "INTEGER", Unique = true, Mandatory = true },
                 new() { Name = "isVip", ValueType = "BOOLEAN" },
-                new() { Name = "balance", ValueType = "DECIMAL" },
+                new() { Name = "joined", ValueType = "DATE" },
                 new() { Name = "lastSeen", ValueType = "TIMESTAMP" },
                 new() { Name = "code", ValueType = "STRING", MaxLength = 3 },
             ],
@@ -248,7 +248,7 @@ public sealed class ProfileTests
         const string path = "v4/entity/sluice_demo/table/Members/profile";
 
         var (ok, created) = await h.CallAsync(HttpMethod.Post, path,
-            """{"attributes":[{"name":"memberNo","value":7},{"name":"isVip","value":true},{"name":"balance","value":"12.50"},{"name":"lastSeen","value":"2024-05-01T10:00:00"},{"name":"code","value":"abc"}]}""");
+            """{"attributes":[{"name":"memberNo","value":7},{"name":"isVip","value":true},{"name":"joined","value":"2024-05-01"},{"name":"lastSeen","value":"2024-05-01T10:00:00"},{"name":"code","value":"abc"}]}""");
         Assert.Equal(HttpStatusCode.Created, ok);
         var (_, profile) = await h.CallAsync(HttpMethod.Get, $"{path}/{(long)created!["profileId"]!}");
         Assert.Equal("true", Harness.Attribute(profile, "isVip"));
@@ -258,7 +258,7 @@ public sealed class ProfileTests
         Assert.Equal(HttpStatusCode.BadRequest, (await h.CallAsync(HttpMethod.Post, path, Harness.ProfileBody(("isVip", "true")))).Status); // mandatory memberNo
         Assert.Equal(HttpStatusCode.BadRequest, (await h.CallAsync(HttpMethod.Post, path, Harness.ProfileBody(("memberNo", "x")))).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await h.CallAsync(HttpMethod.Post, path, Harness.ProfileBody(("memberNo", "8"), ("isVip", "maybe")))).Status);
-        Assert.Equal(HttpStatusCode.BadRequest, (await h.CallAsync(HttpMethod.Post, path, Harness.ProfileBody(("memberNo", "8"), ("balance", "1,5")))).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await h.CallAsync(HttpMethod.Post, path, Harness.ProfileBody(("memberNo", "8"), ("joined", "01/05/2024")))).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await h.CallAsync(HttpMethod.Post, path, Harness.ProfileBody(("memberNo", "8"), ("lastSeen", "2024-05-01")))).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await h.CallAsync(HttpMethod.Post, path, Harness.ProfileBody(("memberNo", "8"), ("code", "abcd")))).Status);
     }

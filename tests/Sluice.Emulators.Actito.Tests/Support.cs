@@ -101,37 +101,57 @@ internal sealed class Harness : IAsyncDisposable
     public static string? Attribute(JsonNode? profile, string name) =>
         profile?["attributes"]?.AsArray().FirstOrDefault(a => (string?)a?["name"] == name)?["value"]?.ToString();
 
-    public async Task<HttpResponseMessage> ImportAsync(byte[] file, string parameters, string fileName = "profiles.zip",
-        string fileType = "application/zip", string table = "Profiles")
+    /// <summary>The one-shot ETL definition of a load into a profile table, mapping every header to the attribute of its name.</summary>
+    public static string Definition(string mode, string key, string separator = ";", string encoding = "UTF-8", string table = "Profiles",
+        JsonArray? mapping = null)
+    {
+        var load = new JsonObject { ["table"] = table, ["mode"] = mode, ["keyAttribute"] = key };
+        if (mapping is not null) load["mapping"] = mapping;
+        return new JsonObject
+        {
+            ["file"] = new JsonObject
+            {
+                ["compression"] = "ZIP",
+                ["format"] = new JsonObject { ["separator"] = separator, ["enclosing"] = "\"", ["escaping"] = "\"", ["encoding"] = encoding },
+            },
+            ["load"] = load,
+            ["reportRecipients"] = new JsonArray(),
+        }.ToJsonString();
+    }
+
+    public string Executions => $"mass-imports/v5/entities/{Entity}/etl-executions";
+
+    public async Task<HttpResponseMessage> ImportAsync(byte[] file, string definition, string fileName = "profiles.zip",
+        string fileType = "application/zip")
     {
         using var form = new MultipartFormDataContent();
         var filePart = new ByteArrayContent(file);
         filePart.Headers.ContentType = new MediaTypeHeaderValue(fileType);
         form.Add(filePart, "inputFile", fileName);
-        var paramPart = new ByteArrayContent(Encoding.UTF8.GetBytes(parameters));
-        paramPart.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        form.Add(paramPart, "parameters", "parameters.json");
-        return await Http.PostAsync($"v4/entity/{Entity}/table/{table}/import", form, TestContext.Current.CancellationToken);
+        var definitionPart = new ByteArrayContent(Encoding.UTF8.GetBytes(definition));
+        definitionPart.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        form.Add(definitionPart, "definition", "definition.json");
+        return await Http.PostAsync(Executions, form, TestContext.Current.CancellationToken);
     }
 
-    public async Task<long> ImportOkAsync(string csv, string parameters)
+    public async Task<long> ImportOkAsync(string csv, string definition)
     {
-        using var response = await ImportAsync(Zip(csv), parameters);
+        using var response = await ImportAsync(Zip(csv), definition);
         var body = await ReadJsonAsync(response);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"import answered {response.StatusCode}: {body}");
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"the ETL execution answered {response.StatusCode}: {body}");
         return (long)body!["id"]!;
     }
 
-    /// <summary>Polls the import result until it is finished.</summary>
-    public async Task<JsonNode> ResultAsync(long importId, string entity = Entity)
+    /// <summary>Polls the ETL execution until it has finished.</summary>
+    public async Task<JsonNode> ResultAsync(long executionId, string entity = Entity)
     {
         for (var i = 0; i < 20; i++)
         {
-            var (status, body) = await CallAsync(HttpMethod.Get, $"v4/entity/{entity}/import/{importId}/result");
+            var (status, body) = await CallAsync(HttpMethod.Get, $"mass-imports/v5/entities/{entity}/etl-executions/{executionId}");
             Assert.Equal(HttpStatusCode.OK, status);
-            if ((string?)body!["status"] == "FINISHED") return body;
+            if ((string?)body!["status"] != "RUNNING") return body;
         }
-        throw new InvalidOperationException("The import never finished.");
+        throw new InvalidOperationException("The ETL execution never finished.");
     }
 
     public static byte[] Zip(string csv, string entryName = "profiles.csv", bool bom = false)

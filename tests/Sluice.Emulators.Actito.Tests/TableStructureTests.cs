@@ -103,6 +103,7 @@ public sealed class TableStructureTests
     [InlineData("""{"type":"CUSTOM","name":"creationMoment","valueType":"TIMESTAMP"}""", "technical")]
     [InlineData("""{"type":"CUSTOM","name":"emailAddress","valueType":"STRING"}""", "already exists")]
     [InlineData("""{"type":"CUSTOM","name":"x","valueType":"BLOB"}""", "valueType")]
+    [InlineData("""{"type":"CUSTOM","name":"x","valueType":"DECIMAL"}""", "valueType")]
     [InlineData("""{"type":"WEIRD","name":"x"}""", "type")]
     [InlineData("""{"type":"CUSTOM","name":"1abc","valueType":"STRING"}""", "start with a letter")]
     [InlineData("""{"type":"CUSTOM"}""", "name")]

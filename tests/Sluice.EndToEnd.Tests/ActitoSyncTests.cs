@@ -206,7 +206,7 @@ public sealed class ActitoSyncTests
     [Fact]
     public async Task The_mirror_guard_refuses_a_mass_delete_until_allowed_and_then_deletes_exactly_those()
     {
-        // Bulk imports for everything above 5 records: creates and deletes go through imports.
+        // ETL executions for more than 5 creates/upserts; deletes always go one by one (no deletion import mode).
         await using var project = await ActitoProject.CreateAsync("mirror", bulkThreshold: 5);
         var customers = ActitoProject.Customers(20);
         await project.WriteCustomersAsync(customers);
@@ -243,7 +243,8 @@ public sealed class ActitoSyncTests
         Assert.Null(await project.GetCustomerAsync(1));
         var stats = await project.StatsAsync();
         Assert.Equal(8, stats["profilesDeleted"]!.GetValue<long>());
-        Assert.Equal(2, stats["importsRun"]!.GetValue<long>());
+        Assert.Equal(1, stats["importsRun"]!.GetValue<long>());
+        Assert.Equal(8, stats["requestsPerEndpoint"]!["profile.delete"]!.GetValue<long>());
     }
 
     [Fact]
@@ -324,9 +325,9 @@ public sealed class ActitoSyncTests
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            // Single calls: expire once some profiles exist. Bulk: once the import is submitted, before its result is read.
+            // Single calls: expire once some profiles exist. Bulk: once the ETL execution started, before its result is read.
             bool Midway(ActitoEmulatorStats stats) => bulkThreshold == ActitoProject.BulkImports
-                ? stats.RequestsPerEndpoint.GetValueOrDefault("import.submit") > 0
+                ? stats.RequestsPerEndpoint.GetValueOrDefault("etl.execute") > 0
                 : stats.ProfilesCreated >= 20;
             while (!Midway(project.Emulator.GetStats()) && !process.HasExited && DateTime.UtcNow < deadline)
                 await Task.Delay(20);
@@ -387,7 +388,7 @@ public sealed class ActitoSyncTests
         var singleStats = await single.StatsAsync();
         var bulkStats = await bulk.StatsAsync();
         Assert.Equal(0, singleStats["importsRun"]!.GetValue<long>());
-        Assert.True(bulkStats["importsRun"]!.GetValue<long>() >= 3, bulkStats.ToJsonString());
+        Assert.True(bulkStats["importsRun"]!.GetValue<long>() >= 2, bulkStats.ToJsonString());
         Assert.False(bulkStats["requestsPerEndpoint"]!.AsObject().ContainsKey("profile.create"), bulkStats.ToJsonString());
     }
 

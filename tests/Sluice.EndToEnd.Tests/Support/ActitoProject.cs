@@ -40,7 +40,7 @@ internal sealed class ActitoProject : IAsyncDisposable
     {
         ["plan"] = "STRING",
         ["seats"] = "INTEGER",
-        ["lifetimeValue"] = "DECIMAL",
+        ["lifetimeValue"] = "STRING", // Actito documents no decimal value type
         ["isActive"] = "BOOLEAN",
         ["signupDate"] = "DATE",
     };

@@ -1,28 +1,34 @@
 using System.IO.Compression;
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace Sluice.Emulators.Actito.Tests;
 
-public sealed class ImportTests
+public sealed class EtlExecutionTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private const string Upsert = """{"format":"SEMI_COLON_SEPARATED_VALUES","charset":"UTF-8","mode":"CREATE_UPDATE","headerKeyColumn":"customerId"}""";
+    private static readonly string Upsert = Harness.Definition("CREATE_UPDATE", "customerId");
+
+    private static int Report(JsonNode execution, string name) => (int)execution["report"]![name]!;
 
     [Fact]
-    public async Task A_zipped_csv_import_creates_profiles_and_reports_running_then_finished()
+    public async Task A_zipped_csv_execution_creates_profiles_and_reports_running_then_success()
     {
         await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
-        var id = await h.ImportOkAsync("customerId;emailAddress;firstName\nC-1;a@example.com;Ann\nC-2;b@example.com;\"Bo; Jr\"\n", Upsert);
+        using var started = await h.ImportAsync(Harness.Zip("customerId;emailAddress;firstName\nC-1;a@example.com;Ann\nC-2;b@example.com;\"Bo; Jr\"\n"), Upsert);
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var id = (long)(await Harness.ReadJsonAsync(started))!["id"]!;
+        Assert.EndsWith($"/etl-executions/{id}", started.Headers.Location!.OriginalString, StringComparison.Ordinal);
 
-        var (_, first) = await h.CallAsync(HttpMethod.Get, $"v4/entity/sluice_demo/import/{id}/result");
+        var (_, first) = await h.CallAsync(HttpMethod.Get, $"{h.Executions}/{id}");
         Assert.Equal("RUNNING", (string?)first!["status"]);
         var result = await h.ResultAsync(id);
-        Assert.False((bool)result["withErrors"]!);
-        Assert.Equal(2, (int)result["rowsRead"]!);
-        Assert.Equal(2, (int)result["rowsCreated"]!);
-        Assert.Equal(0, (int)result["rowsInError"]!);
+        Assert.Equal("SUCCESS", (string?)result["status"]);
+        Assert.Equal(2, Report(result, "processedLines"));
+        Assert.Equal(2, Report(result, "createdRecords"));
+        Assert.Equal(0, Report(result, "rejectedLines"));
 
         var profiles = h.Emulator.GetProfiles();
         Assert.Equal(2, profiles.Count);
@@ -40,8 +46,8 @@ public sealed class ImportTests
         var id = await h.ImportOkAsync("customerId;firstName;lastName\r\nC-1;Anna;\r\nC-9;New;Person\r\n", Upsert);
 
         var result = await h.ResultAsync(id);
-        Assert.Equal(1, (int)result["rowsUpdated"]!);
-        Assert.Equal(1, (int)result["rowsCreated"]!);
+        Assert.Equal(1, Report(result, "updatedRecords"));
+        Assert.Equal(1, Report(result, "createdRecords"));
         var ann = h.Emulator.GetProfiles().Single(p => p["customerId"] == "C-1");
         Assert.Equal("Anna", ann["firstName"]);
         Assert.Equal("Lee", ann["lastName"]);
@@ -57,7 +63,7 @@ public sealed class ImportTests
     }
 
     [Fact]
-    public async Task Failed_lines_are_counted_and_listed_in_the_result_file()
+    public async Task Failed_lines_are_counted_and_listed_in_the_error_file()
     {
         await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
         await h.CreateAsync(("customerId", "C-1"));
@@ -68,15 +74,15 @@ public sealed class ImportTests
                   "C-4,d@example.com\n" +              // line 5: wrong column count
                   ",e@example.com,1990-01-01\n" +      // line 6: empty key
                   "C-5,f@example.com,1990-01-01\n";    // line 7: fine
-        var id = await h.ImportOkAsync(csv, """{"format":"COMMA_SEPARATED_VALUES","mode":"CREATE_ONLY","headerKeyColumn":"customerId"}""");
+        var id = await h.ImportOkAsync(csv, Harness.Definition("CREATE_ONLY", "customerId", ","));
 
         var result = await h.ResultAsync(id);
-        Assert.True((bool)result["withErrors"]!);
-        Assert.Equal(6, (int)result["rowsRead"]!);
-        Assert.Equal(1, (int)result["rowsCreated"]!);
-        Assert.Equal(5, (int)result["rowsInError"]!);
+        Assert.Equal("WITH_ERROR", (string?)result["status"]);
+        Assert.Equal(6, Report(result, "processedLines"));
+        Assert.Equal(1, Report(result, "createdRecords"));
+        Assert.Equal(5, Report(result, "rejectedLines"));
 
-        using var file = await h.Http.GetAsync($"v4/entity/sluice_demo/import/{id}/result-file", Ct);
+        using var file = await h.Http.GetAsync($"{h.Executions}/{id}/error-file", Ct);
         Assert.Equal(HttpStatusCode.OK, file.StatusCode);
         Assert.Equal("text/csv", file.Content.Headers.ContentType!.MediaType);
         var lines = (await file.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
@@ -94,7 +100,8 @@ public sealed class ImportTests
     {
         await using var h = await (await Harness.StartAsync(o => o.ImportRunningPolls = 0)).AuthenticateAsync();
         var id = await h.ImportOkAsync("customerId;firstName\nC-1;\"two\nlines\"\nC-2;x\n;y\n", Upsert);
-        using var file = await h.Http.GetAsync($"v4/entity/sluice_demo/import/{id}/result-file", Ct);
+        await h.ResultAsync(id);
+        using var file = await h.Http.GetAsync($"{h.Executions}/{id}/error-file", Ct);
         var lines = (await file.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("5,,MISSING_KEY", lines[1], StringComparison.Ordinal);
         Assert.Equal("two\nlines", h.Emulator.GetProfiles()[0]["firstName"]);
@@ -105,11 +112,10 @@ public sealed class ImportTests
     {
         await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
         await h.CreateAsync(("customerId", "C-1"));
-        var id = await h.ImportOkAsync("customerId\tfirstName\nC-1\tAnn\nC-2\tBo\n",
-            """{"format":"TAB_SEPARATED_VALUES","mode":"UPDATE_ONLY","headerKeyColumn":"customerId"}""");
+        var id = await h.ImportOkAsync("customerId\tfirstName\nC-1\tAnn\nC-2\tBo\n", Harness.Definition("UPDATE_ONLY", "customerId", "\t"));
         var result = await h.ResultAsync(id);
-        Assert.Equal(1, (int)result["rowsUpdated"]!);
-        Assert.Equal(1, (int)result["rowsInError"]!);
+        Assert.Equal(1, Report(result, "updatedRecords"));
+        Assert.Equal(1, Report(result, "rejectedLines"));
         Assert.Equal(1, h.Emulator.ProfileCount());
     }
 
@@ -117,19 +123,49 @@ public sealed class ImportTests
     [InlineData("DELETE")]
     [InlineData("DELETE_ONLY")]
     [InlineData("DELETION")]
-    public async Task A_deletion_import_needs_only_the_key_column_and_ignores_the_others(string mode)
+    public async Task A_deletion_mode_is_not_an_api_import_mode_and_deletes_nothing(string mode)
     {
         await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
         await h.CreateAsync(("customerId", "C-1"), ("emailAddress", "a@example.com"));
-        await h.CreateAsync(("customerId", "C-2"));
-        var id = await h.ImportOkAsync("emailAddress;whatever\nA@example.com;zz\nnobody@example.com;zz\n",
-            $$"""{"format":"SEMI_COLON_SEPARATED_VALUES","mode":"{{mode}}","headerKeyColumn":"emailAddress"}""");
+        using var response = await h.ImportAsync(Harness.Zip("emailAddress\na@example.com\n"), Harness.Definition(mode, "emailAddress"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("CREATE_ONLY, UPDATE_ONLY or CREATE_UPDATE", (string?)(await Harness.ReadJsonAsync(response))!["message"], StringComparison.Ordinal);
+        Assert.Equal(1, h.Emulator.ProfileCount());
+    }
 
-        var result = await h.ResultAsync(id);
-        Assert.Equal(1, (int)result["rowsDeleted"]!);
-        Assert.Equal(1, (int)result["rowsInError"]!);
-        Assert.Equal("C-2", h.Emulator.GetProfiles().Single()["customerId"]);
-        Assert.Equal(1, h.Emulator.GetStats().ProfilesDeleted);
+    [Theory]
+    [InlineData("v4/entity/sluice_demo/table/Profiles/import")]
+    [InlineData("mass-imports/v4/entity/sluice_demo/table/Profiles/import")]
+    public async Task The_removed_v4_import_answers_404_and_applies_nothing(string path)
+    {
+        await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(Harness.Zip("customerId\nC-1\n")), "inputFile", "p.zip" },
+            { new StringContent("""{"format":"SEMI_COLON_SEPARATED_VALUES","mode":"CREATE_UPDATE","headerKeyColumn":"customerId"}"""), "parameters" },
+        };
+        using var response = await h.Http.PostAsync(path, form, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("V4_IMPORT_REMOVED", (string?)(await Harness.ReadJsonAsync(response))!["errorCode"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await h.CallAsync(HttpMethod.Get, "v4/entity/sluice_demo/import/1000001/result")).Status);
+        Assert.Equal(0, h.Emulator.ProfileCount());
+        Assert.Equal(0, h.Emulator.GetStats().ImportsRun);
+    }
+
+    [Fact]
+    public async Task A_mapping_renames_columns_and_leaves_unmapped_ones_out()
+    {
+        await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
+        var mapping = new JsonArray
+        {
+            new JsonObject { ["header"] = "ref", ["attribute"] = "customerId" },
+            new JsonObject { ["header"] = "given", ["attribute"] = "firstName" },
+        };
+        var id = await h.ImportOkAsync("ref;given;ignored\nC-1;Ann;zz\n", Harness.Definition("CREATE_UPDATE", "customerId", mapping: mapping));
+        Assert.Equal("SUCCESS", (string?)(await h.ResultAsync(id))["status"]);
+        var ann = h.Emulator.GetProfiles().Single();
+        Assert.Equal("C-1", ann["customerId"]);
+        Assert.Equal("Ann", ann["firstName"]);
     }
 
     [Fact]
@@ -137,12 +173,12 @@ public sealed class ImportTests
     {
         await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
         using (var plain = await h.ImportAsync(Encoding.UTF8.GetBytes("customerId\nC-1\n"), Upsert, "p.csv", "text/csv"))
-            Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+            Assert.Equal(HttpStatusCode.Created, plain.StatusCode);
         using var gz = new MemoryStream();
         using (var gzip = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
             gzip.Write(Encoding.UTF8.GetBytes("customerId\nC-2\n"));
         using (var zipped = await h.ImportAsync(gz.ToArray(), Upsert, "p.csv.gz", "application/gzip"))
-            Assert.Equal(HttpStatusCode.OK, zipped.StatusCode);
+            Assert.Equal(HttpStatusCode.Created, zipped.StatusCode);
         Assert.Equal(2, h.Emulator.ProfileCount());
     }
 
@@ -151,8 +187,8 @@ public sealed class ImportTests
     {
         await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
         var bytes = Encoding.Latin1.GetBytes("customerId;firstName\nC-1;Zoë\n");
-        using var response = await h.ImportAsync(bytes, Upsert.Replace("UTF-8", "ISO-8859-1", StringComparison.Ordinal), "p.csv", "text/csv");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var response = await h.ImportAsync(bytes, Harness.Definition("CREATE_UPDATE", "customerId", encoding: "ISO-8859-1"), "p.csv", "text/csv");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("Zoë", h.Emulator.GetProfiles().Single()["firstName"]);
     }
 
@@ -166,7 +202,7 @@ public sealed class ImportTests
 
         await using var lenient = await (await Harness.StartAsync(o => o.RejectByteOrderMark = false)).AuthenticateAsync();
         using var accepted = await lenient.ImportAsync(Harness.Zip("customerId\nC-1\n", bom: true), Upsert);
-        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
         Assert.Equal("C-1", lenient.Emulator.GetProfiles().Single()["customerId"]);
     }
 
@@ -181,11 +217,13 @@ public sealed class ImportTests
     }
 
     [Theory]
-    [InlineData("""{"mode":"CREATE_UPDATE","headerKeyColumn":"firstName"}""", "unique")]
-    [InlineData("""{"mode":"CREATE_UPDATE"}""", "headerKeyColumn")]
-    [InlineData("""{"mode":"CREATE_OR_UPDATE","headerKeyColumn":"customerId"}""", "mode")]
-    [InlineData("""{"format":"PIPES","headerKeyColumn":"customerId"}""", "format")]
-    [InlineData("""{"charset":"UTF-16","headerKeyColumn":"customerId"}""", "charset")]
+    [InlineData("""{"load":{"table":"Profiles","mode":"CREATE_UPDATE","keyAttribute":"firstName"}}""", "unique")]
+    [InlineData("""{"load":{"table":"Profiles","mode":"CREATE_UPDATE"}}""", "keyAttribute")]
+    [InlineData("""{"load":{"table":"Profiles","mode":"CREATE_OR_UPDATE","keyAttribute":"customerId"}}""", "mode")]
+    [InlineData("""{"file":{"format":{"separator":"||"}},"load":{"table":"Profiles","mode":"CREATE_UPDATE","keyAttribute":"customerId"}}""", "single character")]
+    [InlineData("""{"file":{"format":{"encoding":"UTF-16"}},"load":{"table":"Profiles","mode":"CREATE_UPDATE","keyAttribute":"customerId"}}""", "encoding")]
+    [InlineData("""{"load":{"table":"Nope","mode":"CREATE_UPDATE","keyAttribute":"customerId"}}""", "Unknown profile table")]
+    [InlineData("""{"file":{}}""", "load")]
     [InlineData("not json", "JSON")]
     public async Task Bad_parameters_are_rejected_with_400(string parameters, string reason)
     {
@@ -196,8 +234,8 @@ public sealed class ImportTests
     }
 
     [Theory]
-    [InlineData("customerId;shoeSize\nC-1;42\n", "Unknown column")]
-    [InlineData("firstName\nAnn\n", "not in the header")]
+    [InlineData("customerId;shoeSize\nC-1;42\n", "Unknown attribute")]
+    [InlineData("firstName\nAnn\n", "not mapped")]
     [InlineData("customerId;creationMoment\nC-1;2024-01-01 00:00:00\n", "technical")]
     [InlineData("", "header")]
     public async Task Bad_headers_are_rejected_with_400(string csv, string reason)
@@ -221,22 +259,22 @@ public sealed class ImportTests
         using (var response = await h.ImportAsync(buffer.ToArray(), Upsert))
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
 
-        using var form = new MultipartFormDataContent { { new StringContent(Upsert), "parameters" } };
-        using var missing = await h.Http.PostAsync("v4/entity/sluice_demo/table/Profiles/import", form, Ct);
+        using var form = new MultipartFormDataContent { { new StringContent(Upsert), "definition" } };
+        using var missing = await h.Http.PostAsync(h.Executions, form, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
     }
 
     [Fact]
-    public async Task Parameters_may_also_come_as_a_plain_form_field_and_the_prefixed_url()
+    public async Task The_definition_may_also_come_as_a_plain_form_field_and_the_unprefixed_url()
     {
         await using var h = await (await Harness.StartAsync()).AuthenticateAsync();
         using var form = new MultipartFormDataContent
         {
             { new ByteArrayContent(Harness.Zip("customerId\nC-1\n")), "inputFile", "p.zip" },
-            { new StringContent(Upsert), "parameters" },
+            { new StringContent(Upsert), "definition" },
         };
-        using var response = await h.Http.PostAsync("mass-imports/v4/entity/sluice_demo/table/Profiles/import", form, Ct);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var response = await h.Http.PostAsync("v5/entities/sluice_demo/etl-executions", form, Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
     [Fact]
@@ -250,12 +288,12 @@ public sealed class ImportTests
     }
 
     [Fact]
-    public async Task The_result_file_can_be_served_zipped()
+    public async Task The_error_file_can_be_served_zipped()
     {
         await using var h = await (await Harness.StartAsync(o => o.ZipResultFile = true)).AuthenticateAsync();
         var id = await h.ImportOkAsync("customerId;emailAddress\nC-1;bad\n", Upsert);
         await h.ResultAsync(id);
-        using var file = await h.Http.GetAsync($"v4/entity/sluice_demo/import/{id}/result-file", Ct);
+        using var file = await h.Http.GetAsync($"{h.Executions}/{id}/error-file", Ct);
         Assert.Equal("application/zip", file.Content.Headers.ContentType!.MediaType);
         using var zip = new ZipArchive(await file.Content.ReadAsStreamAsync(Ct));
         using var reader = new StreamReader(zip.Entries.Single().Open());
@@ -263,15 +301,15 @@ public sealed class ImportTests
     }
 
     [Fact]
-    public async Task Unknown_imports_are_404_and_the_result_file_waits_until_finished()
+    public async Task Unknown_executions_are_404_and_the_error_file_waits_until_finished()
     {
         await using var h = await (await Harness.StartAsync(o => o.ImportRunningPolls = 2)).AuthenticateAsync();
-        Assert.Equal(HttpStatusCode.NotFound, (await h.CallAsync(HttpMethod.Get, "v4/entity/sluice_demo/import/123/result")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await h.CallAsync(HttpMethod.Get, $"{h.Executions}/123")).Status);
         var id = await h.ImportOkAsync("customerId\nC-1\n", Upsert);
-        using (var early = await h.Http.GetAsync($"v4/entity/sluice_demo/import/{id}/result-file", Ct))
+        using (var early = await h.Http.GetAsync($"{h.Executions}/{id}/error-file", Ct))
             Assert.Equal(HttpStatusCode.NotFound, early.StatusCode);
         await h.ResultAsync(id);
-        using var late = await h.Http.GetAsync($"v4/entity/sluice_demo/import/{id}/result-file", Ct);
+        using var late = await h.Http.GetAsync($"{h.Executions}/{id}/error-file", Ct);
         Assert.Equal(HttpStatusCode.OK, late.StatusCode);
     }
 
@@ -282,7 +320,7 @@ public sealed class ImportTests
         var csv = new StringBuilder("customerId;emailAddress;firstName\n");
         for (var i = 0; i < 20_000; i++) csv.Append("C-").Append(i).Append(";u").Append(i).Append("@example.com;Name").Append(i).Append('\n');
         var result = await h.ResultAsync(await h.ImportOkAsync(csv.ToString(), Upsert));
-        Assert.Equal(20_000, (int)result["rowsCreated"]!);
+        Assert.Equal(20_000, Report(result, "createdRecords"));
         Assert.Equal(20_000, h.Emulator.ProfileCount());
         var (status, _) = await h.CallAsync(HttpMethod.Get, $"{h.Profiles}/profile/emailAddress=u19999@example.com");
         Assert.Equal(HttpStatusCode.OK, status);
