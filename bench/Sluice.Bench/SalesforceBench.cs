@@ -11,7 +11,7 @@ namespace Sluice.Bench;
 /// <summary>
 /// <c>salesforce-throughput</c>: a first run (every contact new) of a sync of N contacts to the Salesforce emulator's
 /// Contact object, by External_Id__c, through sObject Collections (<c>bulk_threshold</c> above N) and through Bulk API 2.0
-/// (<c>bulk_threshold</c> below N), in upsert and optionally insert mode. Each run gets a fresh emulator and state; the
+/// (<c>bulk_threshold</c> below N), in upsert and optionally insert mode, counting API calls (per 100,000 rows too). Each run gets a fresh emulator and state; the
 /// contacts are then read back from the emulator and counted.
 /// </summary>
 internal static class SalesforceBench
@@ -72,7 +72,7 @@ internal static class SalesforceBench
                     Console.Out.WriteLine($"{tag} seconds: {(double)figures["seconds"]!:0.000} s");
                     Console.Out.WriteLine($"{tag} rows/s delivered: {(double)figures["rows_per_s"]!:N0}" +
                         (repeat > 1 ? $" (min {rates.Min():N0}, max {rates.Max():N0} over {repeat} runs)" : ""));
-                    Console.Out.WriteLine($"{tag} API calls (Sforce-Limit-Info count): {(long)figures["api_calls"]!:N0}; requests: {figures["requests"]!.ToJsonString()}");
+                    Console.Out.WriteLine($"{tag} API calls (Sforce-Limit-Info count): {(long)figures["api_calls"]!:N0} ({(double)figures["api_calls_per_100k"]!:N1} per 100,000 rows); requests: {figures["requests"]!.ToJsonString()}");
                     Console.Out.WriteLine($"{tag} records read back: {(long)figures["read_back"]!:N0} Contact, {(long)figures["distinct_external_ids"]!:N0} distinct External_Id__c (expected {contacts:N0}): " +
                         ((bool)figures["read_back_ok"]! ? "ok" : "MISMATCH"));
                     Console.Out.WriteLine($"{tag} record errors: {(long)figures["record_errors"]!:N0}, limit refusals: {(long)figures["limit_refusals"]!:N0}");
@@ -220,6 +220,7 @@ internal static class SalesforceBench
                 ["seconds"] = Math.Round(run.Seconds, 4),
                 ["rows_per_s"] = Math.Round(run.Counts.Delivered / run.Seconds, 1),
                 ["api_calls"] = after.ApiUsage - before.ApiUsage,
+                ["api_calls_per_100k"] = Math.Round((after.ApiUsage - before.ApiUsage) * 100_000.0 / Math.Max(1, contacts), 1),
                 ["requests"] = requests,
                 ["read_back"] = readBack,
                 ["distinct_external_ids"] = distinct,

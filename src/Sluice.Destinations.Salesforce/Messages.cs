@@ -137,6 +137,28 @@ internal static class Messages
 
     public static string InvalidValue(string field, string why) => $"The value for {field} {why}.";
 
+    public static string BinaryNotText(ModelColumn column, string obj, string field, string sfType) =>
+        $"Column {column.Name} ({column.SourceType}) holds binary data, which {obj}.{field} ({sfType}) cannot take: Salesforce takes binary only in base64 fields. "
+        + $"Map it to a base64 field, or turn it into text in the model (e.g. hex({column.Name}) or base64({column.Name})).";
+
+    public static string NestedNeedsText(ModelColumn column, string obj, string field, string sfType) =>
+        $"Column {column.Name} ({column.SourceType}) is a nested value, sent as JSON text, which {obj}.{field} ({sfType}) cannot take: map it to a text or text-area field, "
+        + $"or flatten it in the model (for a multi-select picklist: array_to_string({column.Name}, ';')).";
+
+    public static string IntervalNeedsText(ModelColumn column, string obj, string field, string sfType) =>
+        $"Column {column.Name} ({column.SourceType}) is an interval, sent as text (d.hh:mm:ss), which {obj}.{field} ({sfType}) cannot take: "
+        + $"map it to a text field, or give a number in the model (e.g. epoch({column.Name}) for seconds).";
+
+    public static string ValueMisfit(Schema.PlannedField field, string obj, string value, string why) =>
+        $"Column {Named(field.Column)}{(field.SourceType.Length > 0 ? $" ({field.SourceType})" : "")} holds {value}, which {obj}.{field.Name} ({field.SfType}) cannot take: {why}. "
+        + "The row was not sent (Salesforce would refuse the whole request of 200 rows for it).";
+
+    private static string Named(string column) => column.Length > 0 ? column : "(match)";
+
+    public static string DuplicateMatch(string field, string value, string otherKey) =>
+        $"Another row of this run (key {otherKey}) has the same {field} '{value}'. Salesforce refuses every row that shares a match value within one request, "
+        + $"and across requests both rows would write the same record; this row was not sent. Make {field} unique in the model.";
+
     public static string NoResult(string where) =>
         $"Salesforce returned no result for this row ({where}); it is sent again next run.";
 

@@ -46,7 +46,7 @@ internal sealed class SalesforceDestination : IDestination
         _log.LogInformation("Salesforce {Object}: {Count} records planned, sending through {Transport}",
             schema.Name, plan.Total, bulk ? "Bulk API 2.0" : "sObject Collections");
         return bulk
-            ? new BulkWriter(_api, writePlan, _tuning, _log)
+            ? new BulkWriter(_api, writePlan, _tuning, _log, plan.Total)
             : new CollectionsWriter(_api, writePlan, _tuning, _log);
     }
 

@@ -70,13 +70,24 @@ internal sealed record SalesforceTuning
 {
     public int CollectionsBatchSize { get; init; } = 200;
     public int CollectionsConcurrency { get; init; } = 8;
-    public int BulkBatchSize { get; init; } = 10_000;
-    public int BulkConcurrency { get; init; } = 4;
+    /// <summary>
+    /// Rows per Bulk API batch (so per job): a run up to this size is one job (a 100,000-row run takes 6 calls). It
+    /// bounds the rows held in memory at once (the engine holds O(batch)) and how much a crash leaves in doubt; a
+    /// 10,000,000-row run is 67 jobs, about 400 calls, far inside an org's daily allocation. The upload limit is
+    /// <see cref="BulkMaxUploadBytes"/>.
+    /// </summary>
+    public int BulkMaxRowsPerJob { get; init; } = 150_000;
+
+    /// <summary>
+    /// CSV bytes per job upload. Salesforce takes 150 MB per upload after base64 encoding (4/3 of the raw size), so
+    /// 100 MB raw stays under it with margin.
+    /// </summary>
+    public long BulkMaxUploadBytes { get; init; } = 100_000_000;
     public int MaxRequestsInFlight { get; init; } = 16;
     public int MaxRetries { get; init; } = 8;
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan BulkPollInitial { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan BulkPollInitial { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan BulkPollMax { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan BulkJobTimeout { get; init; } = TimeSpan.FromHours(2);
 

@@ -71,8 +71,9 @@ public sealed class QueryTests
     }
 
     [Theory]
-    [InlineData("SELECT Id FROM Contact WHERE LastName LIKE 'A%'", "MALFORMED_QUERY")]
-    [InlineData("SELECT Id FROM Contact ORDER BY LastName", "MALFORMED_QUERY")]
+    [InlineData("SELECT Id FROM Contact WHERE LastName LIKE A%", "MALFORMED_QUERY")]
+    [InlineData("SELECT Id FROM Contact ORDER LastName", "MALFORMED_QUERY")]
+    [InlineData("SELECT Id FROM Contact WHERE (LastName = 'a'", "MALFORMED_QUERY")]
     [InlineData("DELETE FROM Contact", "MALFORMED_QUERY")]
     [InlineData("SELECT Nope__c FROM Contact", "INVALID_FIELD")]
     [InlineData("SELECT Id FROM Nope__c", "INVALID_TYPE")]

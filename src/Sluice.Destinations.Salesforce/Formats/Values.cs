@@ -21,6 +21,54 @@ internal static class Values
         _ => null,
     };
 
+    /// <summary>
+    /// Null when Salesforce's JSON reader takes the value for the field; else why not. A value it cannot read fails
+    /// the whole Collections request (JSON_PARSER_ERROR), so it is caught here and refused alone.
+    /// </summary>
+    public static string? Misfit(object value, PlannedField field)
+    {
+        if (Problem(value) is { } problem)
+            return problem;
+        switch (field.Shape)
+        {
+            case ValueShape.Number when value is not (long or int or short or decimal or double or float):
+                return $"a {field.SfType} field takes numbers, not {Describe(value)}";
+            case ValueShape.Number when field.SfType.Equals("int", StringComparison.OrdinalIgnoreCase):
+                var whole = Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+                if (whole != decimal.Truncate(whole))
+                    return "an int field takes whole numbers only";
+                return whole is < int.MinValue or > int.MaxValue ? "an int field holds -2,147,483,648 to 2,147,483,647" : null;
+            case ValueShape.Number when field.SfType.Equals("long", StringComparison.OrdinalIgnoreCase):
+                var big = Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+                return big != decimal.Truncate(big) || big is < long.MinValue or > long.MaxValue ? "a long field takes whole numbers within 64 bits" : null;
+            case ValueShape.Boolean when value is not bool:
+                return $"a boolean field takes true or false, not {Describe(value)}";
+            case ValueShape.Date or ValueShape.DateTime when value is not (DateOnly or DateTime or DateTimeOffset):
+                return $"a {field.SfType} field takes dates, not {Describe(value)}";
+            case ValueShape.Time when value is not TimeOnly:
+                return $"a time field takes times of day, not {Describe(value)}";
+            default:
+                return null;
+        }
+    }
+
+    private static string Describe(object value) => value switch
+    {
+        string => "text",
+        bool => "a boolean",
+        long or int or short or decimal or double or float => "a number",
+        DateOnly or DateTime or DateTimeOffset => "a date",
+        TimeOnly => "a time",
+        _ => value.GetType().Name,
+    };
+
+    /// <summary>A short, safe rendering of a value for a message.</summary>
+    public static string Shown(object value)
+    {
+        var text = Text(value, ValueShape.Text);
+        return "'" + (text.Length > 40 ? text[..40] + "…" : text) + "'";
+    }
+
     public static void WriteJson(Utf8JsonWriter writer, object? value, ValueShape shape)
     {
         switch (value)

@@ -84,7 +84,8 @@ internal static class SyncRules
             if (updates && !f.Updateable)
                 problems.Add(SyncProblem.ForMapping(mapping.Column, Messages.FieldNotUpdateable(obj, f.Name, sync.Mode), Messages.WritableHint));
             CheckType(problems, sync, mapping, f, obj, ProblemTarget.Mapping);
-            fields[mapping.Field.Trim()] = new PlannedField(f.Name, FieldTypes.ShapeOf(f.Type));
+            fields[mapping.Field.Trim()] = new PlannedField(f.Name, FieldTypes.ShapeOf(f.Type), f.Type, mapping.Column,
+                ColumnOf(sync, mapping)?.SourceType ?? "");
             written.Add(f.Name);
         }
 
@@ -141,7 +142,8 @@ internal static class SyncRules
             obj,
             sync.Mode,
             matchIsId,
-            match is null ? null : new PlannedField(match.Name, FieldTypes.ShapeOf(match.Type)),
+            match is null ? null : new PlannedField(match.Name, FieldTypes.ShapeOf(match.Type), match.Type, sync.Match.Column ?? "",
+                ColumnOf(sync, sync.Match)?.SourceType ?? ""),
             match?.Unique == true,
             match?.CaseSensitive == true ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase,
             fields);
@@ -156,6 +158,7 @@ internal static class SyncRules
         var accepts = FieldTypes.Accepts(field.Type);
         string? message = accepts is null
             ? Messages.UnsupportedFieldType(obj, field.Name, field.Type)
+            : column.Kind == ValueKind.Other ? FieldTypes.OtherKindProblem(column, obj, field.Name, field.Type)
             : accepts.Value.Kinds.Contains(column.Kind) ? null
             : Messages.TypeMismatch(column, obj, field.Name, field.Type, accepts.Value.Expected);
         if (message is not null)

@@ -3,8 +3,11 @@ using Sluice.Core.Models;
 
 namespace Sluice.Destinations.Salesforce.Schema;
 
-/// <summary>A field as Salesforce spells it, with how its values are written.</summary>
-internal sealed record PlannedField(string Name, ValueShape Shape);
+/// <summary>
+/// A field as Salesforce spells it, with how its values are written; its describe type, and the model column that
+/// feeds it with the column's source type, for messages about a value that does not fit.
+/// </summary>
+internal sealed record PlannedField(string Name, ValueShape Shape, string SfType = "string", string Column = "", string SourceType = "");
 
 /// <summary>Where a column of an outgoing record takes its value from.</summary>
 internal enum ColumnSource
@@ -48,6 +51,9 @@ internal sealed class WritePlan(
     public PlannedField? MatchField { get; } = matchField;
 
     public StringComparer MatchComparer { get; } = matchComparer;
+
+    /// <summary>The planned field a batch field (as written in the sync) goes to.</summary>
+    public PlannedField? Field(string batchField) => fields.GetValueOrDefault(batchField.Trim());
 
     /// <summary>The match field is unique, so an insert of a changed row is created without it.</summary>
     public bool MatchUnique { get; } = matchUnique;

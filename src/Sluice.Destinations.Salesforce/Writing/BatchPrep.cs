@@ -22,19 +22,27 @@ internal static class BatchPrep
         code is "NOT_FOUND" or "ENTITY_IS_DELETED";
 
     public static async Task<PreparedBatch> PrepareAsync(
-        DeliveryBatch batch, RecordResult?[] results, Schema.WritePlan plan, RecordLookup lookup, CancellationToken cancellationToken)
+        DeliveryBatch batch, RecordResult?[] results, Schema.WritePlan plan, RecordLookup lookup, RunMatches matches, CancellationToken cancellationToken)
     {
         var prepared = new PreparedBatch();
         var lookups = new List<Item>();
         for (var i = 0; i < batch.Records.Count; i++)
         {
             var record = batch.Records[i];
-            if (FirstBadValue(batch, record) is { } bad)
+            if (FirstBadValue(batch, record, plan) is { } bad)
             {
-                results[i] = RecordResult.Rejected(record.Key, bad, "INVALID_VALUE");
+                results[i] = RecordResult.RefusedBeforeSending(record.Key, bad, "INVALID_VALUE");
                 continue;
             }
             var noMatch = record.MatchValue is null or "";
+            // Upserts and updates carry their match value to Salesforce: one value twice in a run is one record twice.
+            if (!noMatch && record.Operation is RecordOperation.Upsert or RecordOperation.Update
+                && matches.Claim(record, plan) is { } first)
+            {
+                results[i] = RecordResult.RefusedBeforeSending(record.Key,
+                    Messages.DuplicateMatch(plan.MatchField?.Name ?? "Id", Values.Text(record.MatchValue!, Schema.ValueShape.Text), first), "DUPLICATE_MATCH_VALUE");
+                continue;
+            }
             switch (record.Operation)
             {
                 case RecordOperation.Create:
@@ -81,14 +89,28 @@ internal static class BatchPrep
         return prepared;
     }
 
-    private static string? FirstBadValue(DeliveryBatch batch, DeliveryRecord record)
+    /// <summary>The first value Salesforce could not read for its field, as a message naming column, field and type.</summary>
+    private static string? FirstBadValue(DeliveryBatch batch, DeliveryRecord record, Schema.WritePlan plan)
     {
         for (var v = 0; v < record.Values.Length; v++)
         {
-            if (Values.Problem(record.Values[v]) is { } why)
-                return Messages.InvalidValue(v < batch.Fields.Count ? batch.Fields[v].Field : $"column {v}", why);
+            if (record.Values[v] is not { } value)
+                continue;
+            var field = v < batch.Fields.Count ? plan.Field(batch.Fields[v].Field) : null;
+            if (field is null)
+            {
+                if (Values.Problem(value) is { } why)
+                    return Messages.InvalidValue(v < batch.Fields.Count ? batch.Fields[v].Field : $"column {v}", why);
+                continue;
+            }
+            if (Values.Misfit(value, field) is { } misfit)
+                return Messages.ValueMisfit(field, plan.ObjectName, Values.Shown(value), misfit);
         }
-        return Values.Problem(record.MatchValue) is { } m ? Messages.InvalidValue("the match field", m) : null;
+        if (record.MatchValue is not { } match)
+            return null;
+        if (plan.MatchField is { } matchField)
+            return Values.Misfit(match, matchField) is { } m ? Messages.ValueMisfit(matchField, plan.ObjectName, Values.Shown(match), m) : null;
+        return Values.Problem(match) is { } p ? Messages.InvalidValue("the match field", p) : null;
     }
 
     /// <summary>The value of one outgoing column for one record.</summary>
@@ -109,3 +131,40 @@ internal static class BatchPrep
         return final;
     }
 }
+
+/// <summary>
+/// The match values a writer has sent in this run, with the key that sent each first. Salesforce refuses every row of
+/// a request sharing an external id (DUPLICATE_EXTERNAL_ID) or an Id ("Duplicate id specified"), and rows in separate
+/// requests would silently write one record twice; so the first row in model order goes, later ones are refused.
+/// </summary>
+internal sealed class RunMatches
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _first = new(StringComparer.Ordinal);
+
+    /// <summary>Null when the record is the first with its match value; else the key of the first.</summary>
+    public string? Claim(DeliveryRecord record, Schema.WritePlan plan)
+    {
+        var key = Identity(record.MatchValue!, plan);
+        var first = _first.GetOrAdd(key, record.Key);
+        return first == record.Key ? null : first;
+    }
+
+    /// <summary>
+    /// A match value as Salesforce compares it: numbers by value (12.50 = 12.5), Ids by their case-sensitive
+    /// 15-character form, text as the field compares (case-insensitively unless the field is case-sensitive).
+    /// </summary>
+    public static string Identity(object value, Schema.WritePlan plan)
+    {
+        if (plan.MatchIsId)
+        {
+            var id = Values.Text(value, Schema.ValueShape.Text).Trim();
+            return id.Length >= 15 ? id[..15] : id;
+        }
+        var field = plan.MatchField!;
+        var text = Values.MatchKey(value, field.Shape);
+        return field.Shape == Schema.ValueShape.Text && !ReferenceEquals(plan.MatchComparer, StringComparer.Ordinal)
+            ? text.ToUpperInvariant()
+            : text;
+    }
+}
+

@@ -10,22 +10,25 @@ using Sluice.Destinations.Salesforce.Schema;
 namespace Sluice.Destinations.Salesforce.Writing;
 
 /// <summary>
-/// Writes through Bulk API 2.0: one ingest job per operation per batch (CSV upload, close, poll with backoff),
-/// then maps the successful, failed and unprocessed results back to keys by the rows' content, since Salesforce
-/// does not keep the input order.
+/// Writes through Bulk API 2.0. A run's records come as one batch (up to <see cref="SalesforceTuning.BulkMaxRowsPerJob"/>),
+/// sent as one ingest job per operation (create, upload, close, poll), split only when the CSV would pass the upload
+/// limit. Results are read back only when the job reports rows of that kind, and mapped to the sent rows by identity:
+/// the record Id for updates, the match value for upserts and inserts, as Salesforce renders them. Inserts without a
+/// match value of their own have no identity in the results, so they go through sObject Collections (answers in
+/// request order).
 /// </summary>
 internal sealed class BulkWriter : IDestinationWriter
 {
-    private const char Separator = '\u001f';
-
     private readonly SalesforceApi _api;
     private readonly WritePlan _plan;
     private readonly SalesforceTuning _tuning;
     private readonly RecordLookup _lookup;
     private readonly PendingJobs _pendingJobs;
+    private readonly CollectionsWriter _collections;
+    private readonly RunMatches _matches = new();
     private readonly ILogger _log;
 
-    public BulkWriter(SalesforceApi api, WritePlan plan, SalesforceTuning tuning, ILogger log)
+    public BulkWriter(SalesforceApi api, WritePlan plan, SalesforceTuning tuning, ILogger log, long planned)
     {
         _api = api;
         _plan = plan;
@@ -33,23 +36,35 @@ internal sealed class BulkWriter : IDestinationWriter
         _log = log;
         _lookup = new RecordLookup(api, plan, tuning);
         _pendingJobs = new PendingJobs(api, plan, tuning, log);
+        _collections = new CollectionsWriter(api, plan, tuning, log);
+        // The whole run in one batch, so one job: Salesforce counts calls, not rows.
+        BatchSize = (int)Math.Clamp(planned, 1, tuning.BulkMaxRowsPerJob);
+        // Batches above the row cap go one after the other: each holds up to a million rows in memory.
+        MaxConcurrency = 1;
     }
 
-    public int BatchSize => _tuning.BulkBatchSize;
+    public int BatchSize { get; }
 
-    public int MaxConcurrency => _tuning.BulkConcurrency;
+    public int MaxConcurrency { get; }
 
     public async Task<IReadOnlyList<RecordResult>> WriteAsync(DeliveryBatch batch, CancellationToken cancellationToken)
     {
         var results = new RecordResult?[batch.Records.Count];
-        var prepared = await BatchPrep.PrepareAsync(batch, results, _plan, _lookup, cancellationToken);
+        var prepared = await BatchPrep.PrepareAsync(batch, results, _plan, _lookup, _matches, cancellationToken);
         var jobs = new List<Task>();
         if (prepared.Creates.Count > 0)
-            jobs.Add(RunJobAsync(RecordOperation.Create, prepared.Creates, _plan.ColumnsFor(RecordOperation.Create, batch.Fields), results, cancellationToken));
+        {
+            var columns = _plan.ColumnsFor(RecordOperation.Create, batch.Fields);
+            var (identified, anonymous) = SplitByIdentity(prepared.Creates, columns);
+            if (identified.Count > 0)
+                jobs.Add(RunJobsAsync(RecordOperation.Create, identified, columns, results, cancellationToken));
+            if (anonymous.Count > 0)
+                jobs.Add(_collections.CreateAllAsync(anonymous, columns, results, cancellationToken));
+        }
         if (prepared.Updates.Count > 0)
-            jobs.Add(RunJobAsync(RecordOperation.Update, prepared.Updates, _plan.ColumnsFor(RecordOperation.Update, batch.Fields), results, cancellationToken));
+            jobs.Add(RunJobsAsync(RecordOperation.Update, prepared.Updates, _plan.ColumnsFor(RecordOperation.Update, batch.Fields), results, cancellationToken));
         if (prepared.Upserts.Count > 0)
-            jobs.Add(RunJobAsync(RecordOperation.Upsert, prepared.Upserts, _plan.ColumnsFor(RecordOperation.Upsert, batch.Fields), results, cancellationToken));
+            jobs.Add(RunJobsAsync(RecordOperation.Upsert, prepared.Upserts, _plan.ColumnsFor(RecordOperation.Upsert, batch.Fields), results, cancellationToken));
         await Task.WhenAll(jobs);
         return BatchPrep.Complete(batch, results, "Bulk API job");
     }
@@ -61,37 +76,87 @@ internal sealed class BulkWriter : IDestinationWriter
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private async Task RunJobAsync(RecordOperation operation, List<Item> items, OutColumn[] columns, RecordResult?[] results, CancellationToken cancellationToken)
+    /// <summary>Inserts whose match value is theirs alone in this batch can be found in the results; the others cannot.</summary>
+    private (List<Item> Identified, List<Item> Anonymous) SplitByIdentity(List<Item> creates, OutColumn[] columns)
     {
-        var rows = new RowIndex(columns);
-        var csv = BuildCsv(items, columns, rows);
+        var keyColumn = Array.FindIndex(columns, c => c.Source is ColumnSource.Match or ColumnSource.MatchWhenNew);
+        if (keyColumn < 0)
+            return ([], creates);
+        var identities = creates.Select(i => BatchPrep.ValueOf(columns[keyColumn], i) is { } v and not "" ? RunMatches.Identity(v, _plan) : null).ToList();
+        var counts = identities.Where(k => k is not null).CountBy(k => k!).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var identified = new List<Item>();
+        var anonymous = new List<Item>();
+        for (var i = 0; i < creates.Count; i++)
+            (identities[i] is { } k && counts[k] == 1 ? identified : anonymous).Add(creates[i]);
+        return (identified, anonymous);
+    }
+
+    /// <summary>One job for the items, or several when their CSV would pass the upload limit.</summary>
+    private async Task RunJobsAsync(RecordOperation operation, List<Item> items, OutColumn[] columns, RecordResult?[] results, CancellationToken cancellationToken)
+    {
+        var parts = BuildCsv(items, columns);
+        if (parts.Count > 1)
+            _log.LogInformation("Salesforce Bulk API: {Count} {Object} rows make {Parts} uploads of at most {Limit:N0} bytes, one job each",
+                items.Count, _plan.ObjectName, parts.Count, _tuning.BulkMaxUploadBytes);
+        foreach (var (csv, rows) in parts)
+            await RunJobAsync(operation, csv, rows, results, cancellationToken);
+    }
+
+    private async Task RunJobAsync(RecordOperation operation, byte[] csv, RowIndex rows, RecordResult?[] results, CancellationToken cancellationToken)
+    {
         var jobId = await CreateAndUploadAsync(operation, csv, cancellationToken);
-        _log.LogInformation("Salesforce Bulk API job {JobId}: {Operation} of {Count} {Object} records", jobId, OperationName(operation), items.Count, _plan.ObjectName);
+        _log.LogInformation("Salesforce Bulk API job {JobId}: {Operation} of {Count} {Object} records", jobId, OperationName(operation), rows.Count, _plan.ObjectName);
         await CloseAsync(jobId, cancellationToken);
-        var info = await WaitAsync(jobId, cancellationToken);
+        var info = await WaitAsync(jobId, rows.Count, cancellationToken);
 
         var outcome = new JobOutcome(jobId, info.State ?? "unknown", _api.Safe(info.ErrorMessage));
-        Map(await ResultsAsync(jobId, "successfulResults/", cancellationToken), rows, operation, results, ResultKind.Success, outcome);
-        Map(await ResultsAsync(jobId, "failedResults/", cancellationToken), rows, operation, results, ResultKind.Failed, outcome);
+        // Each result list costs a call; a completed job's counters say which lists have rows.
+        var complete = info.State == "JobComplete";
+        if (!complete || info.NumberRecordsProcessed > info.NumberRecordsFailed)
+            Map(await ResultsAsync(jobId, "successfulResults/", cancellationToken), rows, operation, results, ResultKind.Success, outcome);
+        if (!complete || info.NumberRecordsFailed > 0)
+            Map(await ResultsAsync(jobId, "failedResults/", cancellationToken), rows, operation, results, ResultKind.Failed, outcome);
         if (rows.Unanswered > 0)
             Map(await ResultsAsync(jobId, "unprocessedrecords/", cancellationToken), rows, operation, results, ResultKind.Unprocessed, outcome);
         if (rows.Unanswered > 0)
             _log.LogWarning("Salesforce Bulk API job {JobId} gave no result for {Count} rows", jobId, rows.Unanswered);
     }
 
-    private byte[] BuildCsv(List<Item> items, OutColumn[] columns, RowIndex rows)
+    /// <summary>
+    /// The CSV of the items, in parts of at most <see cref="SalesforceTuning.BulkMaxUploadBytes"/>, each with its
+    /// header. Cells holding CR or LF are quoted, so the job's LF line ending is true of every row end.
+    /// </summary>
+    private List<(byte[] Csv, RowIndex Rows)> BuildCsv(List<Item> items, OutColumn[] columns)
     {
-        var sb = new StringBuilder(64 * items.Count * Math.Max(1, columns.Length));
-        Csv.AppendRow(sb, [.. columns.Select(c => c.Name)]);
+        var parts = new List<(byte[], RowIndex)>();
+        var header = new StringBuilder();
+        Csv.AppendRow(header, [.. columns.Select(c => c.Name)]);
+        var headerBytes = Encoding.UTF8.GetByteCount(header.ToString());
+        var sb = new StringBuilder(header.ToString(), 64 * Math.Min(items.Count, 200_000) * Math.Max(1, columns.Length));
+        var bytes = headerBytes;
+        var rows = new RowIndex(columns, _plan);
+        var line = new StringBuilder(256);
         var cells = new string[columns.Length];
         foreach (var item in items)
         {
             for (var c = 0; c < columns.Length; c++)
                 cells[c] = Values.Csv(BatchPrep.ValueOf(columns[c], item), columns[c].Shape);
-            Csv.AppendRow(sb, cells);
+            line.Clear();
+            Csv.AppendRow(line, cells);
+            var lineBytes = Encoding.UTF8.GetByteCount(line.ToString());
+            if (rows.Count > 0 && bytes + lineBytes > _tuning.BulkMaxUploadBytes)
+            {
+                parts.Add((Encoding.UTF8.GetBytes(sb.ToString()), rows));
+                sb.Clear().Append(header);
+                bytes = headerBytes;
+                rows = new RowIndex(columns, _plan);
+            }
+            sb.Append(line);
+            bytes += lineBytes;
             rows.Add(cells, item);
         }
-        return Encoding.UTF8.GetBytes(sb.ToString());
+        parts.Add((Encoding.UTF8.GetBytes(sb.ToString()), rows));
+        return parts;
     }
 
     /// <summary>
@@ -149,7 +214,11 @@ internal sealed class BulkWriter : IDestinationWriter
             throw _api.Fail(what, response);
     }
 
-    private async Task<JobInfo> WaitAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Polls until the job ends. Once Salesforce reports rows processed, the next poll is timed for when the rest
+    /// should be done at the rate seen so far, so a large job costs a few polls, not one per backoff step.
+    /// </summary>
+    private async Task<JobInfo> WaitAsync(string jobId, long rowCount, CancellationToken cancellationToken)
     {
         var started = _api.Time.GetTimestamp();
         var delay = _tuning.BulkPollInitial;
@@ -161,8 +230,14 @@ internal sealed class BulkWriter : IDestinationWriter
             var waited = _api.Time.GetElapsedTime(started);
             if (waited > _tuning.BulkJobTimeout)
                 throw new DeliveryException(ErrorCategory.Timeout, Messages.BulkJobTimedOut(jobId, waited));
+            var next = TimeSpan.FromTicks(Math.Min(_tuning.BulkPollMax.Ticks, (long)(delay.Ticks * 1.5)));
+            if (info.NumberRecordsProcessed > 0 && info.NumberRecordsProcessed < rowCount)
+            {
+                var remaining = waited * ((double)(rowCount - info.NumberRecordsProcessed) / info.NumberRecordsProcessed);
+                next = TimeSpan.FromTicks(Math.Clamp(remaining.Ticks, _tuning.BulkPollInitial.Ticks, _tuning.BulkPollMax.Ticks));
+            }
             await Task.Delay(delay, _api.Time, cancellationToken);
-            delay = TimeSpan.FromTicks(Math.Min(_tuning.BulkPollMax.Ticks, (long)(delay.Ticks * 1.5)));
+            delay = next;
         }
     }
 
@@ -199,16 +274,18 @@ internal sealed class BulkWriter : IDestinationWriter
         var header = table[0];
         var idColumn = Array.FindIndex(header, h => h == "sf__Id");
         var errorColumn = Array.FindIndex(header, h => h == "sf__Error");
-        var positions = rows.PositionsIn(header);
+        var keyColumn = rows.KeyColumnIn(header);
         for (var r = 1; r < table.Count; r++)
         {
             var row = table[r];
             if (row.Length == 1 && row[0].Length == 0)
                 continue;
-            if (rows.Take(row, positions) is not { } item)
+            string? Cell(int c) => c >= 0 && c < row.Length && row[c].Length > 0 ? row[c] : null;
+            // A successful update's sf__Id is the record's Id, the same identity as the sent Id column.
+            var identity = Cell(keyColumn) ?? (kind == ResultKind.Success && operation == RecordOperation.Update ? Cell(idColumn) : null);
+            if (identity is null || rows.Take(identity) is not { } item)
                 continue;
             var key = item.Record.Key;
-            string? Cell(int c) => c >= 0 && c < row.Length && row[c].Length > 0 ? row[c] : null;
             results[item.Index] = kind switch
             {
                 ResultKind.Success => RecordResult.Delivered(key, Cell(idColumn) ?? item.Id),
@@ -281,55 +358,43 @@ internal sealed class BulkWriter : IDestinationWriter
     private sealed record JobOutcome(string Id, string State, string? Error);
 
     /// <summary>
-    /// Finds the row a result line belongs to: by the full content of the sent columns (identical rows are
-    /// interchangeable), else by the first column (Id, external id or match value).
+    /// Finds the row a result line belongs to by its identity: the Id column for updates, the match column for
+    /// upserts and inserts, compared as Salesforce compares them (numbers by value, Ids by their 15-character form,
+    /// text as the field does), never by the other cells, which Salesforce may render differently.
     /// </summary>
-    private sealed class RowIndex(OutColumn[] columns)
+    private sealed class RowIndex(OutColumn[] columns, WritePlan plan)
     {
-        private readonly Dictionary<string, Queue<Item>> _byContent = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, Queue<Item>> _byFirst = new(StringComparer.OrdinalIgnoreCase);
-        private readonly HashSet<int> _answered = [];
-        private int _count;
+        private readonly int _keyColumn = Array.FindIndex(columns, c => c.Source is ColumnSource.RecordId or ColumnSource.Match or ColumnSource.MatchWhenNew);
+        private readonly Dictionary<string, Item> _byIdentity = new(StringComparer.Ordinal);
+        private int _answered;
 
-        public int Unanswered => _count - _answered.Count;
+        public int Count { get; private set; }
+
+        public int Unanswered => Count - _answered;
 
         public void Add(string[] cells, Item item)
         {
-            Enqueue(_byContent, string.Join(Separator, cells), item);
-            if (cells.Length > 0)
-                Enqueue(_byFirst, cells[0], item);
-            _count++;
+            Count++;
+            if (_keyColumn >= 0 && cells[_keyColumn] is { Length: > 0 } cell && cell != Values.CsvNull)
+                _byIdentity.TryAdd(Identity(cell), item);
         }
 
-        public int[] PositionsIn(string[] header) =>
-            [.. columns.Select(c => Array.FindIndex(header, h => string.Equals(h, c.Name, StringComparison.OrdinalIgnoreCase)))];
+        public int KeyColumnIn(string[] header) =>
+            _keyColumn < 0 ? -1 : Array.FindIndex(header, h => string.Equals(h, columns[_keyColumn].Name, StringComparison.OrdinalIgnoreCase));
 
-        public Item? Take(string[] row, int[] positions)
+        public Item? Take(string cell)
         {
-            var cells = positions.Select(p => p >= 0 && p < row.Length ? row[p] : "").ToArray();
-            // Only an Id or external id identifies a row on its own; an insert's first column may not.
-            var firstIsKey = columns.Length > 0 && columns[0].Source != ColumnSource.Value;
-            return Dequeue(_byContent, string.Join(Separator, cells))
-                ?? (firstIsKey && cells[0].Length > 0 && cells[0] != Values.CsvNull ? Dequeue(_byFirst, cells[0]) : null);
-        }
-
-        private Item? Dequeue(Dictionary<string, Queue<Item>> index, string key)
-        {
-            if (!index.TryGetValue(key, out var queue))
+            if (!_byIdentity.Remove(Identity(cell), out var item))
                 return null;
-            while (queue.TryDequeue(out var item))
-            {
-                if (_answered.Add(item.Index))
-                    return item;
-            }
-            return null;
+            _answered++;
+            return item;
         }
 
-        private static void Enqueue(Dictionary<string, Queue<Item>> index, string key, Item item)
+        private string Identity(string cell)
         {
-            if (!index.TryGetValue(key, out var queue))
-                index[key] = queue = new Queue<Item>();
-            queue.Enqueue(item);
+            if (columns[_keyColumn].Source == ColumnSource.RecordId)
+                return cell.Length >= 15 ? cell[..15] : cell;
+            return RunMatches.Identity(cell, plan);
         }
     }
 }

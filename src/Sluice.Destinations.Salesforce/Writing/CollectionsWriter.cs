@@ -21,6 +21,7 @@ internal sealed class CollectionsWriter : IDestinationWriter
     private readonly SalesforceTuning _tuning;
     private readonly RecordLookup _lookup;
     private readonly PendingJobs _pendingJobs;
+    private readonly RunMatches _matches = new();
     private readonly ILogger _log;
 
     public CollectionsWriter(SalesforceApi api, WritePlan plan, SalesforceTuning tuning, ILogger log)
@@ -40,7 +41,7 @@ internal sealed class CollectionsWriter : IDestinationWriter
     public async Task<IReadOnlyList<RecordResult>> WriteAsync(DeliveryBatch batch, CancellationToken cancellationToken)
     {
         var results = new RecordResult?[batch.Records.Count];
-        var prepared = await BatchPrep.PrepareAsync(batch, results, _plan, _lookup, cancellationToken);
+        var prepared = await BatchPrep.PrepareAsync(batch, results, _plan, _lookup, _matches, cancellationToken);
         var calls = new List<Task>();
         foreach (var chunk in prepared.Creates.Chunk(MaxPerRequest))
             calls.Add(CreateAsync(chunk, _plan.ColumnsFor(RecordOperation.Create, batch.Fields), results, cancellationToken));
@@ -58,6 +59,10 @@ internal sealed class CollectionsWriter : IDestinationWriter
     public Task SettleInFlightAsync(CancellationToken cancellationToken) => _pendingJobs.SettleAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Creates records through Collections, 200 a call, several at once (Bulk sends rows it cannot identify in results this way).</summary>
+    internal Task CreateAllAsync(IReadOnlyList<Item> items, OutColumn[] columns, RecordResult?[] results, CancellationToken cancellationToken) =>
+        Task.WhenAll(items.Chunk(MaxPerRequest).Select(chunk => CreateAsync(chunk, columns, results, cancellationToken)));
 
     private async Task CreateAsync(Item[] chunk, OutColumn[] columns, RecordResult?[] results, CancellationToken cancellationToken)
     {

@@ -164,6 +164,13 @@ internal sealed class BulkJobs(SfState state)
         }
         job.Header = rows[0];
         var data = rows.Skip(1).ToList();
+        // Rows must end as the job says; line breaks inside quoted cells are data and may be anything.
+        if (!Csv.LineEndingsMatch(job.Data, job.Delimiter, job.LineEnding))
+        {
+            job.Unprocessed.AddRange(data);
+            Fail(job, $"ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is {job.LineEnding}");
+            return;
+        }
         var fields = new List<FieldSchema>(job.Header.Length);
         foreach (var name in job.Header)
         {
@@ -204,39 +211,46 @@ internal sealed class BulkJobs(SfState state)
             return;
         }
 
+        // Salesforce processes a job's internal batches in parallel; rows are read and checked in parallel here too,
+        // then applied in order.
+        var ops = new WriteOp[data.Count];
+        Parallel.For(0, data.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
+        {
+            var row = data[r];
+            var op = new WriteOp(kind, job.Schema) { ExternalField = externalField };
+            if (kind == WriteKind.Upsert)
+            {
+                var key = externalColumn >= 0 && externalColumn < row.Length ? row[externalColumn] : "";
+                if (key.Length == 0 || key == "#N/A")
+                {
+                    if (externalField!.Name != "Id")
+                        op.Errors.Add(new RecordError("MISSING_ARGUMENT", $"{externalField.Name} not specified", [externalField.Name]));
+                }
+                else if (Values.FromText(externalField!, key, out var keyValue) is { } bad)
+                {
+                    op.Errors.Add(bad);
+                }
+                else
+                {
+                    op.ExternalValue = OrgStore.KeyOf(keyValue!);
+                }
+            }
+            if (!op.Failed)
+                RecordValidator.FromCsv(op, fields, row);
+            ops[r] = op;
+        });
+        var all = new List<WriteOp>(ops);
+        // Salesforce checks duplicate keys within the data it processes together (see docs/destinations/salesforce.md).
+        DuplicateKeys.Reject(all);
         for (var start = 0; start < data.Count; start += ChunkSize)
         {
             var chunk = data.GetRange(start, Math.Min(ChunkSize, data.Count - start));
-            var ops = new List<WriteOp>(chunk.Count);
-            foreach (var row in chunk)
+            var applied = all.GetRange(start, chunk.Count);
+            state.Store.Apply(applied, allOrNone: false);
+            state.Count(applied);
+            for (var i = 0; i < applied.Count; i++)
             {
-                var op = new WriteOp(kind, job.Schema) { ExternalField = externalField };
-                if (kind == WriteKind.Upsert)
-                {
-                    var key = externalColumn >= 0 && externalColumn < row.Length ? row[externalColumn] : "";
-                    if (key.Length == 0 || key == "#N/A")
-                    {
-                        if (externalField!.Name != "Id")
-                            op.Errors.Add(new RecordError("MISSING_ARGUMENT", $"{externalField.Name} not specified", [externalField.Name]));
-                    }
-                    else if (Values.FromText(externalField!, key, out var keyValue) is { } bad)
-                    {
-                        op.Errors.Add(bad);
-                    }
-                    else
-                    {
-                        op.ExternalValue = OrgStore.KeyOf(keyValue!);
-                    }
-                }
-                if (!op.Failed)
-                    RecordValidator.FromCsv(op, fields, row);
-                ops.Add(op);
-            }
-            state.Store.Apply(ops, allOrNone: false);
-            state.Count(ops);
-            for (var i = 0; i < ops.Count; i++)
-            {
-                var op = ops[i];
+                var op = applied[i];
                 if (op.Failed)
                 {
                     var e = op.Errors[0];
@@ -244,7 +258,7 @@ internal sealed class BulkJobs(SfState state)
                 }
                 else
                 {
-                    job.Successes.Add((op.ResultId!, op.Created, chunk[i]));
+                    job.Successes.Add((op.ResultId!, op.Created, Rendered(fields, chunk[i], op)));
                 }
             }
         }
@@ -254,6 +268,27 @@ internal sealed class BulkJobs(SfState state)
         job.State = "JobComplete";
         job.PollsBeforeDone = state.Options.BulkInProgressPolls;
         job.SystemModstamp = Values.FormatDateTime(state.Clock.GetUtcNow());
+    }
+
+    /// <summary>
+    /// A saved row as the results show it: each value as Salesforce stores and prints it (12.50 as 12.5, TRUE as
+    /// true, a datetime with +0000), not as it was sent. Cells left empty or nulled stay as sent.
+    /// </summary>
+    private static string[] Rendered(List<FieldSchema> fields, string[] row, WriteOp op)
+    {
+        var cells = (string[])row.Clone();
+        for (var i = 0; i < fields.Count && i < cells.Length; i++)
+        {
+            if (op.Values.TryGetValue(fields[i].Name, out var value) && value is not null)
+                cells[i] = value switch
+                {
+                    bool b => b ? "true" : "false",
+                    double d => d.ToString("R", CultureInfo.InvariantCulture),
+                    IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+                    _ => value.ToString() ?? "",
+                };
+        }
+        return cells;
     }
 
     private void Fail(BulkJob job, string message)

@@ -87,6 +87,38 @@ internal static class Csv
         return true;
     }
 
+    /// <summary>
+    /// Whether every line break outside quoted cells is the job's <c>lineEnding</c>: LF alone for LF (a CR before it
+    /// is foreign), CR LF for CRLF (a bare LF or CR is foreign).
+    /// </summary>
+    public static bool LineEndingsMatch(string text, char delimiter, string lineEnding)
+    {
+        var crlf = lineEnding == "CRLF";
+        var inQuotes = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '"')
+            {
+                inQuotes = !inQuotes;
+                continue;
+            }
+            if (inQuotes || c == delimiter)
+                continue;
+            if (c == '\r')
+            {
+                if (!crlf || i + 1 >= text.Length || text[i + 1] != '\n')
+                    return false;
+                i++;
+            }
+            else if (c == '\n' && crlf)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static void AppendCell(StringBuilder sb, string value, char delimiter, bool forceQuotes = false)
     {
         if (forceQuotes || value.Contains(delimiter) || value.Contains('"') || value.Contains('\n') || value.Contains('\r'))

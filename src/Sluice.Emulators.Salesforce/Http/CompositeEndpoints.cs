@@ -99,6 +99,12 @@ internal static class CompositeEndpoints
                 await JsonOut.ErrorAsync(context, unknown);
                 return;
             }
+            // A value the JSON reader cannot turn into the field's type fails the whole request, not the record.
+            if (RecordValidator.CheckJsonShapes(schema, record) is { } unreadable)
+            {
+                await JsonOut.ErrorAsync(context, unreadable);
+                return;
+            }
             var op = new WriteOp(kind, schema);
             if (kind == WriteKind.Create && (record.TryGetProperty("Id", out _) || record.TryGetProperty("id", out _)))
             {
@@ -128,6 +134,7 @@ internal static class CompositeEndpoints
             ops.Add(op);
         }
 
+        DuplicateKeys.Reject(ops);
         state.Store.Apply(ops, allOrNone);
         state.Count(ops);
         await JsonOut.WriteAsync(context, 200, w =>

@@ -24,6 +24,17 @@ internal static class OAuthEndpoints
         var grant = form["grant_type"].ToString();
         var clientId = form["client_id"].ToString();
         var clientSecret = form["client_secret"].ToString();
+        // client_secret_basic (RFC 6749 2.3.1): the credentials in an Authorization: Basic header, form-encoded first.
+        if (BasicCredentials(context.Request.Headers.Authorization.ToString()) is var (basicId, basicSecret))
+        {
+            if (clientId.Length > 0 && !FixedEquals(clientId, basicId))
+            {
+                await ErrorAsync(context, "invalid_client", "client identifier in the body does not match the Authorization header");
+                return;
+            }
+            clientId = basicId;
+            clientSecret = clientSecret.Length > 0 ? clientSecret : basicSecret;
+        }
         var options = state.Options;
         switch (grant)
         {
@@ -105,6 +116,25 @@ internal static class OAuthEndpoints
             w.WriteString("error_description", description);
             w.WriteEndObject();
         });
+
+    private static (string Id, string Secret)? BasicCredentials(string header)
+    {
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            return null;
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+            return null;
+        return (Uri.UnescapeDataString(decoded[..colon].Replace('+', ' ')), Uri.UnescapeDataString(decoded[(colon + 1)..].Replace('+', ' ')));
+    }
 
     private static bool FixedEquals(string given, string expected) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected));

@@ -32,11 +32,11 @@ internal sealed class QueryCursors
 }
 
 /// <summary>
-/// <c>GET /query?q=</c> with the SOQL a sync needs for reconciliation:
-/// <c>SELECT f1, f2 FROM Object [WHERE Field = 'v' | WHERE Field IN ('a','b')] [LIMIT n]</c>.
-/// Anything else is 400 MALFORMED_QUERY.
+/// <c>GET /query?q=</c>: SELECT fields or COUNT(), FROM one object, WHERE with =, !=, &lt;, &gt;, IN, NOT IN, LIKE, AND, OR,
+/// NOT and parentheses, ORDER BY (ASC/DESC, NULLS FIRST/LAST), LIMIT and OFFSET (<see cref="SoqlParser"/>). Anything
+/// else is 400 MALFORMED_QUERY.
 /// </summary>
-internal static partial class QueryEndpoints
+internal static class QueryEndpoints
 {
     public static void Map(WebApplication app, SfState state)
     {
@@ -51,18 +51,54 @@ internal static partial class QueryEndpoints
         var soql = context.Request.Query["q"].ToString();
         if (soql.Length == 0)
             return JsonOut.ErrorAsync(context, new ApiError(400, "MALFORMED_QUERY", "unexpected token: <EOF>"));
-        var parsed = Parse(soql, state, out var error);
-        if (parsed is null)
+        var query = SoqlParser.Parse(soql, state, out var error);
+        if (query is null)
             return JsonOut.ErrorAsync(context, error!);
-        var (schema, fields, where, values, limit) = parsed.Value;
-        List<SRecord> records;
-        if (where is null)
-            records = [.. state.Store.All(schema.Name)];
-        else
-            records = state.Store.Find(schema, where, values);
-        if (limit is { } n && records.Count > n)
+        // A single = or IN uses the store's lookup (indexes, the field's own case rule); anything else filters.
+        var records = query.Where switch
+        {
+            null => [.. state.Store.All(query.Schema.Name)],
+            SoqlComparison { Op: "=" or "IN" } c => state.Store.Find(query.Schema, c.Field, c.Values),
+            var condition => state.Store.All(query.Schema.Name).Where(condition.Matches).ToList(),
+        };
+        if (query.OrderBy.Count > 0)
+            records.Sort((a, b) => Order(query.OrderBy, a, b));
+        if (query.Offset is { } skip)
+            records = [.. records.Skip(skip)];
+        if (query.Limit is { } n && records.Count > n)
             records = records.GetRange(0, n);
-        return WritePageAsync(context, state, new QueryCursors.Cursor(records, fields), 0, cursorId: null);
+        if (query.Count)
+        {
+            // COUNT() answers the number alone, with no records.
+            return JsonOut.WriteAsync(context, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("totalSize", records.Count);
+                w.WriteBoolean("done", true);
+                w.WritePropertyName("records");
+                w.WriteStartArray();
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }
+        return WritePageAsync(context, state, new QueryCursors.Cursor(records, query.Fields), 0, cursorId: null);
+    }
+
+    private static int Order(List<SoqlOrder> order, SRecord a, SRecord b)
+    {
+        foreach (var o in order)
+        {
+            var x = o.Field.Name == "Id" ? a.Id : a.Values.GetValueOrDefault(o.Field.Name);
+            var y = o.Field.Name == "Id" ? b.Id : b.Values.GetValueOrDefault(o.Field.Name);
+            int c;
+            if (x is null || y is null)
+                c = x is null && y is null ? 0 : (x is null) == o.NullsLast ? 1 : -1;
+            else
+                c = o.Descending ? SoqlValues.Compare(y, x) : SoqlValues.Compare(x, y);
+            if (c != 0)
+                return c;
+        }
+        return string.CompareOrdinal(a.Id, b.Id);
     }
 
     private static Task MoreAsync(HttpContext context, SfState state)
@@ -108,169 +144,4 @@ internal static partial class QueryEndpoints
             w.WriteEndObject();
         });
     }
-
-    private static (SObjectSchema Schema, List<string> Fields, FieldSchema? Where, List<object?> Values, int? Limit)? Parse(
-        string soql, SfState state, out ApiError? error)
-    {
-        error = null;
-        var m = Select().Match(soql);
-        if (!m.Success)
-        {
-            error = Malformed(soql);
-            return null;
-        }
-        var objectName = m.Groups["obj"].Value;
-        if (!state.Catalog.TryGet(objectName, out var schema))
-        {
-            error = new ApiError(400, "INVALID_TYPE",
-                $"\n{soql}\n^\nERROR at Row:1:Column:1\nsObject type '{objectName}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.");
-            return null;
-        }
-        var fields = new List<string>();
-        foreach (var raw in m.Groups["fields"].Value.Split(','))
-        {
-            var name = raw.Trim();
-            if (!Identifier().IsMatch(name))
-            {
-                error = Malformed(soql);
-                return null;
-            }
-            if (!schema.FieldsByName.TryGetValue(name, out var f))
-            {
-                error = NoSuchColumn(soql, name, schema.Name);
-                return null;
-            }
-            fields.Add(f.Name);
-        }
-        int? limit = m.Groups["limit"].Success ? int.Parse(m.Groups["limit"].Value, CultureInfo.InvariantCulture) : null;
-        if (!m.Groups["where"].Success)
-            return (schema, fields, null, [], limit);
-
-        var where = Where().Match(m.Groups["where"].Value.Trim());
-        if (!where.Success)
-        {
-            error = Malformed(soql);
-            return null;
-        }
-        if (!schema.FieldsByName.TryGetValue(where.Groups["field"].Value, out var field))
-        {
-            error = NoSuchColumn(soql, where.Groups["field"].Value, schema.Name);
-            return null;
-        }
-        var literals = where.Groups["value"].Success ? [where.Groups["value"].Value] : SplitList(where.Groups["list"].Value);
-        if (literals is null)
-        {
-            error = Malformed(soql);
-            return null;
-        }
-        var values = new List<object?>(literals.Count);
-        foreach (var literal in literals)
-        {
-            if (!TryLiteral(field, literal, out var value))
-            {
-                error = Malformed(soql);
-                return null;
-            }
-            values.Add(value);
-        }
-        return (schema, fields, field, values, limit);
-    }
-
-    private static bool TryLiteral(FieldSchema field, string literal, out object? value)
-    {
-        value = null;
-        if (literal.Equals("null", StringComparison.OrdinalIgnoreCase))
-            return true;
-        string text;
-        if (literal.StartsWith('\''))
-        {
-            var sb = new StringBuilder(literal.Length);
-            for (var i = 1; i < literal.Length - 1; i++)
-            {
-                if (literal[i] == '\\' && i + 1 < literal.Length - 1)
-                {
-                    i++;
-                    sb.Append(literal[i] switch { 'n' => '\n', 't' => '\t', 'r' => '\r', var c => c });
-                }
-                else
-                {
-                    sb.Append(literal[i]);
-                }
-            }
-            text = sb.ToString();
-        }
-        else
-        {
-            text = literal;
-        }
-        if (field.Type is "id" or "reference")
-        {
-            value = SalesforceId.TryNormalize(text, out var id) ? id : text;
-            return true;
-        }
-        if (field.IsText)
-        {
-            value = text;
-            return true;
-        }
-        // Numbers, booleans, dates: compare in the stored form; an unparsable literal matches nothing.
-        value = Values.FromText(field, text, out var typed) is null ? typed : text;
-        return true;
-    }
-
-    private static List<string>? SplitList(string list)
-    {
-        var items = new List<string>();
-        var i = 0;
-        while (i < list.Length)
-        {
-            while (i < list.Length && char.IsWhiteSpace(list[i]))
-                i++;
-            if (i >= list.Length)
-                break;
-            int start = i;
-            if (list[i] == '\'')
-            {
-                i++;
-                while (i < list.Length && list[i] != '\'')
-                    i += list[i] == '\\' ? 2 : 1;
-                if (i >= list.Length)
-                    return null;
-                i++;
-            }
-            else
-            {
-                while (i < list.Length && list[i] != ',' && !char.IsWhiteSpace(list[i]))
-                    i++;
-            }
-            items.Add(list[start..i]);
-            while (i < list.Length && char.IsWhiteSpace(list[i]))
-                i++;
-            if (i < list.Length)
-            {
-                if (list[i] != ',')
-                    return null;
-                i++;
-            }
-        }
-        return items.Count == 0 ? null : items;
-    }
-
-    private static ApiError Malformed(string soql) =>
-        new(400, "MALFORMED_QUERY", $"\n{soql}\n^\nERROR at Row:1:Column:1\nunexpected token: the emulator supports SELECT fields FROM Object [WHERE Field = value | Field IN (...)] [LIMIT n]");
-
-    private static ApiError NoSuchColumn(string soql, string field, string objectName) =>
-        new(400, "INVALID_FIELD",
-            $"\n{soql}\n^\nERROR at Row:1:Column:1\nNo such column '{field}' on entity '{objectName}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.");
-
-    [GeneratedRegex(@"^\s*SELECT\s+(?<fields>[\w\s,]+?)\s+FROM\s+(?<obj>\w+)(?:\s+WHERE\s+(?<where>.+?))?(?:\s+LIMIT\s+(?<limit>\d{1,9}))?\s*$",
-        RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
-    private static partial Regex Select();
-
-    [GeneratedRegex(@"^(?<field>\w+)\s*(?:=\s*(?<value>'(?:[^'\\]|\\.)*'|null|true|false|-?\d+(?:\.\d+)?|\d{4}-\d\d-\d\d)|\s+IN\s*\((?<list>.*)\))$",
-        RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
-    private static partial Regex Where();
-
-    [GeneratedRegex(@"^\w+$")]
-    private static partial Regex Identifier();
 }

@@ -18,6 +18,7 @@ internal sealed class OrgStore
     private readonly Dictionary<string, ObjectTable> _tables = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, SRecord> _byId = new(StringComparer.Ordinal);
     private readonly HashSet<string> _deleted = new(StringComparer.Ordinal);
+    private readonly Dictionary<SObjectSchema, IReadOnlyList<FieldSchema>> _defaulted = [];
     private long _nextId;
     private long _nextAutoNumber;
 
@@ -177,7 +178,7 @@ internal sealed class OrgStore
         var id = SalesforceId.Create(op.Schema.KeyPrefix, ++_nextId);
         var values = new Dictionary<string, object?>(op.Values, StringComparer.OrdinalIgnoreCase);
         var schema = op.Schema;
-        foreach (var field in schema.Fields)
+        foreach (var field in DefaultedLocked(schema))
         {
             if (values.ContainsKey(field.Name))
                 continue;
@@ -209,6 +210,20 @@ internal sealed class OrgStore
         });
         op.ResultId = id;
         op.Created = true;
+    }
+
+    /// <summary>The fields a create may fill itself (system fields, defaults, auto-numbers), per object, computed once.</summary>
+    private IReadOnlyList<FieldSchema> DefaultedLocked(SObjectSchema schema)
+    {
+        if (_defaulted.TryGetValue(schema, out var cached))
+            return cached;
+        FieldSchema[] fields = [.. schema.Fields.Where(f => f.Name is "Id" or "IsDeleted" or "CreatedDate" or "LastModifiedDate" or "SystemModstamp"
+                or "CreatedById" or "LastModifiedById" or "OwnerId"
+            || (f.Type == "boolean" && !f.Nillable)
+            || (f.DefaultedOnCreate && f.Type == "picklist")
+            || (f.Type == "string" && IsAutoNumber(f)))];
+        _defaulted[schema] = fields;
+        return fields;
     }
 
     private static bool IsAutoNumber(FieldSchema field) =>

@@ -19,6 +19,19 @@ internal static class RecordValidator
         return null;
     }
 
+    /// <summary>The first value of a JSON shape the field cannot take answers the whole request with 400 JSON_PARSER_ERROR.</summary>
+    public static ApiError? CheckJsonShapes(SObjectSchema schema, JsonElement record)
+    {
+        foreach (var property in record.EnumerateObject())
+        {
+            if (property.NameEquals("attributes") || !schema.FieldsByName.TryGetValue(property.Name, out var field))
+                continue;
+            if (Values.JsonShapeProblem(field, property.Value) is { } problem)
+                return Errors.JsonParser(problem);
+        }
+        return null;
+    }
+
     /// <summary>Fills <paramref name="op"/> from a JSON record whose field names were checked.</summary>
     public static void FromJson(WriteOp op, JsonElement record)
     {

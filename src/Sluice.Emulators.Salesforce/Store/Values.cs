@@ -51,6 +51,63 @@ internal static partial class Values
         }
     }
 
+    /// <summary>
+    /// Why a JSON value cannot be read into the field at all (the deserializer's view, before any field rule): an
+    /// array or object anywhere, a boolean for a number or date, a number for a boolean or date, a string that is
+    /// no number, boolean or date. Salesforce answers those for the whole request (400 JSON_PARSER_ERROR); null when
+    /// the value has a readable shape.
+    /// </summary>
+    public static string? JsonShapeProblem(FieldSchema field, JsonElement element)
+    {
+        var token = element.ValueKind switch
+        {
+            JsonValueKind.Array => "START_ARRAY",
+            JsonValueKind.Object => "START_OBJECT",
+            JsonValueKind.True => "VALUE_TRUE",
+            JsonValueKind.False => "VALUE_FALSE",
+            JsonValueKind.Number => element.GetRawText().Contains('.', StringComparison.Ordinal) ? "VALUE_NUMBER_FLOAT" : "VALUE_NUMBER_INT",
+            JsonValueKind.String => "VALUE_STRING",
+            _ => null,
+        };
+        if (token is null)
+            return null;
+        var javaType = field.Type switch
+        {
+            "boolean" => "boolean",
+            "int" => "int",
+            "long" => "long",
+            "double" or "currency" or "percent" => "double",
+            "date" => "date",
+            "datetime" => "datetime",
+            "time" => "time",
+            _ => "string",
+        };
+        var readable = element.ValueKind switch
+        {
+            JsonValueKind.Array or JsonValueKind.Object => false,
+            JsonValueKind.True or JsonValueKind.False => javaType is "boolean" or "string",
+            JsonValueKind.Number => javaType switch
+            {
+                // An integer field's reader takes whole numbers of its width only.
+                "int" => element.TryGetInt32(out _),
+                "long" => element.TryGetInt64(out _),
+                _ => javaType is "double" or "string",
+            },
+            _ => javaType switch
+            {
+                "boolean" => bool.TryParse(element.GetString(), out _),
+                "int" or "long" or "double" => double.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _),
+                "date" => DateOnly.TryParseExact(element.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
+                "datetime" => TryParseDateTime(element.GetString()!, out _),
+                _ => true,
+            },
+        };
+        if (readable)
+            return null;
+        var raw = element.ValueKind == JsonValueKind.String ? element.GetString() : element.GetRawText();
+        return $"Cannot deserialize instance of {javaType} from {token} value {raw} or request may be missing a required field";
+    }
+
     private static bool IsNumeric(FieldSchema field) => field.Type is "int" or "double" or "currency" or "percent" or "long";
 
     /// <summary>Text as a JSON string or a CSV cell. Null means no error; <paramref name="value"/> holds the stored form.</summary>

@@ -53,3 +53,31 @@ internal sealed class WriteOp(WriteKind kind, SObjectSchema schema)
     public bool Created { get; set; }
     public bool Failed => Errors.Count > 0;
 }
+
+/// <summary>
+/// Salesforce refuses every record of one request that shares an upsert key with another record of that request
+/// ("Duplicate external id specified"); the key compares as the field does (case-insensitively unless the field is
+/// case-sensitive).
+/// </summary>
+internal static class DuplicateKeys
+{
+    public static void Reject(IReadOnlyList<WriteOp> ops)
+    {
+        var groups = new Dictionary<string, List<WriteOp>>(StringComparer.Ordinal);
+        foreach (var op in ops)
+        {
+            if (op.Kind != WriteKind.Upsert || op.Failed || op.ExternalValue is null || op.ExternalField is null)
+                continue;
+            var key = op.ExternalField.CaseSensitive ? op.ExternalValue : op.ExternalValue.ToUpperInvariant();
+            if (!groups.TryGetValue(key, out var list))
+                groups[key] = list = [];
+            list.Add(op);
+        }
+        foreach (var list in groups.Values.Where(l => l.Count > 1))
+        {
+            foreach (var op in list)
+                op.Errors.Add(new RecordError("DUPLICATE_EXTERNAL_ID", $"Duplicate external id specified: {op.ExternalValue}", [op.ExternalField!.Name]));
+        }
+    }
+}
+

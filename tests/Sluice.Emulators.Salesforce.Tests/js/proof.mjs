@@ -72,9 +72,15 @@ const result = await conn.query("SELECT Id, LastName FROM Contact WHERE External
 check(result.totalSize === 2 && result.done && result.records.every((r) => r.attributes.type === 'Contact'), 'query IN', result);
 const none = await conn.query("SELECT Id FROM Contact WHERE Email = 'nobody@example.com'");
 check(none.totalSize === 0 && none.records.length === 0, 'query no match', none);
+// LIKE, ORDER BY, COUNT() and AND/OR, as independent clients write them
+const liked = await conn.query("SELECT Id, LastName FROM Contact WHERE LastName LIKE '%' AND (Email != null OR LastName != null) ORDER BY LastName DESC");
+check(liked.totalSize > 0 && liked.records.every((r, i, a) => i === 0 || a[i - 1].LastName.localeCompare(r.LastName, 'en', { sensitivity: 'base' }) >= 0), 'query LIKE, AND/OR, ORDER BY DESC', liked.records.map(r => r.LastName));
+const counted = await conn.query('SELECT COUNT() FROM Contact');
+check(counted.totalSize === liked.totalSize && counted.records.length === 0, 'query COUNT()', { totalSize: counted.totalSize });
+
 let malformed = null;
 try {
-  await conn.query('SELECT Id FROM Contact WHERE LastName LIKE \'A%\'');
+  await conn.query('SELECT LastName FROM Contact GROUP BY LastName');
 } catch (e) {
   malformed = e;
 }
