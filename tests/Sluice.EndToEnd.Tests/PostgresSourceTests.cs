@@ -76,6 +76,26 @@ public sealed class PostgresSourceTests(PostgresServer server) : IClassFixture<P
     }
 
     [Fact]
+    public async Task A_segment_of_a_table_model_sends_only_the_rows_its_filter_keeps()
+    {
+        await using var project = await IterableProject.CreateAsync("upsert");
+        var database = await CustomersAsync(30);
+        var yaml = IterableProject.ProjectFile("upsert")
+            .Replace("sql: select customer_id, email, first_name, plan, seats, note from customers",
+                "table: public.customers\n  pros:\n    model: customers\n    filter: plan = 'pro' and seats > 3", StringComparison.Ordinal)
+            .Replace("model: customers\n    destination", "model: pros\n    destination", StringComparison.Ordinal);
+        await UsePostgresAsync(project.Directory, yaml, database);
+
+        var run = await project.SluiceAsync("run", "customers-to-iterable", "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(9, Count(run, "delivered"));
+        Assert.NotNull(await project.GetUserAsync("c6@example.com"));
+        Assert.Null(await project.GetUserAsync("c3@example.com"));
+        Assert.Null(await project.GetUserAsync("c7@example.com"));
+    }
+
+    [Fact]
     public async Task Update_updates_the_users_iterable_has_and_reports_the_others_as_not_found()
     {
         await using var project = await IterableProject.CreateAsync("update");
