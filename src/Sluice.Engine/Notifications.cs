@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
-using Sluice.Core.State;
 using Sluice.Core.Configuration;
+using Sluice.Core.State;
 using Sluice.State;
 
 namespace Sluice.Engine;

@@ -1,6 +1,6 @@
-using Sluice.Core.State;
-using Sluice.Core.Planning;
 using Sluice.Core.Destinations;
+using Sluice.Core.Planning;
+using Sluice.Core.State;
 
 namespace Sluice.Engine;
 

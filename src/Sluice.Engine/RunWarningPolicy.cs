@@ -1,5 +1,5 @@
-using Sluice.Core.State;
 using Sluice.Core.Configuration;
+using Sluice.Core.State;
 using Sluice.State;
 
 namespace Sluice.Engine;

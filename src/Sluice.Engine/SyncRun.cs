@@ -1,9 +1,9 @@
-using Sluice.Core.State;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Core.Planning;
 using Sluice.Core.Sources;
+using Sluice.Core.State;
 using Sluice.State;
 
 namespace Sluice.Engine;

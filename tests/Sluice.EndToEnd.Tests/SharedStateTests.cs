@@ -1,5 +1,5 @@
-using Sluice.EndToEnd.Tests.Support;
 using Sluice.Emulators.Iterable;
+using Sluice.EndToEnd.Tests.Support;
 
 namespace Sluice.EndToEnd.Tests;
 

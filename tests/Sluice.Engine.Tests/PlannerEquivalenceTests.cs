@@ -4,8 +4,8 @@ using DuckDB.NET.Data;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Core.Planning;
-using Sluice.Core.State;
 using Sluice.Core.Sources;
+using Sluice.Core.State;
 using Sluice.Sources.DuckDb;
 using Sluice.State;
 

@@ -1,7 +1,7 @@
-using Sluice.Core.State;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Core.State;
 using Sluice.Engine.Tests.Support;
 using Sluice.State;
 
