@@ -30,6 +30,7 @@ internal sealed partial class IterableWriter : IDestinationWriter
     private readonly StringComparer _idComparer;
     private readonly byte[] _bulkSuffix;
     private readonly byte[] _singleSuffix;
+    private readonly bool[] _jsonFields;
     private readonly ConcurrentBag<UserJson> _buffers = [];
 
     // Set once Iterable refuses users/updateEmail as such (it is for email-based projects only): later email changes
@@ -48,6 +49,10 @@ internal sealed partial class IterableWriter : IDestinationWriter
         var create = settings.CreateNewFields ? "true" : "false";
         _bulkSuffix = Encoding.UTF8.GetBytes($"],\"createNewFields\":{create}}}");
         _singleSuffix = Encoding.UTF8.GetBytes($",\"createNewFields\":{create}}}");
+        // Lists, structs, maps and JSON columns arrive as JSON text and go out as JSON values (arrays, objects).
+        _jsonFields = sync.Mappings
+            .Select(m => IterableDestinationProvider.FindColumn(sync, m.Column) is { } c && FieldRules.JsonShape(c) is not null)
+            .ToArray();
     }
 
     public int BatchSize => _settings.BatchSize;
@@ -261,7 +266,7 @@ internal sealed partial class IterableWriter : IDestinationWriter
                     continue;
                 var record = Records[i];
                 var start = _json.Length;
-                if (!_json.TryAppend(_w._idName, _ids[i]!, names, record.Values, out var bad))
+                if (!_json.TryAppend(_w._idName, _ids[i]!, names, record.Values, _w._jsonFields, out var bad))
                 {
                     _results[i] = RecordResult.RefusedBeforeSending(record.Key, Texts.NotFinite(fields[bad].Column), "InvalidValue");
                     continue;

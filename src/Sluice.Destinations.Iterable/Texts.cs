@@ -59,7 +59,7 @@ internal static class Texts
     // ---- schema (CheckAsync) ----
 
     public static string TypeConflict(ModelColumn column, string field, string iterableType) =>
-        $"Column '{column.Name}' ({column.SourceType}, sent as {FieldRules.WireType(column.Kind)}) is mapped to the Iterable field '{field}', which is of type {iterableType}; Iterable would reject every value.";
+        $"Column '{column.Name}' ({column.SourceType}, sent as {FieldRules.WireType(column)}) is mapped to the Iterable field '{field}', which is of type {iterableType}; Iterable would reject every value.";
 
     public static string TypeConflictHint(string field) =>
         $"Cast the column in the model's SQL to match {field}'s type, or map it to another field (an Iterable field's type can't change).";

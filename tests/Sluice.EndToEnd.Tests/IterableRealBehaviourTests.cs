@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using DuckDB.NET.Data;
+using Sluice.Emulators.Iterable;
+using Sluice.EndToEnd.Tests.Support;
+
+namespace Sluice.EndToEnd.Tests;
+
+/// <summary>
+/// The `sluice` binary against the Iterable emulator behaving as the real service does: every DuckDB column type
+/// reaching Iterable in a form it takes, email changes, and reads that lag behind writes.
+/// </summary>
+public sealed class IterableRealBehaviourTests
+{
+    private static long Count(SluiceResult run, string name) => run.Json["runs"]![0]!["counts"]![name]!.GetValue<long>();
+
+    private static async Task ExecAsync(IterableProject project, string sql)
+    {
+        await using var connection = new DuckDBConnection($"Data Source={Path.Combine(project.Directory, "warehouse.duckdb")}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static string TypesProject(string mappings) => $$"""
+        sources:
+          warehouse:
+            type: duckdb
+            path: warehouse.duckdb
+        models:
+          things:
+            source: warehouse
+            kind: user
+            primary_key: id
+            sql: select * from things
+        destinations:
+          iterable:
+            type: iterable
+            api_key: ${ITERABLE_API_KEY}
+            base_url: ${ITERABLE_BASE_URL}
+        syncs:
+          things-to-iterable:
+            model: things
+            destination: iterable
+            mode: upsert
+            match: { column: email, field: email }
+            mappings:
+        {{mappings}}
+        """;
+
+    [Fact]
+    public async Task Every_duckdb_column_type_reaches_iterable_as_a_value_it_takes()
+    {
+        await using var project = await IterableProject.CreateAsync();
+        await ExecAsync(project, """
+            CREATE TABLE things AS SELECT
+              1 AS id, 'a@example.com' AS email,
+              [1, 2, 3]::INTEGER[] AS ints,
+              ['x', 'y']::VARCHAR[] AS words,
+              {'plan': 'pro', 'seats': 4} AS info,
+              MAP {'k1': 10, 'k2': 20} AS counts,
+              '\x41\x42\x43'::BLOB AS raw,
+              INTERVAL '1 year 2 months 3 days 04:05:06.5' AS span,
+              INTERVAL '90 minutes' AS short_span,
+              '2024-05-06 07:08:09+00'::TIMESTAMPTZ AS at_tz,
+              '12:34:56'::TIME AS at_time,
+              123456789012345678901234567890::HUGEINT AS huge,
+              12.5::DECIMAL(10, 2) AS price,
+              'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID AS uid,
+              [[1, 2], [3]]::INTEGER[][] AS nested,
+              [1, 2, 3]::INTEGER[3] AS fixed
+            """);
+        await project.WriteProjectFileAsync(TypesProject("""
+                  ints: ints
+                  words: words
+                  info: info
+                  counts: counts
+                  raw: raw
+                  span: span
+                  short_span: shortSpan
+                  at_tz: atTz
+                  at_time: atTime
+                  huge: huge
+                  price: price
+                  uid: uid
+                  nested: nested
+                  fixed: fixed
+            """));
+
+        var run = await project.SluiceAsync("run", "things-to-iterable", "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(1, Count(run, "delivered"));
+        var fields = (await project.GetUserAsync("a@example.com"))!["dataFields"]!.AsObject();
+        Assert.Equal("[1,2,3]", fields["ints"]!.ToJsonString());
+        Assert.Equal("[\"x\",\"y\"]", fields["words"]!.ToJsonString());
+        Assert.Equal("pro", fields["info"]!["plan"]!.GetValue<string>());
+        Assert.Equal(4, fields["info"]!["seats"]!.GetValue<long>());
+        Assert.Equal(20, fields["counts"]!["k2"]!.GetValue<long>());
+        Assert.Equal("QUJD", fields["raw"]!.GetValue<string>());
+        Assert.Equal("P1Y2M3DT4H5M6.5S", fields["span"]!.GetValue<string>());
+        Assert.Equal("PT1H30M", fields["shortSpan"]!.GetValue<string>());
+        Assert.Equal("2024-05-06 07:08:09 +00:00", fields["atTz"]!.GetValue<string>());
+        Assert.Equal("12:34:56", fields["atTime"]!.GetValue<string>());
+        Assert.Equal("12.5", fields["price"]!.ToJsonString());
+        Assert.Equal("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", fields["uid"]!.GetValue<string>());
+        Assert.Equal("[[1,2],[3]]", fields["nested"]!.ToJsonString());
+        Assert.Equal("[1,2,3]", fields["fixed"]!.ToJsonString());
+        Assert.NotNull(fields["huge"]);
+        Assert.DoesNotContain("System.", fields.ToJsonString(), StringComparison.Ordinal);
+    }
+}
