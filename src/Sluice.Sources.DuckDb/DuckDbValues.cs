@@ -86,7 +86,10 @@ public static class DuckDbValues
         ushort u16 => (long)u16,
         uint u32 => (long)u32,
         ulong u64 => u64 <= long.MaxValue ? (long)u64 : (decimal)u64,
-        BigInteger big => big >= long.MinValue && big <= long.MaxValue ? (long)big : (decimal)big,
+        // HUGEINT/UHUGEINT beyond decimal's 28 digits (the cast threw, failing the run) are kept as their digits.
+        BigInteger big => big >= long.MinValue && big <= long.MaxValue ? (long)big
+            : big >= (BigInteger)decimal.MinValue && big <= (BigInteger)decimal.MaxValue ? (decimal)big
+            : big.ToString(CultureInfo.InvariantCulture),
         decimal d => d,
         double d => d,
         float f => (double)f,
