@@ -109,4 +109,59 @@ public sealed class IterableRealBehaviourTests
         Assert.Equal("123456789012345678901234567890", fields["huge"]!.GetValue<string>()); // beyond decimal: its digits
         Assert.DoesNotContain("System.", fields.ToJsonString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(IterableProjectType.Email, "upsert")]
+    [InlineData(IterableProjectType.Hybrid, "upsert")]
+    [InlineData(IterableProjectType.Email, "update")]
+    public async Task A_changed_email_updates_the_existing_user_even_while_reads_lag(IterableProjectType type, string mode)
+    {
+        // Reads lag an hour behind writes: nothing the first run wrote is visible to a lookup in the second.
+        await using var project = await IterableProject.CreateAsync(mode, new IterableEmulatorOptions
+        {
+            ProjectType = type,
+            ReadAfterWriteDelay = TimeSpan.FromHours(1),
+        });
+        var customers = IterableProject.Customers(20);
+        if (mode == "update")
+            project.Emulator.SeedUsers(customers.Select(c => new IterableSeedUser(c.Email)));
+        await project.WriteCustomersAsync(customers);
+        var first = await project.SluiceAsync("run", "customers-to-iterable", "--json");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(20, Count(first, "delivered"));
+
+        customers[4] = customers[4] with { Email = "renamed5@example.com", Plan = "enterprise" };
+        customers[7] = customers[7] with { Plan = "team" };
+        await project.WriteCustomersAsync(customers);
+        var second = await project.SluiceAsync("run", "customers-to-iterable", "--json");
+
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(2, Count(second, "delivered"));
+        Assert.Equal(0, Count(second, "notFound"));
+        Assert.Equal(20, project.Emulator.UserCount); // no second profile for customer 5
+        Assert.False(project.Emulator.TryGetUser("c5@example.com", out _));
+        Assert.True(project.Emulator.TryGetUser("renamed5@example.com", out var renamed));
+        Assert.Equal("enterprise", renamed.DataFields["plan"]!.GetValue<string>());
+        Assert.Equal("First5", renamed.DataFields["firstName"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Two_model_rows_with_one_email_deliver_the_first_and_reject_the_other_naming_its_key()
+    {
+        await using var project = await IterableProject.CreateAsync();
+        var customers = IterableProject.Customers(5);
+        customers[3] = customers[3] with { Email = "C2@example.com" };
+        await project.WriteCustomersAsync(customers);
+
+        var run = await project.SluiceAsync("run", "customers-to-iterable", "--json");
+        var rejected = await project.SluiceAsync("rejected", "customers-to-iterable", "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(4, Count(run, "delivered"));
+        Assert.Equal(1, Count(run, "rejected"));
+        Assert.Equal(4, project.Emulator.UserCount);
+        var row = Assert.Single(rejected.Json["rows"]!.AsArray());
+        Assert.Equal("DuplicateMatchValue", row!["code"]!.GetValue<string>());
+        Assert.Contains("'2'", row["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
 }
