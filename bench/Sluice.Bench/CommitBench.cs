@@ -1,3 +1,4 @@
+using Sluice.Core.State;
 using System.Diagnostics;
 using Sluice.State;
 
@@ -27,16 +28,16 @@ internal static class CommitBench
             Directory.Delete(dir, recursive: true);
         Directory.CreateDirectory(dir);
 
-        await using var store = await StateStore.OpenAsync(dir, ct);
-        await store.EnsureLedgerAsync(Sync, ct);
-        var runId = await store.StartRunAsync(Sync, fullResync: false, ct);
+        await using var state = await EmbeddedState.OpenAsync(dir, ct);
+        await using var store = await state.ClaimAsync(Sync, ct);
+        var runId = await state.Runs.StartRunAsync(Sync, fullResync: false, ct);
 
         // Transaction overhead alone: a commit with nothing in it.
         var empty = new List<double>();
         for (var i = 0; i < 20; i++)
         {
             var watch = Stopwatch.StartNew();
-            await store.CommitAsync(Sync, runId, runId * 10_000_000 + i, [], [], [], ct);
+            await store.CommitAsync(new BatchId(runId, i + 1), [], [], ct);
             empty.Add(watch.Elapsed.TotalMilliseconds);
         }
 
@@ -52,21 +53,21 @@ internal static class CommitBench
                 entries[i] = new LedgerEntry(id.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     (ulong)id * 0x9E3779B97F4A7C15UL, $"customer{id}@example.com");
             }
-            var seq = runId * 10_000_000 + 100 + b;
+            var batch = new BatchId(runId, 100 + b);
             var mark = Stopwatch.StartNew();
-            await store.MarkInDoubtAsync(Sync, runId, seq,
+            await store.MarkInDoubtAsync(batch,
                 entries.Select(e => new InDoubtWrite(e.Key, Core.Destinations.RecordOperation.Upsert, e.DestinationId, e.Hash)).ToList(), ct);
             marks.Add(mark.Elapsed.TotalMilliseconds);
             var watch = Stopwatch.StartNew();
-            await store.CommitAsync(Sync, runId, seq, entries, [], [], ct);
+            await store.CommitAsync(batch, entries, [], ct);
             times.Add(watch.Elapsed.TotalMilliseconds);
         }
         var allCommits = total.Elapsed.TotalSeconds;
 
         var compact = Stopwatch.StartNew();
-        await store.CompactAsync(Sync, ct);
+        await store.CompactAsync(ct);
         var compactSeconds = compact.Elapsed.TotalSeconds;
-        var ledger = await store.LedgerSizeAsync(Sync, ct);
+        var ledger = await store.SizeAsync(ct);
 
         var median = Stats.Median(times);
         report.Line("batches", batches);

@@ -1,3 +1,4 @@
+using Sluice.Core.State;
 using System.Diagnostics;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
@@ -42,7 +43,7 @@ internal static class EngineRun
     {
         var config = ProjectLoader.Load(project, catalog, environment);
         await using var resolved = await ResolveAsync(config, catalog, syncName, ct);
-        await using var state = await StateStore.OpenAsync(project, ct);
+        await using var state = await EmbeddedState.OpenAsync(project, ct);
         var engine = new RunEngine(state);
         if (beforeRun is not null)
             await beforeRun();

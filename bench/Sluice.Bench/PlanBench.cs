@@ -1,3 +1,4 @@
+using Sluice.Core.State;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -158,13 +159,14 @@ internal static class PlanBench
         var load = Machine.Load();
 
         var watch = Stopwatch.StartNew();
-        await using var store = await StateStore.OpenAsync(stateDir, ct);
+        await using var state = await EmbeddedState.OpenAsync(stateDir, ct);
+        await using var store = await state.ClaimAsync(Warehouse.Sync, ct);
         var openSeconds = watch.Elapsed.TotalSeconds;
         var request = await RequestAsync(dir, ct);
 
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         watch.Restart();
-        var plan = await new Planner(store).PlanAsync(request, ct);
+        var plan = await new Planner().PlanAsync(request, store, ct);
         var planSeconds = watch.Elapsed.TotalSeconds;
         var planCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         var rssAfterPlan = Machine.PeakRssMiB();
@@ -234,7 +236,7 @@ internal static class PlanBench
         var watch = Stopwatch.StartNew();
         await using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
         await connection.OpenAsync(ct);
-        var ledger = "bench_state.main." + Sql.Ident(Sql.LedgerTable(Warehouse.Sync));
+        var ledger = "bench_state.main.ledger";
         if (first)
         {
             await connection.ExecuteAsync("CREATE TEMP TABLE empty_ledger (key BIGINT, hash UBIGINT)", ct);
@@ -242,7 +244,7 @@ internal static class PlanBench
         }
         else
         {
-            await connection.ExecuteAsync($"ATTACH {Sql.Literal(Path.Combine(stateDir, ".sluice", "state.duckdb"))} AS bench_state (READ_ONLY)", ct);
+            await connection.ExecuteAsync($"ATTACH {Sql.Literal(Path.Combine(stateDir, ".sluice", "syncs", Sql.LedgerFile(Warehouse.Sync)))} AS bench_state (READ_ONLY)", ct);
         }
         await connection.ExecuteAsync($"ATTACH {Sql.Literal(Path.Combine(dir, "warehouse.duckdb"))} AS bench_warehouse (READ_ONLY); USE bench_warehouse;", ct);
         await connection.ExecuteAsync($"""
@@ -314,13 +316,14 @@ internal static class PlanBench
         Report.Note($"warehouse written in {watch.Elapsed.TotalSeconds:0.0} s");
 
         watch.Restart();
-        await using (var store = await StateStore.OpenAsync(dir, ct))
+        await using (var state = await EmbeddedState.OpenAsync(dir, ct))
+        await using (var store = await state.ClaimAsync(Warehouse.Sync, ct))
         {
             await SeedLedgerAsync(store, warehouse, ct);
             Report.Note($"ledger seeded in {watch.Elapsed.TotalSeconds:0.0} s");
             watch.Restart();
             // Proves the seeded hashes are the planner's: an unchanged model must plan to nothing.
-            await using var plan = await new Planner(store).PlanAsync(await RequestAsync(dir, ct), ct);
+            await using var plan = await new Planner().PlanAsync(await RequestAsync(dir, ct), store, ct);
             var t = plan.Totals;
             if (t.Added != 0 || t.Changed != 0 || t.Removed != 0 || t.Unchanged != rows)
                 throw new BenchException($"The seeded ledger does not match the planner: {t}. The planner's hash expression changed; update PlanBench.HashExpression.");
@@ -343,23 +346,23 @@ internal static class PlanBench
     /// Writes the ledger of a run that delivered every row, in one statement: key, the planner's hash of the match
     /// and mapped values, the destination id Iterable's writer records (the email), now.
     /// </summary>
-    private static async Task SeedLedgerAsync(StateStore store, string warehouse, CancellationToken ct)
+    private static async Task SeedLedgerAsync(DuckDbLedger store, string warehouse, CancellationToken ct)
     {
-        await store.PrepareLedgerAsync(Warehouse.Sync, "BIGINT", ct);
+        await store.PrepareAsync("BIGINT", ct);
         await using var connection = store.NewConnection();
         const string alias = "bench_warehouse";
         await connection.ExecuteAsync($"ATTACH {Sql.Literal(warehouse)} AS {alias} (READ_ONLY); USE {alias};", ct);
         try
         {
             await connection.ExecuteAsync($"""
-                INSERT INTO {store.LedgerName(Warehouse.Sync)}
+                INSERT INTO {store.LedgerName}
                 SELECT {Sql.Ident(Warehouse.PrimaryKey)}, {HashExpression()}, {Sql.Ident(Warehouse.Match.Column)}, ?
                 FROM ({Warehouse.ModelSql}) AS sluice_model
                 """, ct, DateTime.UtcNow);
         }
         finally
         {
-            await connection.ExecuteAsync($"USE {Sql.Ident(store.Catalog)}; DETACH {alias};", ct);
+            await connection.ExecuteAsync($"USE {DuckDbLedger.CatalogName}; DETACH {alias};", ct);
         }
     }
 

@@ -32,7 +32,7 @@ const string Usage = """
           Peak RSS of the `sluice run` process (GNU time) on a first upsert run to the Iterable emulator in its own
           process, rate limits off, for each model size: memory must not grow with the model.
       ledger-commit [--batches 100] [--batch-size 1000]
-          StateStore.CommitAsync per acknowledged batch and the end-of-run compaction (a ceiling on throughput,
+          ISyncLedger.CommitAsync per acknowledged batch and the end-of-run compaction (a ceiling on throughput,
           since commits are serialised).
     """;
 

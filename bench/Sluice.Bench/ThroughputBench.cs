@@ -1,3 +1,4 @@
+using Sluice.Core.State;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Sluice.Core.Configuration;
@@ -147,7 +148,7 @@ internal static class ThroughputBench
             };
             var config = ProjectLoader.Load(project, catalog, environment);
             await using var resolved = await EngineRun.ResolveAsync(config, catalog, Warehouse.Sync, ct);
-            await using var state = await StateStore.OpenAsync(project, ct);
+            await using var state = await EmbeddedState.OpenAsync(project, ct);
             var engine = new RunEngine(state);
             var progress = new PhaseClock();
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Core.State;
 using Sluice.State;
 
 namespace Sluice.Cli;

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Sluice.Cli.Commands;
 using Sluice.Core.Configuration;
+using Sluice.Core.State;
 using Sluice.Core.Destinations;
 using Sluice.Destinations.Actito;
 using Sluice.Destinations.Iterable;
@@ -96,7 +97,7 @@ internal static partial class SluiceCli
             WriteProblems(e.Problems, e.Warnings);
             return ExitCodes.BadConfig;
         }
-        catch (StateException e)
+        catch (Exception e) when (e is StateException or SyncBusyException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.RunFailed;

@@ -11,7 +11,7 @@ namespace Sluice.Cli;
 /// </summary>
 internal sealed class Workspace : IAsyncDisposable
 {
-    private StateStore? _state;
+    private EmbeddedState? _state;
 
     private Workspace(SyncResolver resolver) => Resolver = resolver;
 
@@ -24,8 +24,8 @@ internal sealed class Workspace : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? environment = null) =>
         new(new SyncResolver(ProjectLoader.Load(directory, catalog, environment), catalog, services));
 
-    public async Task<StateStore> StateAsync(CancellationToken ct) =>
-        _state ??= await StateStore.OpenAsync(Project.Directory, ct);
+    public async Task<EmbeddedState> StateAsync(CancellationToken ct) =>
+        _state ??= await EmbeddedState.OpenAsync(Project.Directory, ct);
 
     public SyncConfig Sync(string name) => Resolver.Sync(name);
 

@@ -15,6 +15,8 @@ namespace Sluice.Emulators;
 /// </summary>
 public sealed class EmulatorServer : IAsyncDisposable
 {
+    private static readonly TimeSpan LatencyStep = TimeSpan.FromMilliseconds(50);
+
     private readonly WebApplication _app;
 
     private EmulatorServer(WebApplication app, Uri baseUrl)
@@ -66,8 +68,13 @@ public sealed class EmulatorServer : IAsyncDisposable
                 await next(context);
                 return;
             }
-            if (faults.Options.Latency > TimeSpan.Zero)
-                await Task.Delay(faults.Options.Latency, time, context.RequestAborted);
+            // The latency is read again while a request waits, so lowering it releases requests already held.
+            for (var waited = TimeSpan.Zero; faults.Options.Latency - waited is var left && left > TimeSpan.Zero;)
+            {
+                var step = left < LatencyStep ? left : LatencyStep;
+                await Task.Delay(step, time, context.RequestAborted);
+                waited += step;
+            }
             switch (faults.Next())
             {
                 case InjectedFault.ServerError:

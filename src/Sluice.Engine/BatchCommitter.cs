@@ -1,16 +1,28 @@
 using Sluice.Core.Destinations;
-using Sluice.State;
+using Sluice.Core.State;
 
 namespace Sluice.Engine;
 
 /// <summary>
 /// Turns one answered batch into what the state keeps: acknowledged records for the ledger, refused ones for the
-/// run's rejected rows, unanswered ones left in doubt; commits them in one transaction and counts them.
+/// run's rejected rows, unanswered ones left in doubt; commits the ledger's part in one transaction, and counts them.
+/// Rejected rows reach the run's history every few batches and at the end (<see cref="FlushAsync"/>): a process killed
+/// in between loses only those rows from history, not the rows themselves (they were not committed, so the next run
+/// plans them again).
 /// </summary>
-internal sealed class BatchCommitter(StateStore store, string sync, long runId, RunTally tally)
+internal sealed class BatchCommitter(ISyncLedger ledger, IRunHistory runs, long runId, RunTally tally)
 {
-    public async Task CommitAsync(long seq, PendingBatch batch, IReadOnlyList<RecordResult> results, CancellationToken ct)
+    private const int FlushEveryBatches = 10;
+    private const int FlushAtRows = 5_000;
+    private readonly Lock _gate = new();
+    private List<RejectedRow> _rejected = [];
+    private int _batchesSinceFlush;
+
+    private string Sync => ledger.Sync;
+
+    public async Task CommitAsync(BatchId batchId, PendingBatch batch, IReadOnlyList<RecordResult> results, CancellationToken ct)
     {
+        var sync = Sync;
         var entries = new List<LedgerEntry>(batch.Count);
         var rejected = new List<RejectedRow>();
         var answered = new HashSet<string>(StringComparer.Ordinal);
@@ -59,8 +71,27 @@ internal sealed class BatchCommitter(StateStore store, string sync, long runId, 
             Interlocked.Increment(ref tally.Rejected);
             Interlocked.Increment(ref tally.Sent);
         }
-        await store.CommitAsync(sync, runId, seq, entries, rejected, unanswered, ct);
+        await ledger.CommitAsync(batchId, entries, unanswered, ct);
         Interlocked.Increment(ref tally.Batches);
+        bool flush;
+        lock (_gate)
+        {
+            _rejected.AddRange(rejected);
+            flush = _rejected.Count >= FlushAtRows || (++_batchesSinceFlush >= FlushEveryBatches && _rejected.Count > 0);
+        }
+        if (flush)
+            await FlushAsync(ct);
+    }
+
+    /// <summary>Writes the rejected rows not yet in the run's history.</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        List<RejectedRow> rows;
+        lock (_gate)
+        {
+            (rows, _rejected, _batchesSinceFlush) = (_rejected, [], 0);
+        }
+        await runs.AddRejectedAsync(Sync, runId, rows, ct);
     }
 }
 

@@ -1,7 +1,8 @@
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Sluice.Core.Destinations;
-using Sluice.State;
+using Sluice.Core.Planning;
+using Sluice.Core.State;
 
 namespace Sluice.Engine;
 
@@ -10,10 +11,10 @@ namespace Sluice.Engine;
 /// recorded in doubt before it is sent and committed as soon as its answer returns. One batch failing stops new
 /// batches; those in flight finish and are committed.
 /// </summary>
-internal sealed class DeliveryPipeline(StateStore store, string sync, long runId, BatchCommitter committer, RunTally tally,
+internal sealed class DeliveryPipeline(ISyncLedger ledger, long runId, BatchCommitter committer, RunTally tally,
     IProgress<RunProgress>? progress)
 {
-    public async Task RunAsync(Plan plan, RunPlan runPlan, IDestinationWriter writer, SyncContext context, InsertSettlement settlement,
+    public async Task RunAsync(IChangePlan plan, RunPlan runPlan, IDestinationWriter writer, SyncContext context, InsertSettlement settlement,
         CancellationToken ct)
     {
         var batchSize = Math.Max(1, writer.BatchSize);
@@ -21,7 +22,7 @@ internal sealed class DeliveryPipeline(StateStore store, string sync, long runId
         var channel = Channel.CreateBounded<PendingBatch>(new BoundedChannelOptions(concurrency) { SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Exception? failure = null;
-        long batchNumber = 0;
+        var batchNumber = 0;
 
         var producer = Task.Run(() => ProduceAsync(plan, runPlan, settlement, batchSize, channel.Writer, stop.Token), CancellationToken.None);
 
@@ -31,13 +32,13 @@ internal sealed class DeliveryPipeline(StateStore store, string sync, long runId
             {
                 await foreach (var batch in channel.Reader.ReadAllAsync(stop.Token))
                 {
-                    var seq = Sequence(runId, Interlocked.Increment(ref batchNumber));
+                    var batchId = new BatchId(runId, Interlocked.Increment(ref batchNumber));
                     // Once sent, a write may land even if its answer never comes back: it is in doubt until committed.
-                    await store.MarkInDoubtAsync(sync, runId, seq,
+                    await ledger.MarkInDoubtAsync(batchId,
                         batch.Records.Select(r => new InDoubtWrite(r.Key, r.Operation, Format(r.MatchValue), batch.HashOf(r.Key))).ToList(), ct);
                     // In-flight batches finish even when another batch failed: only new ones stop.
                     var results = await writer.WriteAsync(new DeliveryBatch(context.Mappings, batch.Records), ct);
-                    await committer.CommitAsync(seq, batch, results, ct);
+                    await committer.CommitAsync(batchId, batch, results, ct);
                     progress?.Report(tally.Progress(RunPhase.Delivering));
                 }
             }
@@ -62,7 +63,7 @@ internal sealed class DeliveryPipeline(StateStore store, string sync, long runId
         ct.ThrowIfCancellationRequested();
     }
 
-    private static async Task ProduceAsync(Plan plan, RunPlan runPlan, InsertSettlement settlement, int batchSize,
+    private static async Task ProduceAsync(IChangePlan plan, RunPlan runPlan, InsertSettlement settlement, int batchSize,
         ChannelWriter<PendingBatch> channel, CancellationToken ct)
     {
         try
@@ -100,12 +101,6 @@ internal sealed class DeliveryPipeline(StateStore store, string sync, long runId
             channel.TryComplete(e);
         }
     }
-
-    /// <summary>
-    /// The state's order of a run's batches: every batch of a later run comes after every batch of an earlier one, and
-    /// batch 0 (the settling of inserts in doubt) before the run's first delivered batch.
-    /// </summary>
-    public static long Sequence(long runId, long batch) => runId * 10_000_000 + batch;
 
     private static string? Format(object? value) => value switch
     {

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Sluice.Core.Destinations;
-using Sluice.State;
+using Sluice.Core.State;
 
 namespace Sluice.Engine;
 
@@ -15,7 +15,7 @@ internal sealed class InsertSettlement
     private readonly Dictionary<string, ulong?> _notCreated = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unsettled = new(StringComparer.Ordinal);
 
-    public static async Task<InsertSettlement> SettleAsync(StateStore store, string sync, long seq, IDestinationWriter writer,
+    public static async Task<InsertSettlement> SettleAsync(ISyncLedger ledger, BatchId batch, IDestinationWriter writer,
         SyncContext context, IReadOnlyList<InDoubtCreate> creates, ILogger logger, CancellationToken ct)
     {
         var settlement = new InsertSettlement();
@@ -45,12 +45,12 @@ internal sealed class InsertSettlement
             }
             foreach (var create in chunk.Where(c => !settlement.IsSettled(c.Key)))
                 settlement._unsettled.Add(create.Key);
-            await store.SettleCreatesAsync(sync, seq, entries, answered, ct);
+            await ledger.SettleCreatesAsync(batch, entries, answered, ct);
         }
         if (creates.Count > 0)
         {
             logger.LogInformation("Reconciled {Count} interrupted inserts of {Sync}: {Found} had been created, {Open} still in doubt",
-                creates.Count, sync, settlement._created.Count, settlement._unsettled.Count);
+                creates.Count, ledger.Sync, settlement._created.Count, settlement._unsettled.Count);
         }
         return settlement;
     }

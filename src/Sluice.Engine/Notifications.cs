@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Sluice.Core.State;
 using Sluice.Core.Configuration;
 using Sluice.State;
 

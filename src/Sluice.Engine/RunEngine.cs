@@ -4,33 +4,56 @@ using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Planning;
 using Sluice.Core.Sources;
+using Sluice.Core.State;
 using Sluice.State;
 
 namespace Sluice.Engine;
 
 /// <summary>
-/// Runs syncs: resolve the sync, plan against the ledger, settle what an interrupted run left in doubt, deliver the
-/// changes (<see cref="DeliveryPipeline"/>), record the run with its counts and warnings, and notify. Every run is
-/// recorded, whatever stops it. The CLI, the server's scheduler and the tests all drive this one step.
+/// Runs syncs: claim the sync, resolve it, plan against its ledger, settle what an interrupted run left in doubt,
+/// deliver the changes (<see cref="DeliveryPipeline"/>), record the run with its counts and warnings, and notify. Every
+/// run is recorded, whatever stops it once the sync is claimed. The CLI, the server's scheduler and the tests all drive
+/// this one step; the state and the planner are the host's (<see cref="IStateStore"/>, <see cref="IChangePlanner"/>).
 /// </summary>
 public sealed class RunEngine
 {
-    private readonly StateStore _store;
-    private readonly Planner _planner;
+    private readonly IStateStore _state;
+    private readonly IChangePlanner _planner;
     private readonly IRunNotifier? _notifier;
     private readonly ILogger _logger;
 
-    public RunEngine(StateStore store, IRunNotifier? notifier = null, ILoggerFactory? loggerFactory = null)
+    /// <param name="state">The project's state: run history and the claimed syncs' ledgers.</param>
+    /// <param name="notifier">Where warnings go; none when null.</param>
+    /// <param name="loggerFactory">Logs of the engine.</param>
+    /// <param name="planner">The planner for sources that bring none (<see cref="ISource.Planner"/>); the embedded one when null.</param>
+    public RunEngine(IStateStore state, IRunNotifier? notifier = null, ILoggerFactory? loggerFactory = null, IChangePlanner? planner = null)
     {
-        _store = store;
-        _planner = new Planner(store);
+        _state = state;
+        _planner = planner ?? new Planner();
         _notifier = notifier;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RunEngine>();
     }
 
-    /// <summary>Plans a sync without sending anything (what <c>sluice plan</c> shows).</summary>
-    public Task<Plan> PlanAsync(SyncRunRequest request, RunOptions options, CancellationToken ct = default) =>
-        _planner.PlanAsync(request.ToPlanRequest(options.FullResync), ct);
+    /// <summary>
+    /// Plans a sync without sending anything (what <c>sluice plan</c> shows), holding its claim until the plan is disposed.
+    /// Throws <see cref="SyncBusyException"/> while another process runs it.
+    /// </summary>
+    public async Task<IChangePlan> PlanAsync(SyncRunRequest request, RunOptions options, CancellationToken ct = default)
+    {
+        var ledger = await _state.ClaimAsync(request.Sync.Name, ct);
+        try
+        {
+            return new ClaimedPlan(await PlanAsync(request, ledger, options, ct), ledger);
+        }
+        catch
+        {
+            await ledger.DisposeAsync();
+            throw;
+        }
+    }
+
+    private Task<IChangePlan> PlanAsync(SyncRunRequest request, ISyncLedger ledger, RunOptions options, CancellationToken ct) =>
+        (request.Source.Planner ?? _planner).PlanAsync(request.ToPlanRequest(options.FullResync), ledger, ct);
 
     /// <summary>Runs a sync already resolved.</summary>
     public Task<RunOutcome> RunAsync(
@@ -41,10 +64,13 @@ public sealed class RunEngine
     /// Runs a sync, resolving it (<see cref="SyncResolver.ResolveAsync"/>) as the run's first step, so that a run
     /// stopped by its configuration, its credentials or an unreachable destination is recorded like any other.
     /// </summary>
+    /// Throws <see cref="SyncBusyException"/> (nothing recorded: the holder's run is) while another process runs it.
     public async Task<RunOutcome> RunAsync(SyncConfig sync, Func<CancellationToken, Task<SyncRunRequest>> resolve, RunOptions options,
         IProgress<RunProgress>? progress = null, CancellationToken ct = default)
     {
-        var runId = await _store.StartRunAsync(sync.Name, options.FullResync, ct);
+        var ledger = await _state.ClaimAsync(sync.Name, ct);
+        await using var claim = ledger;
+        var runId = await _state.Runs.StartRunAsync(sync.Name, options.FullResync, ct);
         var tally = new RunTally();
         var warnings = new List<string>();
         RunFailure? failure = null;
@@ -53,8 +79,8 @@ public sealed class RunEngine
             progress?.Report(tally.Progress(RunPhase.Resolving));
             var request = await resolve(ct);
             progress?.Report(tally.Progress(RunPhase.Planning));
-            await using var plan = await PlanAsync(request, options, ct);
-            await DeliverAsync(request, options, runId, plan, tally, warnings, progress, ct);
+            await using var plan = await PlanAsync(request, ledger, options, ct);
+            await DeliverAsync(request, options, ledger, runId, plan, tally, warnings, progress, ct);
         }
         catch (Exception e) when (RunFailure.From(e, ct) is { } known)
         {
@@ -66,7 +92,6 @@ public sealed class RunEngine
             failure = new RunFailure(ErrorCategory.Destination, $"Unexpected error: {e.GetType().Name}: {e.Message}");
         }
 
-        await _store.CompactAsync(sync.Name, CancellationToken.None);
         var counts = tally.ToCounts();
         var status = failure switch
         {
@@ -75,14 +100,14 @@ public sealed class RunEngine
             _ => RunStatus.Failed,
         };
         RunWarningPolicy.Apply(sync, status, tally.Planned > 0 || tally.HasPlan, counts, warnings);
-        await _store.FinishRunAsync(runId, status, counts, warnings, failure?.Message, CancellationToken.None);
-        var record = (await _store.HistoryAsync(sync.Name, 2, CancellationToken.None)).ToList();
+        await _state.Runs.FinishRunAsync(runId, status, counts, warnings, failure?.Message, CancellationToken.None);
+        var record = (await _state.Runs.HistoryAsync(sync.Name, 2, CancellationToken.None)).ToList();
         if (_notifier is not null)
             await NotifyAsync(sync, record[0], record.Count > 1 ? record[1] : null);
         return new RunOutcome(record[0], failure?.Category, failure?.Problems);
     }
 
-    private async Task DeliverAsync(SyncRunRequest request, RunOptions options, long runId, Plan plan, RunTally tally,
+    private async Task DeliverAsync(SyncRunRequest request, RunOptions options, ISyncLedger ledger, long runId, IChangePlan plan, RunTally tally,
         List<string> warnings, IProgress<RunProgress>? progress, CancellationToken ct)
     {
         var sync = request.Sync;
@@ -103,8 +128,11 @@ public sealed class RunEngine
                 "with --allow-mass-delete, or raise max_deletes for this sync in sluice.yaml.");
         }
         tally.Planned = runPlan.ToSend + runPlan.ToDelete;
+        tally.Pacing = runPlan.Estimate;
+        if (runPlan.Estimate is { } paced)
+            _logger.LogInformation("Sync {Sync} is paced by its destination's limits: {Pacing}", sync.Name, paced.ToString());
 
-        var createsInDoubt = await _store.ReadInDoubtCreatesAsync(sync.Name, ct);
+        var createsInDoubt = await ledger.ReadInDoubtCreatesAsync(ct);
         if (tally.Planned == 0 && createsInDoubt.Count == 0)
             return;
 
@@ -115,13 +143,20 @@ public sealed class RunEngine
             progress?.Report(tally.Progress(RunPhase.Settling));
             await writer.SettleInFlightAsync(ct);
         }
-        var settlement = await InsertSettlement.SettleAsync(_store, sync.Name, DeliveryPipeline.Sequence(runId, 0), writer, context, createsInDoubt, _logger, ct);
+        var settlement = await InsertSettlement.SettleAsync(ledger, new BatchId(runId, 0), writer, context, createsInDoubt, _logger, ct);
         progress?.Report(tally.Progress(RunPhase.Delivering));
-        var committer = new BatchCommitter(_store, sync.Name, runId, tally);
-        await new DeliveryPipeline(_store, sync.Name, runId, committer, tally, progress).RunAsync(plan, runPlan, writer, context, settlement, ct);
+        var committer = new BatchCommitter(ledger, _state.Runs, runId, tally);
+        try
+        {
+            await new DeliveryPipeline(ledger, runId, committer, tally, progress).RunAsync(plan, runPlan, writer, context, settlement, ct);
+        }
+        finally
+        {
+            await committer.FlushAsync(CancellationToken.None);
+        }
     }
 
-    private async Task RecordInvalidKeysAsync(SyncRunRequest request, long runId, Plan plan, CancellationToken ct)
+    private async Task RecordInvalidKeysAsync(SyncRunRequest request, long runId, IChangePlan plan, CancellationToken ct)
     {
         if (plan.Totals.NullKeys == 0 && plan.Totals.DuplicateKeys == 0)
             return;
@@ -135,7 +170,7 @@ public sealed class RunEngine
                 : new RejectedRow(request.Sync.Name, runId, key, "invalid", "DUPLICATE_PRIMARY_KEY",
                     $"primary key '{pk}' = '{key}' appears in {count} rows of model '{request.Model.Name}'; none of them is sent until it is unique.", default));
         }
-        await _store.CommitAsync(request.Sync.Name, runId, null, [], rows, [], ct);
+        await _state.Runs.AddRejectedAsync(request.Sync.Name, runId, rows, ct);
     }
 
     private async Task NotifyAsync(SyncConfig sync, RunRecord run, RunRecord? previous)
@@ -170,6 +205,28 @@ public sealed class RunEngine
             StateException s => new(ErrorCategory.State, s.Message),
             _ => null,
         };
+    }
+}
+
+/// <summary>A plan that holds its sync's claim: disposing it releases both.</summary>
+internal sealed class ClaimedPlan(IChangePlan plan, ISyncLedger claim) : IChangePlan
+{
+    public PlanRequest Request => plan.Request;
+
+    public PlanTotals Totals => plan.Totals;
+
+    public IAsyncEnumerable<ChangeRow> ReadChangesAsync(bool includeAdded, bool includeChanged, int? limit = null, CancellationToken ct = default) =>
+        plan.ReadChangesAsync(includeAdded, includeChanged, limit, ct);
+
+    public IAsyncEnumerable<RemovedRow> ReadRemovedAsync(int? limit = null, bool includeInDoubt = true, CancellationToken ct = default) =>
+        plan.ReadRemovedAsync(limit, includeInDoubt, ct);
+
+    public IAsyncEnumerable<(string? Key, long Count)> ReadInvalidKeysAsync(CancellationToken ct = default) => plan.ReadInvalidKeysAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await plan.DisposeAsync();
+        await claim.DisposeAsync();
     }
 }
 

@@ -1,7 +1,6 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Core.Planning;
-using Sluice.State;
 
 namespace Sluice.Engine;
 
@@ -45,9 +44,13 @@ public sealed record RunPlan(
         var deletes = mirror && !emptyModel ? totals.Removed + totals.InDoubtRemoved : 0;
         var allowed = sync.MaxDeletes.AllowedFor(totals.LedgerSize);
         var trips = mirror && totals.Removed > allowed && !emptyModel && !options.AllowMassDelete;
-        return new RunPlan(totals, operation, sendsChanged, totals.Added + (sendsChanged ? totals.Changed : 0), deletes, allowed, trips,
+        var plan = new RunPlan(totals, operation, sendsChanged, totals.Added + (sendsChanged ? totals.Changed : 0), deletes, allowed, trips,
             emptyModel);
+        return plan with { Estimate = plan.ToSend + plan.ToDelete > 0 ? request.Destination.Estimate(request.Context, plan.Counts) : null };
     }
+
+    /// <summary>How long the destination's limits make this delivery take at the least, when they dominate.</summary>
+    public DeliveryEstimate? Estimate { get; init; }
 
     /// <summary>The plan's counts by operation, for the destination to pick its transport.</summary>
     public PlanCounts Counts => new(

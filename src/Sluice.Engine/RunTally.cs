@@ -1,5 +1,6 @@
+using Sluice.Core.State;
 using Sluice.Core.Planning;
-using Sluice.State;
+using Sluice.Core.Destinations;
 
 namespace Sluice.Engine;
 
@@ -18,13 +19,16 @@ internal sealed class RunTally
 
     public long Planned { get; set; }
 
+    /// <summary>The destination's limits that set the run's pace, when they do.</summary>
+    public DeliveryEstimate? Pacing { get; set; }
+
     public bool HasPlan => _plan is not null;
 
     public void FromPlan(PlanTotals totals) => _plan = totals;
 
     public RunProgress Progress(RunPhase phase) => new(phase, Planned, Interlocked.Read(ref Sent), Interlocked.Read(ref Delivered),
         Interlocked.Read(ref Deleted), Interlocked.Read(ref Rejected), Interlocked.Read(ref NotFound), Interlocked.Read(ref Skipped),
-        Interlocked.Read(ref Batches));
+        Interlocked.Read(ref Batches), Pacing);
 
     public RunCounts ToCounts()
     {

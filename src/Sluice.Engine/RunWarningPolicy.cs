@@ -1,3 +1,4 @@
+using Sluice.Core.State;
 using Sluice.Core.Configuration;
 using Sluice.State;
 

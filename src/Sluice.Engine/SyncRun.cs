@@ -1,3 +1,4 @@
+using Sluice.Core.State;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
@@ -62,7 +63,8 @@ public sealed record RunProgress(
     long Rejected,
     long NotFound,
     long Skipped,
-    long Batches)
+    long Batches,
+    DeliveryEstimate? Pacing = null)
 {
     /// <summary>Planned records that have an outcome.</summary>
     public long Done => Delivered + Deleted + Rejected + NotFound + Skipped;

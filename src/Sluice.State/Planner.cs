@@ -4,6 +4,7 @@ using DuckDB.NET.Data;
 using Sluice.Core.Models;
 using Sluice.Core.Planning;
 using Sluice.Core.Sources;
+using Sluice.Core.State;
 using Sluice.Sources.DuckDb;
 
 namespace Sluice.State;
@@ -15,20 +16,20 @@ namespace Sluice.State;
 /// </summary>
 public sealed class Planner : IChangePlanner
 {
-    private readonly StateStore _store;
-
-    public Planner(StateStore store) => _store = store;
-
-    async Task<IChangePlan> IChangePlanner.PlanAsync(PlanRequest request, CancellationToken ct) => await PlanAsync(request, ct);
+    async Task<IChangePlan> IChangePlanner.PlanAsync(PlanRequest request, ISyncLedger ledger, CancellationToken ct) =>
+        await PlanAsync(request, ledger, ct);
 
     /// <inheritdoc cref="IChangePlanner.PlanAsync"/>
-    public Task<Plan> PlanAsync(PlanRequest request, CancellationToken ct = default) =>
-        PlanAsync(request, request.Source is IDuckDbAttachable ? PlanPath.Attached : PlanPath.Streamed, ct);
+    public Task<Plan> PlanAsync(PlanRequest request, ISyncLedger ledger, CancellationToken ct = default) =>
+        PlanAsync(request, ledger, request.Source is IDuckDbAttachable ? PlanPath.Attached : PlanPath.Streamed, ct);
 
     /// <summary>Plans by the path given (tests compare them on the same data).</summary>
-    internal async Task<Plan> PlanAsync(PlanRequest request, PlanPath path, CancellationToken ct = default)
+    internal static async Task<Plan> PlanAsync(PlanRequest request, ISyncLedger ledger, PlanPath path, CancellationToken ct = default)
     {
-        var plan = new Plan(_store.NewConnection(), request, _store);
+        // The diff runs where the ledger is, in its DuckDB instance: another store's ledger needs a planner of its own.
+        var embedded = ledger as DuckDbLedger ?? throw new ArgumentException(
+            $"The embedded planner plans against the embedded ledger, not a {ledger.GetType().Name}.", nameof(ledger));
+        var plan = new Plan(embedded.NewConnection(), request, embedded);
         try
         {
             await plan.BuildAsync(path, ct);
@@ -58,19 +59,19 @@ public sealed class Plan : IChangePlan
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
     private readonly DuckDBConnection _connection;
     private readonly PlanRequest _request;
-    private readonly StateStore _store;
+    private readonly DuckDbLedger _ledger;
     private readonly ModelColumn[] _valueKinds;
     private readonly ModelColumn _matchColumn;
     private readonly ModelColumn _keyColumn;
-    private string _keyType = StateStore.TextKey;
+    private string _keyType = DuckDbLedger.TextKey;
     private string? _attachedAs;
     private string? _streamedInto;
 
-    internal Plan(DuckDBConnection connection, PlanRequest request, StateStore store)
+    internal Plan(DuckDBConnection connection, PlanRequest request, DuckDbLedger ledger)
     {
         _connection = connection;
         _request = request;
-        _store = store;
+        _ledger = ledger;
         _keyColumn = Find(request.PrimaryKey);
         _matchColumn = Find(request.Match.Column);
         _valueKinds = request.Mappings.Select(m => Find(m.Column)).ToArray();
@@ -102,12 +103,12 @@ public sealed class Plan : IChangePlan
     {
         // The session's own bounds: the planner groups and joins the whole model, which spills past the limit.
         await _connection.ExecuteAsync($"""
-            SET memory_limit = {Sql.Literal(_store.MemoryLimit)};
-            SET temp_directory = {Sql.Literal(_store.TempDirectory)};
+            SET memory_limit = {Sql.Literal(DuckDbLedger.MemoryLimit)};
+            SET temp_directory = {Sql.Literal(_ledger.TempDirectory)};
             SET preserve_insertion_order = false;
             """, ct);
-        _keyType = await _store.PrepareLedgerAsync(_request.Sync, NativeKeyType(_keyColumn.SourceType), ct);
-        await _store.CompactAsync(_request.Sync, ct);
+        _keyType = await _ledger.PrepareAsync(NativeKeyType(_keyColumn.SourceType), ct);
+        await _ledger.CompactAsync(ct);
 
         string model;
         try
@@ -119,8 +120,8 @@ public sealed class Plan : IChangePlan
             throw Explain(e);
         }
 
-        var ledger = _store.LedgerName(_request.Sync);
-        var inDoubt = _store.TableName("in_doubt");
+        var ledger = _ledger.LedgerName;
+        var inDoubt = DuckDbLedger.TableName("in_doubt");
         var key = $"CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType})";
         var values = new List<string> { Sql.Ident(_matchColumn.Name) };
         values.AddRange(_valueKinds.Select(c => Sql.Ident(c.Name)));
@@ -140,8 +141,9 @@ public sealed class Plan : IChangePlan
             await _connection.ExecuteAsync($"""
                 CREATE TEMP TABLE {PlanTable} AS
                 WITH r AS (SELECT {key} AS key, {HashExpression()} AS h{rowValues} FROM {model}),
-                d AS (SELECT {StateStore.KeyAs(_keyType, "key")} AS key, arg_max(op, seq) AS op FROM {inDoubt}
-                      WHERE sync = {Sql.Literal(_request.Sync)} AND {StateStore.KeyAs(_keyType, "key")} IS NOT NULL GROUP BY 1),
+                d AS (SELECT {DuckDbLedger.KeyAs(_keyType, "key")} AS key, op FROM {inDoubt}
+                      WHERE {DuckDbLedger.KeyAs(_keyType, "key")} IS NOT NULL
+                      QUALIFY row_number() OVER (PARTITION BY key ORDER BY run_id DESC, batch DESC) = 1),
                 x AS (
                     SELECT coalesce(r.key, l.key) AS key, r.key IS NULL AND l.key IS NULL AS null_key, r.h IS NOT NULL AS present,
                            r.h AS h, l.key IS NOT NULL AS in_ledger, l.hash AS l_hash,
@@ -210,7 +212,7 @@ public sealed class Plan : IChangePlan
 
     private Exception Explain(DbException e) => StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly
         // The diff spills to .sluice/tmp: a full or read-only disk there is the state's problem, not the model's.
-        ? StateErrors.Explain(e, _store.Path)
+        ? StateErrors.Explain(e, _ledger.Path)
         : new SourceException($"The model's SQL failed: {e.Message.Split('\n', 2)[0].Trim()}", e);
 
     /// <summary>
@@ -222,7 +224,7 @@ public sealed class Plan : IChangePlan
         {
             "TINYINT" or "SMALLINT" or "INTEGER" or "INT" or "BIGINT" or "UTINYINT" or "USMALLINT" or "UINTEGER"
                 or "INT1" or "INT2" or "INT4" or "INT8" or "LONG" => "BIGINT",
-            _ => StateStore.TextKey,
+            _ => DuckDbLedger.TextKey,
         };
 
     /// <summary>Attaches the source read-only: the model's SQL runs on it in place.</summary>
@@ -370,8 +372,8 @@ public sealed class Plan : IChangePlan
         await using var command = Streaming($"""
             SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, []), p.v0{values}
             FROM {PlanTable} p
-            LEFT JOIN (SELECT {StateStore.KeyAs(_keyType, "key")} AS key, list(dest_id) AS ids FROM {_store.TableName("created_ids")}
-                       WHERE sync = {Sql.Literal(_request.Sync)} GROUP BY 1) k ON k.key = p.key
+            LEFT JOIN (SELECT {DuckDbLedger.KeyAs(_keyType, "key")} AS key, list(dest_id) AS ids FROM {DuckDbLedger.TableName("created_ids")}
+                       GROUP BY 1) k ON k.key = p.key
             WHERE p.kind IN ({string.Join(",", kinds)})
             {(limit is { } n ? $"ORDER BY p.key LIMIT {n}" : "")}
             """);
@@ -398,8 +400,9 @@ public sealed class Plan : IChangePlan
     {
         await using var command = Streaming($"""
             SELECT CAST(p.key AS VARCHAR), p.dest_id, d.match_value FROM {PlanTable} p
-            LEFT JOIN (SELECT key, arg_max(match_value, seq) AS match_value FROM {_store.TableName("in_doubt")}
-                       WHERE sync = {Sql.Literal(_request.Sync)} GROUP BY key) d ON {StateStore.KeyAs(_keyType, "d.key")} = p.key
+            LEFT JOIN (SELECT key, match_value FROM {DuckDbLedger.TableName("in_doubt")}
+                       QUALIFY row_number() OVER (PARTITION BY key ORDER BY run_id DESC, batch DESC) = 1) d
+                   ON {DuckDbLedger.KeyAs(_keyType, "d.key")} = p.key
             WHERE p.kind IN ('R'{(includeInDoubt ? ", 'O'" : "")}) ORDER BY p.key {(limit is { } n ? $"LIMIT {n}" : "")}
             """);
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -427,7 +430,7 @@ public sealed class Plan : IChangePlan
             await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{PlanTable}", CancellationToken.None);
             if (_attachedAs is not null)
             {
-                await _connection.ExecuteAsync($"USE {Sql.Ident(_store.Catalog)}", CancellationToken.None);
+                await _connection.ExecuteAsync($"USE {DuckDbLedger.CatalogName}", CancellationToken.None);
                 await _connection.ExecuteAsync($"DETACH DATABASE IF EXISTS {_attachedAs}", CancellationToken.None);
             }
         }

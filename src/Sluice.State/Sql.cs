@@ -11,12 +11,18 @@ internal static class Sql
 
     public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
-    /// <summary>A table name for a sync's ledger: readable, and unique even when names differ only in punctuation.</summary>
-    public static string LedgerTable(string sync)
+    /// <summary>A table name for a sync's ledger in the older one-file layout.</summary>
+    public static string LedgerTable(string sync) => "ledger_" + SafeName(sync);
+
+    /// <summary>The file of a sync's ledger (<c>.sluice/syncs/</c>).</summary>
+    public static string LedgerFile(string sync) => SafeName(sync) + ".duckdb";
+
+    /// <summary>A sync's name as a file or table name: readable, and unique even when names differ only in punctuation or case.</summary>
+    private static string SafeName(string sync)
     {
         var safe = new string(sync.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_').ToArray());
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sync)))[..8];
-        return $"ledger_{safe}_{hash}";
+        return $"{safe}_{hash}";
     }
 
     public static async Task<int> ExecuteAsync(this DuckDBConnection connection, string sql, CancellationToken ct, params object?[] args)

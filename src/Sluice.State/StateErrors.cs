@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Sluice.Core.State;
 
 namespace Sluice.State;
 
@@ -113,6 +114,9 @@ public static partial class StateErrors
         };
         return new StateException(message, error);
     }
+
+    /// <summary>The PID DuckDB names as holding a file's lock, when it does.</summary>
+    internal static string? HolderPid(string message) => Pid().Match(message) is { Success: true } m ? m.Groups[1].Value : null;
 
     private static string HeldBy(string message) =>
         Pid().Match(message) is { Success: true } m ? $" (PID {m.Groups[1].Value})" : "";

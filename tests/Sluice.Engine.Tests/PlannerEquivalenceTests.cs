@@ -4,6 +4,7 @@ using DuckDB.NET.Data;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Core.Planning;
+using Sluice.Core.State;
 using Sluice.Core.Sources;
 using Sluice.Sources.DuckDb;
 using Sluice.State;
@@ -64,13 +65,14 @@ public sealed class PlannerEquivalenceTests
         try
         {
             var warehouse = Path.Combine(directory, "warehouse.duckdb");
-            await using var store = await StateStore.OpenAsync(directory);
-            var planner = new Planner(store);
+            await using var store = await EmbeddedState.OpenAsync(directory);
+            await using var ledger = await store.ClaimAsync(SyncName);
+            var planner = new Planner();
 
             // The earlier run: plan the model as it was, and record some of its rows as delivered (some created).
             await WriteAsync(warehouse, history.Before);
             var delivered = new List<LedgerEntry>();
-            await using (var before = await planner.PlanAsync(await RequestAsync(warehouse, attached: true, fullResync: false)))
+            await using (var before = await planner.PlanAsync(await RequestAsync(warehouse, attached: true, fullResync: false), ledger))
             {
                 await foreach (var row in before.ReadChangesAsync(true, true))
                 {
@@ -79,18 +81,17 @@ public sealed class PlannerEquivalenceTests
                         delivered.Add(new LedgerEntry(row.Key, row.Hash, $"dest-{k}", Created: history.Created[k]));
                 }
             }
-            await store.CommitAsync(SyncName, 1, null, delivered, [], []);
-            await store.CompactAsync(SyncName);
+            await ledger.CommitAsync(new BatchId(1, 1), delivered, []);
             // A run that died with writes in flight: any operation, on keys in the ledger or not, in the model or not.
             var doubts = history.Doubt.Select((op, k) => (op, k)).Where(d => d.op < 4)
                 .Select(d => new InDoubtWrite(d.k.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     (RecordOperation)d.op, $"u{d.k}@example.com", (ulong)d.k))
                 .ToList();
-            await store.MarkInDoubtAsync(SyncName, 2, 20_000_001, doubts);
+            await ledger.MarkInDoubtAsync(new BatchId(2, 1), doubts);
 
             await WriteAsync(warehouse, now);
-            var attached = await SnapshotAsync(planner, await RequestAsync(warehouse, attached: true, fullResync));
-            var streamed = await SnapshotAsync(planner, await RequestAsync(warehouse, attached: false, fullResync));
+            var attached = await SnapshotAsync(planner, ledger, await RequestAsync(warehouse, attached: true, fullResync));
+            var streamed = await SnapshotAsync(planner, ledger, await RequestAsync(warehouse, attached: false, fullResync));
 
             Assert.Equal(attached.Totals, streamed.Totals);
             Assert.Equal(attached.Changes, streamed.Changes);
@@ -113,9 +114,9 @@ public sealed class PlannerEquivalenceTests
 
     private sealed record Snapshot(PlanTotals Totals, List<string> Changes, List<RemovedRow> Removed, List<(string?, long)> Invalid);
 
-    private static async Task<Snapshot> SnapshotAsync(IChangePlanner planner, PlanRequest request)
+    private static async Task<Snapshot> SnapshotAsync(IChangePlanner planner, ISyncLedger ledger, PlanRequest request)
     {
-        await using var plan = await planner.PlanAsync(request);
+        await using var plan = await planner.PlanAsync(request, ledger);
         var changes = new List<string>();
         await foreach (var row in plan.ReadChangesAsync(true, true))
         {

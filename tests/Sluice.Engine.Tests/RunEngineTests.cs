@@ -1,3 +1,4 @@
+using Sluice.Core.State;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
@@ -40,7 +41,7 @@ public sealed class RunEngineTests
 
         Assert.Equal(9, outcome.Record.Counts.Delivered);
         Assert.Equal(3, outcome.Record.Counts.InvalidKeys);
-        var rejected = await project.State.RejectedAsync("people-sync");
+        var rejected = await project.State.Runs.RejectedAsync("people-sync");
         Assert.Contains(rejected, r => r.Code == "NULL_PRIMARY_KEY" && r.Reason.Contains("null primary key 'id'", StringComparison.Ordinal));
         Assert.Contains(rejected, r => r.Code == "DUPLICATE_PRIMARY_KEY" && r.Key == "3" && r.Reason.Contains("2 rows", StringComparison.Ordinal));
     }
@@ -56,14 +57,14 @@ public sealed class RunEngineTests
 
         var first = await project.RunAsync(sync, destination);
         Assert.Equal(1, first.Record.Counts.Rejected);
-        Assert.Equal("invalid email", Assert.Single(await project.State.RejectedAsync("people-sync")).Reason);
+        Assert.Equal("invalid email", Assert.Single(await project.State.Runs.RejectedAsync("people-sync")).Reason);
 
         destination.RejectKeys.Clear();
         destination.ClearReceived();
         var second = await project.RunAsync(sync, destination);
         Assert.Equal(["Upsert:4"], destination.Received.Select(r => $"{r.Operation}:{r.Key}"));
         Assert.Equal(1, second.Record.Counts.Delivered);
-        Assert.Empty(await project.State.RejectedAsync("people-sync"));
+        Assert.Empty(await project.State.Runs.RejectedAsync("people-sync"));
     }
 
     [Fact]
@@ -142,8 +143,11 @@ public sealed class RunEngineTests
         var plan = await project.Engine.PlanAsync(await project.RequestAsync(sync, destination), new RunOptions());
         var changes = await plan.ReadChangesAsync(true, true).ToListAsync();
         await plan.DisposeAsync();
-        await project.State.MarkInDoubtAsync(sync.Name, 1, 10_000_001, changes.Where(c => c.Key is "1" or "2")
-            .Select(c => new InDoubtWrite(c.Key, RecordOperation.Create, c.MatchValue?.ToString(), c.Hash)).ToList());
+        await using (var ledger = await project.State.ClaimAsync(sync.Name))
+        {
+            await ledger.MarkInDoubtAsync(new BatchId(1, 1), changes.Where(c => c.Key is "1" or "2")
+                .Select(c => new InDoubtWrite(c.Key, RecordOperation.Create, c.MatchValue?.ToString(), c.Hash)).ToList());
+        }
         destination.Existing["user1@example.com"] = "created-before-crash";
 
         var outcome = await project.RunAsync(sync, destination);
@@ -154,19 +158,46 @@ public sealed class RunEngineTests
     }
 
     [Fact]
-    public async Task A_run_whose_process_died_is_marked_interrupted_when_the_state_is_next_opened()
+    public async Task A_run_whose_claim_was_lost_is_marked_interrupted_when_its_sync_is_next_claimed()
     {
         var directory = Path.Combine(Path.GetTempPath(), "sluice-tests", Guid.NewGuid().ToString("N"));
-        await using (var state = await StateStore.OpenAsync(directory))
-            await state.StartRunAsync("people-sync", fullResync: false);
+        await using (var state = await EmbeddedState.OpenAsync(directory))
+        {
+            // The run's process died: its claim went with it, its run never finished.
+            await using (await state.ClaimAsync("people-sync"))
+                await state.Runs.StartRunAsync("people-sync", fullResync: false);
+            await using (await state.ClaimAsync("other-sync"))
+                await state.Runs.StartRunAsync("other-sync", fullResync: false);
+        }
 
-        await using var reopened = await StateStore.OpenAsync(directory);
-        var run = Assert.Single(await reopened.HistoryAsync("people-sync"));
+        await using var reopened = await EmbeddedState.OpenAsync(directory);
+        await using (await reopened.ClaimAsync("people-sync"))
+            await reopened.Runs.StartRunAsync("people-sync", fullResync: false);
+        var runs = await reopened.Runs.HistoryAsync(null);
 
-        Assert.Equal(RunStatus.Interrupted, run.Status);
-        Assert.NotNull(run.FinishedAt);
-        Assert.Equal(StateStore.InterruptedMessage, run.Error);
+        Assert.Equal([RunStatus.Running, RunStatus.Running, RunStatus.Interrupted], runs.Select(r => r.Status));
+        Assert.Equal(["people-sync", "other-sync", "people-sync"], runs.Select(r => r.Sync));
+        Assert.NotNull(runs[2].FinishedAt);
+        Assert.Equal(DuckDbRunHistory.InterruptedMessage, runs[2].Error);
         Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_claimed_sync_cannot_be_claimed_again_until_released()
+    {
+        await using var project = await TestProject.CreateAsync();
+        await using (await project.State.ClaimAsync("people-sync"))
+        {
+            var busy = await Assert.ThrowsAsync<SyncBusyException>(() => project.State.ClaimAsync("people-sync"));
+            Assert.Contains("people-sync", busy.Message, StringComparison.Ordinal);
+            // Another sync is free.
+            await using (await project.State.ClaimAsync("other-sync"))
+            {
+            }
+        }
+        await using (await project.State.ClaimAsync("people-sync"))
+        {
+        }
     }
 
     [Fact]
@@ -180,8 +211,8 @@ public sealed class RunEngineTests
         var plan = await project.Engine.PlanAsync(await project.RequestAsync(sync, destination), new RunOptions());
         var changes = await plan.ReadChangesAsync(true, true).ToListAsync();
         await plan.DisposeAsync();
-        await project.State.CommitAsync(sync.Name, 1, 1,
-            changes.Where(c => c.Key != "3").Select(c => new LedgerEntry(c.Key, c.Hash, "id" + c.Key)).ToList(), [], []);
+        await using (var ledger = await project.State.ClaimAsync(sync.Name))
+            await ledger.CommitAsync(new BatchId(1, 1), changes.Where(c => c.Key != "3").Select(c => new LedgerEntry(c.Key, c.Hash, "id" + c.Key)).ToList(), []);
 
         var outcome = await project.RunAsync(sync, destination);
 
@@ -215,7 +246,7 @@ public sealed class RunEngineTests
         await project.RunAsync(sync, destination);
         await project.RunAsync(sync, destination);
 
-        var history = await project.State.HistoryAsync(sync.Name);
+        var history = await project.State.Runs.HistoryAsync(sync.Name);
 
         Assert.Equal(2, history.Count);
         Assert.All(history, r => Assert.Equal(RunStatus.Succeeded, r.Status));
@@ -254,7 +285,7 @@ public sealed class RunEngineTests
         Assert.Equal(ErrorCategory.Configuration, outcome.ErrorCategory);
         Assert.Equal([problem], outcome.Problems);
         Assert.Contains("frist_name", outcome.Record.Error, StringComparison.Ordinal);
-        Assert.Single(await project.State.HistoryAsync(sync.Name));
+        Assert.Single(await project.State.Runs.HistoryAsync(sync.Name));
     }
 
     /// <summary>Cancels the run as soon as it reports the given phase (as Ctrl+C during delivery would).</summary>

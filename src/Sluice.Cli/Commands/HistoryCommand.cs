@@ -18,7 +18,7 @@ internal static class HistoryCommand
             if (name is not null)
                 workspace.Sync(name);
             var state = await workspace.StateAsync(ct);
-            var runs = await state.HistoryAsync(name, parse.GetValue(limit), ct);
+            var runs = await state.Runs.HistoryAsync(name, parse.GetValue(limit), ct);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(new { runs = runs.Select(JsonOutput.Run) });
@@ -46,12 +46,12 @@ internal static class HistoryCommand
     }
 
     /// <summary>A run's status, coloured for the terminal.</summary>
-    public static string Status(State.RunStatus status) => status switch
+    public static string Status(Core.State.RunStatus status) => status switch
     {
-        State.RunStatus.Succeeded => "[green]succeeded[/]",
-        State.RunStatus.Failed => "[red]failed[/]",
-        State.RunStatus.Interrupted => "[red]interrupted[/]",
-        State.RunStatus.Cancelled => "[yellow]cancelled[/]",
+        Core.State.RunStatus.Succeeded => "[green]succeeded[/]",
+        Core.State.RunStatus.Failed => "[red]failed[/]",
+        Core.State.RunStatus.Interrupted => "[red]interrupted[/]",
+        Core.State.RunStatus.Cancelled => "[yellow]cancelled[/]",
         _ => "[yellow]running[/]",
     };
 }

@@ -58,6 +58,7 @@ internal static class PlanCommand
                         toDelete = deletes,
                         ledger = t.LedgerSize,
                     },
+                    pacing = runPlan.Estimate is { } e ? new { atLeastSeconds = Math.Ceiling(e.AtLeast.TotalSeconds), reason = e.Reason } : null,
                     mirrorGuard = config.Mode == SyncMode.Mirror ? new { maxDeletes = config.MaxDeletes.ToString(), allowed, trips = guardTrips } : null,
                     samples = sampleRows.Select(s => new { kind = s.Kind, key = s.Key }),
                     deletes = removed,
@@ -89,6 +90,8 @@ internal static class PlanCommand
             }
             if (t.NullKeys + t.DuplicateKeys > 0)
                 AnsiConsole.MarkupLine($"[yellow]{t.NullKeys:N0} row(s) with a null key and {t.DuplicateKeys:N0} duplicated key(s) will be rejected.[/]");
+            if (runPlan.Estimate is { } pacing)
+                AnsiConsole.MarkupLine(Markup.Escape($"The destination's limits pace this delivery: {pacing}."));
             return ExitCodes.Ok;
         }));
         return command;

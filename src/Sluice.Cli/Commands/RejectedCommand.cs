@@ -19,9 +19,9 @@ internal static class RejectedCommand
             await using var workspace = SluiceCli.OpenWorkspace(parse);
             var name = workspace.Sync(parse.GetValue(sync)!).Name;
             var state = await workspace.StateAsync(ct);
-            var rows = await state.RejectedAsync(name, parse.GetValue(limit), ct);
+            var rows = await state.Runs.RejectedAsync(name, parse.GetValue(limit), ct);
             // The totals are the run's own counts, as `run` and `history` show them (a listed duplicate key covers several rows).
-            var run = (await state.HistoryAsync(name, 1, ct)).FirstOrDefault();
+            var run = (await state.Runs.HistoryAsync(name, 1, ct)).FirstOrDefault();
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(new

@@ -71,7 +71,8 @@ internal static class RunCommand
                     task.IsIndeterminate = true;
                     var progress = new Progress<RunProgress>(p =>
                     {
-                        task.Description = $"{Markup.Escape(sync.Name)}: {p.Phase.ToString().ToLowerInvariant()}";
+                        task.Description = $"{Markup.Escape(sync.Name)}: {p.Phase.ToString().ToLowerInvariant()}" +
+                            (p.Pacing is { } paced && p.Phase == RunPhase.Delivering ? Markup.Escape($" (paced, {paced})") : "");
                         if (p.Planned > 0)
                         {
                             task.IsIndeterminate = false;

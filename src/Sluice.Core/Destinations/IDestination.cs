@@ -64,7 +64,18 @@ public interface IDestination : IAsyncDisposable
 }
 
 /// <summary>A paced delivery: at least <see cref="AtLeast"/>, because of <see cref="Reason"/> (one sentence, no secrets).</summary>
-public sealed record DeliveryEstimate(TimeSpan AtLeast, string Reason);
+public sealed record DeliveryEstimate(TimeSpan AtLeast, string Reason)
+{
+    /// <summary>"at least 12 min: 1,200 deletes by single calls at 100 calls a minute".</summary>
+    public override string ToString() => $"at least {Describe(AtLeast)}: {Reason}";
+
+    private static string Describe(TimeSpan t) => t switch
+    {
+        { TotalMinutes: < 1 } => $"{Math.Ceiling(t.TotalSeconds):0} s",
+        { TotalHours: < 1 } => $"{Math.Ceiling(t.TotalMinutes):0} min",
+        _ => $"{(int)t.TotalHours} h {t.Minutes} min",
+    };
+}
 
 /// <summary>The number of records a run will send, by operation, so a destination can pick its transport.</summary>
 public sealed record PlanCounts(long Creates, long Updates, long Upserts, long Deletes)

@@ -1,6 +1,7 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 using Sluice.Core.Sources;
+using Sluice.Core.State;
 
 namespace Sluice.Core.Planning;
 
@@ -60,8 +61,11 @@ public sealed record RemovedRow(string Key, string? DestinationId, string? Match
 /// </summary>
 public interface IChangePlanner
 {
-    /// <summary>Plans a sync: throws <see cref="SourceException"/> when the model cannot be read.</summary>
-    Task<IChangePlan> PlanAsync(PlanRequest request, CancellationToken ct = default);
+    /// <summary>
+    /// Plans a sync against its claimed <paramref name="ledger"/> (read as it is now; the plan is used while the claim is
+    /// held): throws <see cref="SourceException"/> when the model cannot be read.
+    /// </summary>
+    Task<IChangePlan> PlanAsync(PlanRequest request, ISyncLedger ledger, CancellationToken ct = default);
 }
 
 /// <summary>

@@ -30,6 +30,12 @@ public interface ISource : IAsyncDisposable
     /// holds the .NET types listed on <see cref="ValueKind"/>. The array may be reused between rows.
     /// </summary>
     IAsyncEnumerable<object?[]> ReadAsync(string sql, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A planner that diffs where this source's data lives (a warehouse computing the diff in one statement), or null:
+    /// the embedded planner then reads the model (in place when DuckDB can attach it, else streamed).
+    /// </summary>
+    Planning.IChangePlanner? Planner => null;
 }
 
 /// <summary>

@@ -18,7 +18,7 @@ internal sealed class TestProject : IAsyncDisposable
 {
     private static readonly SourceLocation Here = new("sluice.yaml", 1, 1);
 
-    private TestProject(string directory, StateStore state)
+    private TestProject(string directory, EmbeddedState state)
     {
         Directory = directory;
         State = state;
@@ -27,7 +27,7 @@ internal sealed class TestProject : IAsyncDisposable
 
     public string Directory { get; }
 
-    public StateStore State { get; }
+    public EmbeddedState State { get; }
 
     public RunEngine Engine { get; }
 
@@ -37,7 +37,7 @@ internal sealed class TestProject : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "sluice-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        return new TestProject(directory, await StateStore.OpenAsync(directory));
+        return new TestProject(directory, await EmbeddedState.OpenAsync(directory));
     }
 
     public async Task WriteModelAsync(IEnumerable<Row> rows)

@@ -1,6 +1,6 @@
 using Sluice.Core.Destinations;
 
-namespace Sluice.State;
+namespace Sluice.Core.State;
 
 /// <summary>How a run ended.</summary>
 public enum RunStatus
@@ -9,7 +9,7 @@ public enum RunStatus
     Succeeded,
     Failed,
 
-    /// <summary>Its process died (killed or crashed) before it finished; found so by the next command that opened the state.</summary>
+    /// <summary>Its process died (killed or crashed) before it finished; found so when its sync was next claimed, or its process found gone.</summary>
     Interrupted,
 
     /// <summary>It was cancelled (Ctrl+C, a stopping host): acknowledged batches were committed, the rest waits for the next run.</summary>
@@ -67,6 +67,17 @@ public sealed record RejectedRow(string Sync, long RunId, string Key, string Out
 /// this write (insert mode), so its id is remembered as one of the key's known records.
 /// </summary>
 public readonly record struct LedgerEntry(string Key, ulong Hash, string? DestinationId, bool Deleted = false, bool Created = false);
+
+/// <summary>
+/// One batch of one run: the unit that is recorded in doubt, sent and committed. Batches order by run, then number
+/// (a later write of a key supersedes an earlier one); number 0 is a run's settling of what an earlier run left.
+/// </summary>
+public readonly record struct BatchId(long RunId, int Number) : IComparable<BatchId>
+{
+    public int CompareTo(BatchId other) => (RunId, Number).CompareTo((other.RunId, other.Number));
+
+    public override string ToString() => $"{RunId}/{Number}";
+}
 
 /// <summary>A write about to be sent: in doubt until its batch is committed.</summary>
 public readonly record struct InDoubtWrite(string Key, RecordOperation Operation, string? MatchValue, ulong Hash);

@@ -1,0 +1,106 @@
+namespace Sluice.Core.State;
+
+/// <summary>
+/// A project's state: its run history and, per sync, the ledger of what was delivered. Several processes may share
+/// one store (CLI commands, server workers): a sync is claimed before it is planned or run, so two never change one
+/// ledger at once, and the history is written in short transactions, so it can be read while syncs run. The embedded
+/// store keeps it in DuckDB files under <c>.sluice/</c>; a shared database implements the same contract.
+/// </summary>
+public interface IStateStore : IAsyncDisposable
+{
+    /// <summary>Where the state is, for messages (a path or a redacted address; never a secret).</summary>
+    string Location { get; }
+
+    /// <summary>Every run with its counts, warnings and rejected rows.</summary>
+    IRunHistory Runs { get; }
+
+    /// <summary>
+    /// Claims <paramref name="sync"/> for the caller until the returned ledger is disposed: no other process, and no
+    /// other caller in this one, can claim it meanwhile. Throws <see cref="SyncBusyException"/> naming the holder when
+    /// it is claimed already, <see cref="StateException"/> when the state cannot be used. A claim held by a process that
+    /// died is released with it.
+    /// </summary>
+    Task<ISyncLedger> ClaimAsync(string sync, CancellationToken ct = default);
+}
+
+/// <summary>
+/// The history of runs. Writing a run's start marks the sync's earlier runs still "running" as interrupted: call it
+/// while holding the sync's claim, which proves their process is gone.
+/// </summary>
+public interface IRunHistory
+{
+    /// <summary>Records a run starting now, held by this process; returns its id (increasing).</summary>
+    Task<long> StartRunAsync(string sync, bool fullResync, CancellationToken ct = default);
+
+    /// <summary>Adds refused rows to a run (they are kept until the sync's next finished run).</summary>
+    Task AddRejectedAsync(string sync, long runId, IReadOnlyList<RejectedRow> rows, CancellationToken ct = default);
+
+    /// <summary>Records how a run ended, with its counts, warnings and error.</summary>
+    Task FinishRunAsync(long runId, RunStatus status, RunCounts counts, IReadOnlyList<string> warnings, string? error,
+        CancellationToken ct = default);
+
+    /// <summary>The latest runs, newest first, of one sync or all (<paramref name="sync"/> null).</summary>
+    Task<IReadOnlyList<RunRecord>> HistoryAsync(string? sync, int limit = 50, CancellationToken ct = default);
+
+    /// <summary>The rejected rows of the sync's latest run that had any, in key order.</summary>
+    Task<IReadOnlyList<RejectedRow>> RejectedAsync(string sync, int limit = 1000, CancellationToken ct = default);
+}
+
+/// <summary>
+/// A claimed sync's ledger: what was delivered (key, hash of the values, destination id), the writes in doubt (sent or
+/// about to be, not yet committed) and the ids of records created in insert mode. Every write is recorded in doubt
+/// before it is sent and leaves that list only in the transaction that commits its answer, so a process killed at any
+/// point loses nothing acknowledged and leaves what it sent in doubt for the next run to settle.
+/// </summary>
+public interface ISyncLedger : IAsyncDisposable
+{
+    string Sync { get; }
+
+    /// <summary>The number of records the ledger holds.</summary>
+    Task<long> SizeAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Records a batch's writes as in doubt before it is sent. A key keeps the entries of earlier writes (of runs that
+    /// died) until one of its writes is acknowledged: a refused resend says nothing of what the earlier one left.
+    /// </summary>
+    Task MarkInDoubtAsync(BatchId batch, IReadOnlyCollection<InDoubtWrite> writes, CancellationToken ct = default);
+
+    /// <summary>
+    /// Commits one answered batch atomically: its acknowledged records enter the ledger, and its writes leave the in-doubt
+    /// list (with every earlier write of an acknowledged key), except <paramref name="stillInDoubt"/> (keys the destination
+    /// gave no answer for: they may have landed).
+    /// </summary>
+    Task CommitAsync(BatchId batch, IReadOnlyList<LedgerEntry> delivered, IReadOnlyCollection<string> stillInDoubt,
+        CancellationToken ct = default);
+
+    /// <summary>The number of writes in doubt.</summary>
+    Task<long> InDoubtCountAsync(CancellationToken ct = default);
+
+    /// <summary>The creates in doubt, with what the ledger knows of each key (its record and earlier versions).</summary>
+    Task<IReadOnlyList<InDoubtCreate>> ReadInDoubtCreatesAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Settles creates in doubt once the destination was asked about them: commits the ones it had created, and removes
+    /// every key in <paramref name="settled"/> from the in-doubt list, atomically.
+    /// </summary>
+    Task SettleCreatesAsync(BatchId batch, IReadOnlyList<LedgerEntry> created, IReadOnlyCollection<string> settled,
+        CancellationToken ct = default);
+}
+
+/// <summary>The state cannot be opened or used (damaged, locked, full, read-only): the message says which file and what to do.</summary>
+public sealed class StateException : Exception
+{
+    public StateException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+}
+
+/// <summary>A sync is claimed by another process or caller; the message names the holder and what to do.</summary>
+public sealed class SyncBusyException : Exception
+{
+    public SyncBusyException(string sync, string message, Exception? inner = null)
+        : base(message, inner) => Sync = sync;
+
+    public string Sync { get; }
+}
