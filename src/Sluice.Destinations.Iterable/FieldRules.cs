@@ -24,6 +24,40 @@ internal static class FieldRules
         || field.StartsWith("unsubscribed", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
+    /// How a column's values are written: DuckDB LIST/ARRAY columns as JSON arrays, STRUCT and MAP as JSON objects,
+    /// JSON columns as the JSON they hold (the source hands all of these over as JSON text); null: a scalar.
+    /// </summary>
+    public static string? JsonShape(ModelColumn column)
+    {
+        if (column.Kind != ValueKind.Other)
+            return null;
+        var type = column.SourceType.Trim().ToUpperInvariant();
+        if (type.EndsWith(']'))
+            return "array";
+        if (type.StartsWith("STRUCT", StringComparison.Ordinal) || type.StartsWith("MAP", StringComparison.Ordinal))
+            return "object";
+        return type == "JSON" ? "json" : null;
+    }
+
+    /// <summary>Whether an existing Iterable field of <paramref name="iterableType"/> takes the column's values.</summary>
+    public static bool Accepts(string iterableType, ModelColumn column) => JsonShape(column) switch
+    {
+        // Arrays are typed by their elements in Iterable, and a JSON column can hold anything: only objects are sure.
+        "array" or "json" => true,
+        "object" => iterableType.ToLowerInvariant() is "object" or "nested" or "geo_location",
+        _ => Accepts(iterableType, column.Kind),
+    };
+
+    /// <summary>The Iterable type Sluice sends for a column, for messages.</summary>
+    public static string WireType(ModelColumn column) => JsonShape(column) switch
+    {
+        "array" => "array",
+        "object" => "object",
+        "json" => "JSON",
+        _ => WireType(column.Kind),
+    };
+
+    /// <summary>
     /// Whether values of a model column kind can be written into an existing Iterable field type without a
     /// RequestFieldsTypesMismatched. Unknown Iterable types are given the benefit of the doubt.
     /// </summary>

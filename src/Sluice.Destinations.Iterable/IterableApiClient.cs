@@ -14,6 +14,7 @@ internal enum ApiEndpoint
     Update,
     GetUser,
     GetFields,
+    UpdateEmail,
 }
 
 /// <summary>One answer from Iterable, body read in full so a retry decision can look at it.</summary>
@@ -94,7 +95,7 @@ internal sealed class IterableApiClient : IAsyncDisposable
         _http = services.HttpClientFactory();
         _time = services.TimeProvider;
         var logger = services.LoggerFactory.CreateLogger("Sluice.Destinations.Iterable");
-        _pacers = new RequestPacer?[4];
+        _pacers = new RequestPacer?[5];
         if (settings.PaceRequests)
         {
             // bulkUpdate (5/s, the one limit that bounds throughput) at exactly the documented rate, one request per
@@ -105,6 +106,8 @@ internal sealed class IterableApiClient : IAsyncDisposable
             _pacers[(int)ApiEndpoint.Update] = RequestPacer.Every(25, TimeSpan.FromMilliseconds(55), _time);
             _pacers[(int)ApiEndpoint.GetUser] = RequestPacer.Every(10, TimeSpan.FromMilliseconds(105), _time);
             _pacers[(int)ApiEndpoint.GetFields] = RequestPacer.Every(1, TimeSpan.FromMilliseconds(350), _time);
+            // updateEmail has no documented limit of its own: paced like users/update.
+            _pacers[(int)ApiEndpoint.UpdateEmail] = RequestPacer.Every(25, TimeSpan.FromMilliseconds(55), _time);
         }
         _retry = new RetryPolicy<ApiReply>("Iterable", new RetryLimits { MaxRetries = settings.MaxRetries }, _time, logger);
     }

@@ -38,7 +38,7 @@ internal sealed class IterableDestination : IDestination
                 continue;
             if (fields.TryGetValue(mapping.Field, out var type))
             {
-                if (!FieldRules.Accepts(type, column.Kind))
+                if (!FieldRules.Accepts(type, column))
                     problems.Add(SyncProblem.ForMapping(column.Name, Texts.TypeConflict(column, mapping.Field, type),
                         Texts.TypeConflictHint(mapping.Field)));
             }

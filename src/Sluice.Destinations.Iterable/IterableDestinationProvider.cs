@@ -50,7 +50,8 @@ public sealed class IterableDestinationProvider : IDestinationProvider
             var field = mapping.Field;
             if (string.IsNullOrWhiteSpace(field))
                 problems.Add(SyncProblem.ForMapping(mapping.Column, Texts.EmptyField(mapping.Column)));
-            else if (FieldRules.IsIdentifier(field))
+            // userId-matched syncs may write email: Iterable changes a user's email through dataFields.email there.
+            else if (FieldRules.IsIdentifier(field) && !(match.Field == FieldRules.UserId && field == FieldRules.Email))
                 problems.Add(SyncProblem.ForMapping(mapping.Column, Texts.IdentifierMapped(mapping.Column, field), Texts.IdentifierHint));
             else if (FieldRules.IsManaged(field))
                 problems.Add(SyncProblem.ForMapping(mapping.Column, Texts.ManagedField(mapping.Column, field)));

@@ -13,7 +13,7 @@ namespace Sluice.Destinations.Iterable;
 /// whole-request type mismatch is isolated with single <c>users/update</c> calls, and update mode looks users
 /// up first so it never creates one.
 /// </summary>
-internal sealed class IterableWriter : IDestinationWriter
+internal sealed partial class IterableWriter : IDestinationWriter
 {
     // Bulk requests are limited to 5/s per project: a few in flight keep that pipe full without piling up 429s.
     internal const int DefaultMaxConcurrency = 4;
@@ -30,7 +30,12 @@ internal sealed class IterableWriter : IDestinationWriter
     private readonly StringComparer _idComparer;
     private readonly byte[] _bulkSuffix;
     private readonly byte[] _singleSuffix;
+    private readonly bool[] _jsonFields;
     private readonly ConcurrentBag<UserJson> _buffers = [];
+
+    // Set once Iterable refuses users/updateEmail as such (it is for email-based projects only): later email changes
+    // go straight to users/update with the new email in dataFields (hybrid projects).
+    private volatile bool _updateEmailRefused;
 
     public IterableWriter(IterableApiClient client, IterableSettings settings, SyncContext sync, ILogger logger)
     {
@@ -44,6 +49,10 @@ internal sealed class IterableWriter : IDestinationWriter
         var create = settings.CreateNewFields ? "true" : "false";
         _bulkSuffix = Encoding.UTF8.GetBytes($"],\"createNewFields\":{create}}}");
         _singleSuffix = Encoding.UTF8.GetBytes($",\"createNewFields\":{create}}}");
+        // Lists, structs, maps and JSON columns arrive as JSON text and go out as JSON values (arrays, objects).
+        _jsonFields = sync.Mappings
+            .Select(m => IterableDestinationProvider.FindColumn(sync, m.Column) is { } c && FieldRules.JsonShape(c) is not null)
+            .ToArray();
     }
 
     public int BatchSize => _settings.BatchSize;
@@ -93,7 +102,7 @@ internal sealed class IterableWriter : IDestinationWriter
     private readonly record struct Entry(int Index, int Start, int Length);
 
     /// <summary>The work on one batch; every record ends with exactly one result.</summary>
-    private sealed class BatchRun
+    private sealed partial class BatchRun
     {
         private readonly IterableWriter _w;
         private readonly DeliveryBatch _batch;
@@ -118,6 +127,8 @@ internal sealed class IterableWriter : IDestinationWriter
         {
             var send = new bool[Records.Count];
             List<int>? lookups = null;
+            List<int>? renames = null;
+            var first = new Dictionary<string, int>(Records.Count, _w._idComparer);
             for (var i = 0; i < Records.Count; i++)
             {
                 var record = Records[i];
@@ -127,7 +138,21 @@ internal sealed class IterableWriter : IDestinationWriter
                     _results[i] = RecordResult.RefusedBeforeSending(record.Key, Texts.MissingIdentifier(_w._idName.Value), "MissingIdentifier");
                     continue;
                 }
+                // Two rows of one identifier would be merged into one user by Iterable: the first (model order) wins.
+                if (!first.TryAdd(id, i))
+                {
+                    _results[i] = RecordResult.RefusedBeforeSending(record.Key,
+                        Texts.DuplicateIdentifier(_w._idName.Value, id, Records[first[id]].Key), "DuplicateMatchValue");
+                    continue;
+                }
                 _ids[i] = id;
+                if (_w._byEmail && record.Operation is RecordOperation.Upsert or RecordOperation.Update
+                    && record.DestinationId is { Length: > 0 } before && !_w._idComparer.Equals(before, id))
+                {
+                    // Delivered before under another email: change that user's email rather than create a second user.
+                    (renames ??= []).Add(i);
+                    continue;
+                }
                 switch (record.Operation)
                 {
                     case RecordOperation.Upsert:
@@ -145,6 +170,9 @@ internal sealed class IterableWriter : IDestinationWriter
                         break;
                 }
             }
+
+            if (renames is not null)
+                await new EmailChanges(this, renames).RunAsync(send, fallback => (lookups ??= []).Add(fallback), ct).ConfigureAwait(false);
 
             if (lookups is not null)
                 await LookUpAsync(lookups, send, ct).ConfigureAwait(false);
@@ -238,7 +266,7 @@ internal sealed class IterableWriter : IDestinationWriter
                     continue;
                 var record = Records[i];
                 var start = _json.Length;
-                if (!_json.TryAppend(_w._idName, _ids[i]!, names, record.Values, out var bad))
+                if (!_json.TryAppend(_w._idName, _ids[i]!, names, record.Values, _w._jsonFields, out var bad))
                 {
                     _results[i] = RecordResult.RefusedBeforeSending(record.Key, Texts.NotFinite(fields[bad].Column), "InvalidValue");
                     continue;

@@ -28,7 +28,7 @@ internal static class Texts
 
     public const string MatchHint = "Set match.field to email or userId, as your Iterable project identifies users.";
 
-    public const string IdentifierHint = "The identifier is set by match; remove this mapping. Changing a user's email or userId needs Iterable's own tools.";
+    public const string IdentifierHint = "The identifier is set by match; remove this mapping. When match is email, a changed email is applied to the existing user (users/updateEmail); a userId-matched sync may map email.";
 
     public const string DottedHint = "Iterable reads '.' as a path into a nested object; use a name without dots, e.g. with '_' instead.";
 
@@ -59,7 +59,7 @@ internal static class Texts
     // ---- schema (CheckAsync) ----
 
     public static string TypeConflict(ModelColumn column, string field, string iterableType) =>
-        $"Column '{column.Name}' ({column.SourceType}, sent as {FieldRules.WireType(column.Kind)}) is mapped to the Iterable field '{field}', which is of type {iterableType}; Iterable would reject every value.";
+        $"Column '{column.Name}' ({column.SourceType}, sent as {FieldRules.WireType(column)}) is mapped to the Iterable field '{field}', which is of type {iterableType}; Iterable would reject every value.";
 
     public static string TypeConflictHint(string field) =>
         $"Cast the column in the model's SQL to match {field}'s type, or map it to another field (an Iterable field's type can't change).";
@@ -114,6 +114,19 @@ internal static class Texts
         $"Iterable reported no user with this {idName} (failedUpdates.notFound*).";
 
     public const string NoAnswer = "Iterable gave no answer for this user.";
+
+    public static string DuplicateIdentifier(string idName, string id, string firstKey) =>
+        $"Row with key '{firstKey}' in the same batch has the same {idName} ({id}); Iterable would merge both rows into one user. " +
+        $"The first row (key '{firstKey}') was sent; fix the model so that each {idName} belongs to one row.";
+
+    public static string EmailChangeRefused(string oldEmail, string newEmail, ApiReply reply) =>
+        $"Iterable refused to change the user's email from {oldEmail} to {newEmail} (HTTP {reply.Status}{Code(reply.Code)}){Detail(reply)}. " +
+        "Sluice does not create a second profile: if both addresses have a profile in Iterable, merge them there (users/merge) and run again.";
+
+    public static string EmailSwap(string oldEmail, string newEmail, IEnumerable<string> otherKeys) =>
+        $"This row's email changes from {oldEmail} to {newEmail}, and the rows with keys {string.Join(", ", otherKeys.Select(k => $"'{k}'"))} in the same batch " +
+        "take each other's addresses in a cycle: Iterable changes one email at a time and each new address still belongs to another user. " +
+        "Change one of these emails in Iterable by hand (or in the model over two runs), then run again.";
 
     public static string NotFinite(string column) =>
         $"Column '{column}' holds NaN or an infinity, which JSON (and Iterable) can't represent.";
@@ -190,6 +203,7 @@ internal static class Texts
         ApiEndpoint.BulkUpdate => "users/bulkUpdate",
         ApiEndpoint.Update => "users/update",
         ApiEndpoint.GetUser => "the user lookup",
+        ApiEndpoint.UpdateEmail => "users/updateEmail",
         _ => "users/getFields",
     };
 }

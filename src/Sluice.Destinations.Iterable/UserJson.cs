@@ -39,7 +39,7 @@ internal sealed class UserJson
     /// Appends one user. Returns false (and writes nothing) when a value cannot be written as JSON; then
     /// <paramref name="badField"/> is the index of the field at fault.
     /// </summary>
-    public bool TryAppend(JsonEncodedText idName, string id, JsonEncodedText[] fieldNames, object?[] values, out int badField)
+    public bool TryAppend(JsonEncodedText idName, string id, JsonEncodedText[] fieldNames, object?[] values, bool[]? jsonFields, out int badField)
     {
         for (var i = 0; i < values.Length; i++)
         {
@@ -60,13 +60,29 @@ internal sealed class UserJson
         for (var i = 0; i < count; i++)
         {
             w.WritePropertyName(fieldNames[i]);
-            WriteValue(w, values[i]);
+            if (jsonFields is not null && i < jsonFields.Length && jsonFields[i] && values[i] is string text)
+                WriteJson(w, text);
+            else
+                WriteValue(w, values[i]);
         }
         w.WriteEndObject();
         w.WriteEndObject();
         w.Flush();
         badField = -1;
         return true;
+    }
+
+    // JSON text as the value it spells; text that is not JSON (a JSON column may hold anything) stays a string.
+    private static void WriteJson(Utf8JsonWriter w, string text)
+    {
+        try
+        {
+            w.WriteRawValue(text, skipInputValidation: false);
+        }
+        catch (JsonException)
+        {
+            w.WriteStringValue(text);
+        }
     }
 
     /// <summary>Writes one model value in Iterable's terms (DESIGN: .NET types by ValueKind).</summary>

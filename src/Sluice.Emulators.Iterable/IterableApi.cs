@@ -34,7 +34,7 @@ internal sealed class IterableApi
         _buckets = Enum.GetValues<IterableEndpoint>()
             .Select(endpoint => new TokenBucket(endpoint switch
             {
-                IterableEndpoint.Update => limits.UpdatePerSecond,
+                IterableEndpoint.Update or IterableEndpoint.UpdateEmail => limits.UpdatePerSecond,
                 IterableEndpoint.BulkUpdate => limits.BulkUpdatePerSecond,
                 IterableEndpoint.DeleteByEmail or IterableEndpoint.DeleteByUserId => limits.DeletePerSecond,
                 IterableEndpoint.GetFields => limits.GetFieldsPerSecond,
@@ -47,6 +47,7 @@ internal sealed class IterableApi
     {
         app.MapPost("/api/users/update", (RequestDelegate)UpdateAsync);
         app.MapPost("/api/users/bulkUpdate", (RequestDelegate)BulkUpdateAsync);
+        app.MapPost("/api/users/updateEmail", (RequestDelegate)UpdateEmailAsync);
         app.MapGet("/api/users/getFields", (RequestDelegate)GetFieldsAsync);
         app.MapGet("/api/users/getByEmail", context =>
             GetAsync(context, IterableEndpoint.GetByEmailQuery, context.Request.Query["email"].ToString(), byEmail: true));
@@ -309,6 +310,48 @@ internal sealed class IterableApi
                 $"Project {_options.ProjectId} would exceed its limit of {_options.MaxUniqueFields} unique user fields")),
         };
         await IterableResponses.WriteJsonAsync(context, status, body2);
+    }
+
+    // Errors and texts from Iterable's "Updating a User's Email Address" article; the statuses are inferred (the spec
+    // declares 409 for updateEmail conflicts).
+    private async Task UpdateEmailAsync(HttpContext context)
+    {
+        if (!await AdmitAsync(context, IterableEndpoint.UpdateEmail))
+            return;
+        var (json, _, malformed) = await ReadJsonAsync(context, long.MaxValue);
+        if (malformed || json is not { ValueKind: JsonValueKind.Object } body)
+        {
+            await IterableResponses.BadJsonAsync(context);
+            return;
+        }
+        string? currentEmail = null, currentUserId = null, newEmail = null;
+        var typed = (!body.TryGetProperty("currentEmail", out var ce) || TryText(ce, out currentEmail))
+                    & (!body.TryGetProperty("currentUserId", out var cu) || TryText(cu, out currentUserId))
+                    & (!body.TryGetProperty("newEmail", out var ne) || TryText(ne, out newEmail));
+        if (!typed || string.IsNullOrEmpty(newEmail) || (string.IsNullOrEmpty(currentEmail) && string.IsNullOrEmpty(currentUserId)))
+        {
+            await IterableResponses.BadParamsAsync(context, "newEmail and one of currentEmail or currentUserId are required");
+            return;
+        }
+        if (string.IsNullOrEmpty(currentEmail))
+            currentEmail = null;
+        var failure = _store.ChangeEmail(currentEmail, currentUserId, newEmail);
+        var who = currentEmail ?? currentUserId;
+        var (status, code, msg) = failure switch
+        {
+            EmailChangeFailure.None => (200, "Success", ""),
+            EmailChangeFailure.WrongProjectType => (400, "BadParams",
+                "updateEmail is only available in email-based projects; change the email with users/update (current identifier at the top level, the new email in dataFields)"),
+            EmailChangeFailure.InvalidEmail => (400, "InvalidEmailAddressError", $"Invalid email: {newEmail}"),
+            EmailChangeFailure.UnknownUser => (400, "BadParams", $"Cannot change user Some({who}) to {newEmail}. User does not exist"),
+            EmailChangeFailure.EmailForgotten => (409, "EmailAlreadyExists", $"Cannot change user {who} to {newEmail}. New email is on the forgotten list"),
+            _ => (409, "EmailAlreadyExists", $"Cannot change user Some({who}) to {newEmail}. New email already exists"),
+        };
+        if (failure == EmailChangeFailure.None)
+            Interlocked.Increment(ref _counters.UsersUpdated);
+        else
+            Interlocked.Increment(ref _counters.UsersFailed);
+        await IterableResponses.WriteEnvelopeAsync(context, status, code, msg);
     }
 
     private void Count(WriteResult result)

@@ -136,8 +136,11 @@ public sealed class IterableEmulatorOptions
     public bool RetryAfterOnThrottle { get; set; }
 
     /// <summary>
-    /// Eventual consistency: a user created less than this long ago is not yet visible to GET and DELETE
-    /// (GET answers <c>{}</c>, DELETE "User does not exist"), as on the real service. Default zero (read-your-writes).
+    /// Eventual consistency, as on the real service (Iterable processes profile updates asynchronously and asks for
+    /// 60 s before dependent calls): reads of a user written less than this long ago see the state from before the
+    /// write. A new user is absent (GET answers <c>{}</c>, DELETE "User does not exist"), an update shows the old
+    /// values, a changed email or userId is found under the old one only. Writes always see the latest state.
+    /// Default zero (read-your-writes); <c>sluice emulate iterable</c> turns it on.
     /// </summary>
     public TimeSpan ReadAfterWriteDelay { get; set; } = TimeSpan.Zero;
 

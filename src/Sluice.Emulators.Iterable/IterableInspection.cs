@@ -31,6 +31,9 @@ public enum IterableEndpoint
 
     /// <summary><c>GET /api/users/getFields</c></summary>
     GetFields,
+
+    /// <summary><c>POST /api/users/updateEmail</c></summary>
+    UpdateEmail,
 }
 
 /// <summary>A copy of one stored user, for test assertions.</summary>

@@ -11,8 +11,25 @@ internal sealed class StoredUser
     public JsonObject Data = new();
     public DateTimeOffset SignupDate;
     public DateTimeOffset ProfileUpdatedAt;
-    public long CreatedTimestamp;
     public bool Seeded;
+
+    // Read-after-write lag: when the last write was, and the state readers still see until the lag has passed.
+    public long WrittenTimestamp;
+    public bool PrevExists;
+    public string? PrevEmail;
+    public string? PrevUserId;
+    public JsonObject? PrevData;
+    public DateTimeOffset PrevUpdatedAt;
+}
+
+internal enum EmailChangeFailure
+{
+    None,
+    WrongProjectType,
+    InvalidEmail,
+    UnknownUser,
+    EmailTaken,
+    EmailForgotten,
 }
 
 /// <summary>
@@ -72,6 +89,10 @@ internal sealed class UserStore
     private readonly Dictionary<string, string> _schema = new(StringComparer.Ordinal);
     private readonly HashSet<string> _forgottenEmails = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _forgottenUserIds = new(StringComparer.Ordinal);
+
+    // Identifiers users had before a change still inside the read-after-write lag: reads by them see the old state.
+    private readonly Dictionary<string, StoredUser> _formerEmails = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, StoredUser> _formerUserIds = new(StringComparer.Ordinal);
     private long _userCount;
 
     public UserStore(IterableEmulatorOptions options)
@@ -103,6 +124,8 @@ internal sealed class UserStore
             _byUserId.Clear();
             _forgottenEmails.Clear();
             _forgottenUserIds.Clear();
+            _formerEmails.Clear();
+            _formerUserIds.Clear();
             _userCount = 0;
             ResetSchema();
         }
@@ -296,11 +319,14 @@ internal sealed class UserStore
             target = new StoredUser
             {
                 SignupDate = now,
-                CreatedTimestamp = _time.GetTimestamp(),
                 Seeded = seeded,
             };
             _userCount++;
             result.UserCreated = true;
+        }
+        else if (!seeded)
+        {
+            BeforeChange(target);
         }
         Reindex(target, newEmail ?? e ?? target.Email ?? placeholderEmail, newUserId ?? u ?? target.UserId);
         if (incoming is not null)
@@ -312,12 +338,74 @@ internal sealed class UserStore
                 Merge(target.Data, incoming, w.MergeNestedObjects);
         }
         target.ProfileUpdatedAt = now;
+        if (!seeded)
+            AfterChange(target);
         if (pass?.Pending is { } pending)
         {
             foreach (var (name, type) in pending)
                 _schema[name] = type;
         }
         return result;
+    }
+
+    /// <summary>
+    /// <c>users/updateEmail</c> (email-based projects): the user named by its current email (else userId) gets the
+    /// new email and keeps its data. Unknown users are checked before a taken or forgotten new email.
+    /// </summary>
+    public EmailChangeFailure ChangeEmail(string? currentEmail, string? currentUserId, string newEmail)
+    {
+        lock (_gate)
+        {
+            if (ProjectType != IterableProjectType.Email)
+                return EmailChangeFailure.WrongProjectType;
+            if (!Identifiers.IsValidEmail(newEmail))
+                return EmailChangeFailure.InvalidEmail;
+            var user = currentEmail is not null ? First(_byEmail, currentEmail) : First(_byUserId, currentUserId!);
+            if (user is null)
+                return EmailChangeFailure.UnknownUser;
+            if (_forgottenEmails.Contains(newEmail))
+                return EmailChangeFailure.EmailForgotten;
+            if (First(_byEmail, newEmail) is { } owner && !ReferenceEquals(owner, user))
+                return EmailChangeFailure.EmailTaken;
+            BeforeChange(user);
+            Reindex(user, newEmail, user.UserId);
+            user.ProfileUpdatedAt = _time.GetUtcNow();
+            AfterChange(user);
+            return EmailChangeFailure.None;
+        }
+    }
+
+    private bool Lagging => _options.ReadAfterWriteDelay > TimeSpan.Zero;
+
+    /// <summary>Whether readers still see the user's state from before its last write.</summary>
+    private bool IsFresh(StoredUser user) =>
+        Lagging && !user.Seeded && _time.GetElapsedTime(user.WrittenTimestamp) < _options.ReadAfterWriteDelay;
+
+    // Before an existing user changes: if readers see its current state, that state is what they keep seeing
+    // during the lag (a burst of writes within the lag keeps the state from before the burst).
+    private void BeforeChange(StoredUser user)
+    {
+        if (!Lagging || IsFresh(user))
+            return;
+        user.PrevExists = true;
+        user.PrevEmail = user.Email;
+        user.PrevUserId = user.UserId;
+        user.PrevData = user.Data;
+        user.PrevUpdatedAt = user.ProfileUpdatedAt;
+        user.Data = (JsonObject)user.Data.DeepClone();
+        user.Seeded = false;
+    }
+
+    private void AfterChange(StoredUser user)
+    {
+        user.Seeded = false;
+        if (!Lagging)
+            return;
+        user.WrittenTimestamp = _time.GetTimestamp();
+        if (user.PrevExists && user.PrevEmail is { } email && !EmailEquals(email, user.Email ?? ""))
+            _formerEmails[email] = user;
+        if (user.PrevExists && user.PrevUserId is { } userId && userId != user.UserId)
+            _formerUserIds[userId] = user;
     }
 
     private static WriteResult Fail(WriteResult result, WriteFailure failure, string? id = null, bool isEmail = false)
@@ -407,36 +495,56 @@ internal sealed class UserStore
     }
 
     /// <summary>Users a GET or DELETE can see (a fresh user is hidden while the read-after-write lag lasts).</summary>
-    private bool IsVisible(StoredUser user) =>
-        user.Seeded
-        || _options.ReadAfterWriteDelay <= TimeSpan.Zero
-        || _time.GetElapsedTime(user.CreatedTimestamp) >= _options.ReadAfterWriteDelay;
+    private bool IsVisible(StoredUser user) => !IsFresh(user) || user.PrevExists;
 
-    /// <summary>The user as the GET endpoints render it, or null when absent (or not yet visible).</summary>
+    /// <summary>
+    /// The user as the GET endpoints render it, or null when absent. Within the read-after-write lag a read sees the
+    /// state from before the last write: a new user is absent, an update shows the old values, a changed identifier
+    /// is still found under the old one and not yet under the new one.
+    /// </summary>
     public JsonObject? Render(string key, bool byEmail)
     {
         lock (_gate)
         {
+            bool Named(string? id) => id is not null && (byEmail ? EmailEquals(id, key) : id == key);
             var user = First(byEmail ? _byEmail : _byUserId, key);
-            if (user is null || !IsVisible(user))
-                return null;
-            var data = (JsonObject)user.Data.DeepClone();
-            if (user.Email is not null)
-                data["email"] = user.Email;
-            if (user.UserId is not null)
-                data["userId"] = user.UserId;
-            data.TryAdd("signupDate", IterableDate(user.SignupDate));
-            data.TryAdd("profileUpdatedAt", IterableDate(user.ProfileUpdatedAt));
-            data.TryAdd("signupSource", "API");
-            var rendered = new JsonObject();
-            if (user.Email is not null)
-                rendered["email"] = user.Email;
-            if (user.UserId is not null)
-                rendered["userId"] = user.UserId;
-            rendered["dataFields"] = data;
-            rendered["profileUpdatedAt"] = IterableDate(user.ProfileUpdatedAt);
-            return rendered;
+            if (user is not null)
+            {
+                if (!IsFresh(user))
+                    return Render(user.Email, user.UserId, user.Data, user.SignupDate, user.ProfileUpdatedAt);
+                if (user.PrevExists && Named(byEmail ? user.PrevEmail : user.PrevUserId))
+                    return Render(user.PrevEmail, user.PrevUserId, user.PrevData!, user.SignupDate, user.PrevUpdatedAt);
+            }
+            var former = byEmail ? _formerEmails : _formerUserIds;
+            if (former.TryGetValue(key, out var old))
+            {
+                if (!IsFresh(old))
+                    former.Remove(key);
+                else if (old.PrevExists && Named(byEmail ? old.PrevEmail : old.PrevUserId))
+                    return Render(old.PrevEmail, old.PrevUserId, old.PrevData!, old.SignupDate, old.PrevUpdatedAt);
+            }
+            return null;
         }
+    }
+
+    private static JsonObject Render(string? email, string? userId, JsonObject fields, DateTimeOffset signup, DateTimeOffset updated)
+    {
+        var data = (JsonObject)fields.DeepClone();
+        if (email is not null)
+            data["email"] = email;
+        if (userId is not null)
+            data["userId"] = userId;
+        data.TryAdd("signupDate", IterableDate(signup));
+        data.TryAdd("profileUpdatedAt", IterableDate(updated));
+        data.TryAdd("signupSource", "API");
+        var rendered = new JsonObject();
+        if (email is not null)
+            rendered["email"] = email;
+        if (userId is not null)
+            rendered["userId"] = userId;
+        rendered["dataFields"] = data;
+        rendered["profileUpdatedAt"] = IterableDate(updated);
+        return rendered;
     }
 
     /// <summary>Deletes every (visible) user with the key; returns how many.</summary>

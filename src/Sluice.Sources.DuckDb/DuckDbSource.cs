@@ -74,7 +74,7 @@ public sealed class DuckDbSource : ISource, IDuckDbAttachable
         while (await reader.ReadAsync(cancellationToken))
         {
             for (var i = 0; i < row.Length; i++)
-                row[i] = DuckDbValues.Normalize(reader.IsDBNull(i) ? null : reader.GetValue(i), columns[i].Kind);
+                row[i] = DuckDbValues.Read(reader, i, columns[i].Kind);
             yield return row;
         }
     }

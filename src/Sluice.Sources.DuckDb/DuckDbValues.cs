@@ -1,4 +1,8 @@
+using System.Data.Common;
+using System.Globalization;
 using System.Numerics;
+using System.Text;
+using DuckDB.NET.Native;
 using Sluice.Core.Models;
 
 namespace Sluice.Sources.DuckDb;
@@ -26,6 +30,49 @@ public static class DuckDbValues
         };
     }
 
+    /// <summary>
+    /// Reads one value of a row. INTERVALs are read as DuckDB's own (months, days, microseconds): the TimeSpan that
+    /// GetValue makes of them throws for any interval with months.
+    /// </summary>
+    public static object? Read(DbDataReader reader, int ordinal, ValueKind kind)
+    {
+        if (reader.IsDBNull(ordinal))
+            return null;
+        if (kind == ValueKind.Other && string.Equals(reader.GetDataTypeName(ordinal), "Interval", StringComparison.OrdinalIgnoreCase))
+            return Iso8601(reader.GetFieldValue<DuckDBInterval>(ordinal));
+        return Normalize(reader.GetValue(ordinal), kind);
+    }
+
+    /// <summary>An interval as ISO 8601 duration text: P1Y2M3DT4H5M6.5S, PT0S for zero.</summary>
+    // DuckDB.NET declares the fields unsigned; DuckDB stores them signed (intervals can be negative).
+    public static string Iso8601(DuckDBInterval interval) =>
+        Iso8601(unchecked((int)interval.Months), unchecked((int)interval.Days), unchecked((long)interval.Micros));
+
+    private static string Iso8601(long months, long days, long micros)
+    {
+        var text = new StringBuilder("P");
+        if (months / 12 != 0)
+            text.Append(CultureInfo.InvariantCulture, $"{months / 12}Y");
+        if (months % 12 != 0)
+            text.Append(CultureInfo.InvariantCulture, $"{months % 12}M");
+        if (days != 0)
+            text.Append(CultureInfo.InvariantCulture, $"{days}D");
+        if (micros != 0 || text.Length == 1)
+        {
+            text.Append('T');
+            var hours = micros / 3_600_000_000;
+            var minutes = micros / 60_000_000 % 60;
+            var seconds = micros % 60_000_000 / 1_000_000m;
+            if (hours != 0)
+                text.Append(CultureInfo.InvariantCulture, $"{hours}H");
+            if (minutes != 0)
+                text.Append(CultureInfo.InvariantCulture, $"{minutes}M");
+            if (seconds != 0 || (hours == 0 && minutes == 0))
+                text.Append(seconds.ToString("0.######", CultureInfo.InvariantCulture)).Append('S');
+        }
+        return text.ToString();
+    }
+
     /// <summary>Converts a value read from DuckDB to the .NET type of its kind (see <see cref="ValueKind"/>).</summary>
     public static object? Normalize(object? value, ValueKind kind) => value switch
     {
@@ -39,7 +86,10 @@ public static class DuckDbValues
         ushort u16 => (long)u16,
         uint u32 => (long)u32,
         ulong u64 => u64 <= long.MaxValue ? (long)u64 : (decimal)u64,
-        BigInteger big => big >= long.MinValue && big <= long.MaxValue ? (long)big : (decimal)big,
+        // HUGEINT/UHUGEINT beyond decimal's 28 digits (the cast threw, failing the run) are kept as their digits.
+        BigInteger big => big >= long.MinValue && big <= long.MaxValue ? (long)big
+            : big >= (BigInteger)decimal.MinValue && big <= (BigInteger)decimal.MaxValue ? (decimal)big
+            : big.ToString(CultureInfo.InvariantCulture),
         decimal d => d,
         double d => d,
         float f => (double)f,
@@ -51,7 +101,8 @@ public static class DuckDbValues
         TimeOnly t => t,
         // DuckDB hands TIME and INTERVAL both as TimeSpan; an interval can exceed a day, so it is sent as text.
         TimeSpan ts when kind == ValueKind.Time && ts >= TimeSpan.Zero && ts < TimeSpan.FromDays(1) => TimeOnly.FromTimeSpan(ts),
-        TimeSpan ts => ts.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        TimeSpan ts => Iso8601(0, ts.Days, (ts.Ticks - (ts.Days * TimeSpan.TicksPerDay)) / 10),
+        DuckDBInterval interval => Iso8601(interval),
         Guid g => g.ToString(),
         // LIST, STRUCT, MAP and BLOB have no field type of their own in destinations: they are sent as text
         // (JSON, base64), never as the .NET type's name.

@@ -382,7 +382,7 @@ public sealed class Plan : IChangePlan
         {
             var row = new object?[_valueKinds.Length];
             for (var i = 0; i < row.Length; i++)
-                row[i] = DuckDbValues.Normalize(reader.IsDBNull(6 + i) ? null : reader.GetValue(6 + i), _valueKinds[i].Kind);
+                row[i] = DuckDbValues.Read(reader, 6 + i, _valueKinds[i].Kind);
             yield return new ChangeRow(
                 reader.GetString(0),
                 reader.GetBoolean(1),

@@ -22,20 +22,34 @@ internal static class EmulateCommand
         var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5081 };
         var apiKey = new Option<string>("--api-key") { Description = "The API key clients must send.", Required = true };
         var noRateLimits = new Option<bool>("--no-rate-limits") { Description = "Switch Iterable's per-endpoint rate limits off." };
-        var faults = FaultsOption();
-        var command = new Command("iterable", "Emulate Iterable's users API (update, bulkUpdate, get, delete, getFields).")
+        // Iterable applies profile writes asynchronously and asks for 60 s before dependent calls; 10 s shows the lag
+        // without making manual checks tedious. 0 reads every write at once.
+        var readDelay = new Option<double>("--read-delay")
         {
-            port, apiKey, noRateLimits, faults,
+            Description = "Seconds during which reads of a just-written user still see its previous state (Iterable's asynchronous processing); 0 for none.",
+            DefaultValueFactory = _ => 10,
+        };
+        var faults = FaultsOption();
+        var command = new Command("iterable", "Emulate Iterable's users API (update, bulkUpdate, updateEmail, get, delete, getFields).")
+        {
+            port, apiKey, noRateLimits, readDelay, faults,
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
             if (!TryReadFaults(parse.GetValue(faults), bulkJobs: false, out var faultOptions))
                 return ExitCodes.BadConfig;
+            var delay = parse.GetValue(readDelay);
+            if (!(delay >= 0 && delay <= 3600))
+            {
+                await Console.Error.WriteLineAsync("--read-delay must be between 0 and 3600 seconds.");
+                return ExitCodes.BadConfig;
+            }
             await using var emulator = await IterableEmulator.StartAsync(new IterableEmulatorOptions
             {
                 Port = parse.GetValue(port),
                 ApiKey = parse.GetValue(apiKey)!,
                 RateLimits = !parse.GetValue(noRateLimits),
+                ReadAfterWriteDelay = TimeSpan.FromSeconds(delay),
                 Faults = faultOptions,
             }, ct);
             return await ServeAsync("Iterable", emulator.BaseUrl, ct);
