@@ -1,3 +1,4 @@
+using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
 
@@ -18,6 +19,19 @@ internal sealed class DeferredDestination(Func<IDestination> create) : IDestinat
 
     public Task<IDestinationWriter> OpenAsync(SyncContext sync, PlanCounts plan, CancellationToken cancellationToken) =>
         Destination.OpenAsync(sync, plan, cancellationToken);
+
+    /// <summary>Advisory (what <c>plan</c> says of pacing): a destination that cannot be created without its secrets has none.</summary>
+    public DeliveryEstimate? Estimate(SyncContext sync, PlanCounts plan)
+    {
+        try
+        {
+            return Destination.Estimate(sync, plan);
+        }
+        catch (Exception e) when (e is ConfigException or DeliveryException)
+        {
+            return null;
+        }
+    }
 
     public ValueTask DisposeAsync() => _destination?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -204,6 +204,29 @@ public sealed class ActitoSyncTests
     }
 
     [Fact]
+    public async Task Plan_says_when_actitos_call_limit_paces_the_deletes_and_by_how_much()
+    {
+        await using var project = await ActitoProject.CreateAsync("mirror", bulkThreshold: 5);
+        var customers = ActitoProject.Customers(60);
+        await project.WriteCustomersAsync(customers);
+        Succeeded(await project.SluiceAsync("run", Sync));
+
+        await project.WriteCustomersAsync(customers.Where(c => c.Id <= 5));
+        // The tests' emulator allows far more calls than Actito; the plan is made for Actito's own limit.
+        var yaml = Path.Combine(project.Directory, "sluice.yaml");
+        await File.WriteAllTextAsync(yaml, (await File.ReadAllTextAsync(yaml)).Replace("calls_per_minute: 6000", "calls_per_minute: 100", StringComparison.Ordinal));
+        var plan = await project.SluiceAsync("plan", Sync, "--json");
+        var text = await project.SluiceAsync("plan", Sync);
+
+        Assert.Equal(0, plan.ExitCode);
+        Assert.Equal(55, plan.Json["counts"]!["toDelete"]!.GetValue<long>());
+        var pacing = plan.Json["pacing"]!;
+        Assert.InRange(pacing["atLeastSeconds"]!.GetValue<double>(), 30, 120);
+        Assert.Contains("55 deletes by single calls at 100 calls a minute", pacing["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("The destination's limits pace this delivery: at least 32 s: 55 deletes", text.Stdout.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_mirror_guard_refuses_a_mass_delete_until_allowed_and_then_deletes_exactly_those()
     {
         // ETL executions for more than 5 creates/upserts; deletes always go one by one (no deletion import mode).

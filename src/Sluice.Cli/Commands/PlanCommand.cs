@@ -91,7 +91,7 @@ internal static class PlanCommand
             if (t.NullKeys + t.DuplicateKeys > 0)
                 AnsiConsole.MarkupLine($"[yellow]{t.NullKeys:N0} row(s) with a null key and {t.DuplicateKeys:N0} duplicated key(s) will be rejected.[/]");
             if (runPlan.Estimate is { } pacing)
-                AnsiConsole.MarkupLine(Markup.Escape($"The destination's limits pace this delivery: {pacing}."));
+                AnsiConsole.MarkupLine(Markup.Escape($"The destination's limits pace this delivery: {pacing.ToString().TrimEnd('.')}."));
             return ExitCodes.Ok;
         }));
         return command;
