@@ -48,30 +48,7 @@ public static class DuckDbValues
     public static string Iso8601(DuckDBInterval interval) =>
         Iso8601(unchecked((int)interval.Months), unchecked((int)interval.Days), unchecked((long)interval.Micros));
 
-    private static string Iso8601(long months, long days, long micros)
-    {
-        var text = new StringBuilder("P");
-        if (months / 12 != 0)
-            text.Append(CultureInfo.InvariantCulture, $"{months / 12}Y");
-        if (months % 12 != 0)
-            text.Append(CultureInfo.InvariantCulture, $"{months % 12}M");
-        if (days != 0)
-            text.Append(CultureInfo.InvariantCulture, $"{days}D");
-        if (micros != 0 || text.Length == 1)
-        {
-            text.Append('T');
-            var hours = micros / 3_600_000_000;
-            var minutes = micros / 60_000_000 % 60;
-            var seconds = micros % 60_000_000 / 1_000_000m;
-            if (hours != 0)
-                text.Append(CultureInfo.InvariantCulture, $"{hours}H");
-            if (minutes != 0)
-                text.Append(CultureInfo.InvariantCulture, $"{minutes}M");
-            if (seconds != 0 || (hours == 0 && minutes == 0))
-                text.Append(seconds.ToString("0.######", CultureInfo.InvariantCulture)).Append('S');
-        }
-        return text.ToString();
-    }
+    private static string Iso8601(long months, long days, long micros) => IntervalText.Iso8601(months, days, micros);
 
     /// <summary>Converts a value read from DuckDB to the .NET type of its kind (see <see cref="ValueKind"/>).</summary>
     public static object? Normalize(object? value, ValueKind kind) => value switch

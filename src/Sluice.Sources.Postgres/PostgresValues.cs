@@ -104,39 +104,8 @@ internal static class PostgresValues
         _ => reader.GetFieldValue<string>(ordinal),
     };
 
-    /// <summary>
-    /// An interval as the DuckDB source sends one (TimeSpan's <c>[-][d.]hh:mm:ss[.fffffff]</c>); one with months, which
-    /// have no fixed length, as an ISO 8601 duration (<c>P1Y2M3DT04:05:06</c>).
-    /// </summary>
-    public static string Interval(NpgsqlInterval interval)
-    {
-        var time = TimeSpan.FromTicks(interval.Time * 10);
-        if (interval.Months == 0)
-            return (TimeSpan.FromDays(interval.Days) + time).ToString("c", CultureInfo.InvariantCulture);
-        var sign = time < TimeSpan.Zero ? "-" : "";
-        var t = time.Duration();
-        var years = interval.Months / 12;
-        var months = interval.Months % 12;
-        var seconds = t.Seconds + (t.Ticks % TimeSpan.TicksPerSecond) / (decimal)TimeSpan.TicksPerSecond;
-        var text = new System.Text.StringBuilder("P");
-        if (years != 0)
-            text.Append(CultureInfo.InvariantCulture, $"{years}Y");
-        if (months != 0)
-            text.Append(CultureInfo.InvariantCulture, $"{months}M");
-        if (interval.Days != 0)
-            text.Append(CultureInfo.InvariantCulture, $"{interval.Days}D");
-        if (t != TimeSpan.Zero)
-        {
-            text.Append('T').Append(sign);
-            if ((int)t.TotalHours != 0)
-                text.Append(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}H");
-            if (t.Minutes != 0)
-                text.Append(CultureInfo.InvariantCulture, $"{t.Minutes}M");
-            if (seconds != 0)
-                text.Append(CultureInfo.InvariantCulture, $"{seconds}S");
-        }
-        return text.ToString();
-    }
+    /// <summary>An interval as every source sends one: ISO 8601 duration text (<c>P1DT2H3M4.5S</c>).</summary>
+    public static string Interval(NpgsqlInterval interval) => IntervalText.Iso8601(interval.Months, interval.Days, interval.Time);
 
     /// <summary>An array's elements as JSON-friendly values, nested for several dimensions (DuckDB's LIST shape).</summary>
     private static object? Plain(object value, PgRead element)

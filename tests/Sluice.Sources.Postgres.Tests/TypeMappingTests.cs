@@ -89,7 +89,7 @@ public sealed class TypeMappingTests(PostgresServer server)
         Assert.Equal("[[1,2],[3,4]]", V("grid"));
         Assert.Equal("""["2024-01-02"]""", V("dates"));
         Assert.Equal("AQL/", V("bin"));
-        Assert.Equal("1.02:03:04.5000000", V("span"));
+        Assert.Equal("P1DT2H3M4.5S", V("span"));
         Assert.Equal("P1Y2M3DT4H5M6S", V("months"));
         Assert.Equal("10.0.0.1/8", V("net"));
         Assert.Equal("$12.50", V("cash"));
