@@ -16,6 +16,8 @@ namespace Sluice.Destinations.Tests.Support;
 internal sealed class SimulatedTime : FakeTimeProvider, IAsyncDisposable
 {
     private readonly Lock _gate = new();
+    // Held while a timer is registered and while the clock moves (re-entrant: a timer fired may register the next).
+    private readonly Lock _advance = new();
     private readonly List<Pending> _pending = [];
     // Not disposed: DisposeAsync only cancels, and a driver may still be checking it.
     private readonly CancellationTokenSource _stop = new();
@@ -36,17 +38,24 @@ internal sealed class SimulatedTime : FakeTimeProvider, IAsyncDisposable
         if (dueTime <= TimeSpan.Zero || dueTime == Timeout.InfiniteTimeSpan || period != Timeout.InfiniteTimeSpan)
             return base.CreateTimer(callback, state, dueTime, period);
         Waits.Enqueue(dueTime);
-        var pending = new Pending(GetUtcNow() + dueTime);
-        lock (_gate)
-            _pending.Add(pending);
+        Pending pending;
+        ITimer timer;
+        // The due time the driver jumps to and the one the fake timer is set for must be read at the same instant: if the
+        // clock moved in between, the driver would keep jumping to a time already passed while the timer waits later.
+        lock (_advance)
+        {
+            pending = new Pending(GetUtcNow() + dueTime);
+            lock (_gate)
+                _pending.Add(pending);
+            timer = base.CreateTimer(s =>
+            {
+                Forget(pending);
+                callback(s);
+            }, state, dueTime, period);
+        }
         Interlocked.Increment(ref _activity);
         if (Interlocked.CompareExchange(ref _driving, 1, 0) == 0)
             _ = Task.Run(DriveAsync);
-        var timer = base.CreateTimer(s =>
-        {
-            Forget(pending);
-            callback(s);
-        }, state, dueTime, period);
         return new Tracked(timer, () => Forget(pending));
     }
 
@@ -98,8 +107,14 @@ internal sealed class SimulatedTime : FakeTimeProvider, IAsyncDisposable
             DateTimeOffset? next;
             lock (_gate)
                 next = _pending.Count == 0 ? null : _pending.Min(p => p.Due);
-            if (next is { } due && due > GetUtcNow())
-                SetUtcNow(due);
+            if (next is { } due)
+            {
+                lock (_advance)
+                {
+                    if (due > GetUtcNow())
+                        SetUtcNow(due);
+                }
+            }
         }
     }
 
