@@ -101,6 +101,16 @@ public sealed class DuckDbLedger : ISyncLedger
         return connection;
     }
 
+    /// <summary>
+    /// The QUALIFY clause keeping, of a table of writes (journal, in doubt), the latest per key: batches order by run,
+    /// then number. <paramref name="alias"/>: the table's alias in the query, if any.
+    /// </summary>
+    internal static string LatestPerKey(string alias = "")
+    {
+        var p = alias.Length == 0 ? "" : alias + ".";
+        return $"QUALIFY row_number() OVER (PARTITION BY {p}key ORDER BY {p}run_id DESC, {p}batch DESC) = 1";
+    }
+
     /// <summary>SQL true for the rows of batches up to <paramref name="batch"/>, in batch order.</summary>
     private static string UpTo(BatchId batch) =>
         $"(run_id < {batch.RunId} OR (run_id = {batch.RunId} AND batch <= {batch.Number}))";
@@ -224,7 +234,7 @@ public sealed class DuckDbLedger : ISyncLedger
             await _connection.ExecuteAsync($"""
                 CREATE OR REPLACE TEMP TABLE sluice_fold AS
                 SELECT {KeyAs(keyType, "key")} AS key, hash, dest_id, delivered_at, deleted FROM journal
-                QUALIFY row_number() OVER (PARTITION BY key ORDER BY run_id DESC, batch DESC) = 1;
+                {LatestPerKey()};
                 CREATE OR REPLACE TEMP TABLE sluice_fold_ids AS
                 SELECT f.key, coalesce(f.dest_id, l.dest_id) AS dest_id
                 FROM sluice_fold f JOIN ledger l ON l.key = f.key;
@@ -279,7 +289,7 @@ public sealed class DuckDbLedger : ISyncLedger
                    (SELECT list(c.dest_id) FROM created_ids c WHERE c.key = d.key) AS known
             FROM in_doubt d LEFT JOIN ledger l ON l.key = {KeyAs(keyType, "d.key")}
             WHERE d.op = 'create'
-            QUALIFY row_number() OVER (PARTITION BY d.key ORDER BY d.run_id DESC, d.batch DESC) = 1
+            {LatestPerKey("d")}
             ORDER BY d.run_id, d.batch
             """;
         await using var reader = await command.ExecuteReaderAsync(ct);

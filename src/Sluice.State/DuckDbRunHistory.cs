@@ -116,9 +116,7 @@ public sealed class DuckDbRunHistory : IRunHistory
     public Task<long> StartRunAsync(string sync, bool fullResync, CancellationToken ct = default) => SessionAsync(async c =>
     {
         // The caller holds the sync's claim, so a run of it still marked running is one whose process died.
-        await c.ExecuteAsync(
-            "UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?), error = coalesce(error, ?) WHERE sync = ? AND status = 'running'",
-            ct, Now, InterruptedMessage, sync);
+        await MarkInterruptedAsync(c, "sync = ?", Now, ct, sync);
         var runId = await c.ScalarAsync<long>("SELECT nextval('run_ids')", ct);
         await c.ExecuteAsync(
             "INSERT INTO runs (run_id, sync, started_at, status, full_resync, holder) VALUES (?, ?, ?, 'running', ?, ?)", ct,
@@ -204,12 +202,14 @@ public sealed class DuckDbRunHistory : IRunHistory
             }
         }
         foreach (var runId in dead)
-        {
-            await c.ExecuteAsync(
-                "UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?), error = coalesce(error, ?) WHERE run_id = ? AND status = 'running'",
-                ct, Now, InterruptedMessage, runId);
-        }
+            await MarkInterruptedAsync(c, "run_id = ?", Now, ct, runId);
     }
+
+    /// <summary>Marks the runs still "running" that match <paramref name="where"/> as interrupted at <paramref name="now"/>, with the explanation.</summary>
+    internal static Task MarkInterruptedAsync(DuckDBConnection c, string where, DateTime now, CancellationToken ct, params object?[] args) =>
+        c.ExecuteAsync(
+            $"UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?), error = coalesce(error, ?) WHERE status = 'running' AND {where}",
+            ct, [now, InterruptedMessage, .. args]);
 
     /// <summary>Whether the process a holder names is known to be gone (same machine, no process with that pid and start).</summary>
     private static bool IsGone(string holder)

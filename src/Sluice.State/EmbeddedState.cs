@@ -49,7 +49,8 @@ public sealed class EmbeddedState : IStateStore
             throw StateErrors.Explain(e, state.Path);
         }
         // Opening the history once checks the file (damaged, locked, read-only) and moves ledgers of an older layout out.
-        await state._runs.SessionAsync(c => LegacyLayout.MoveLedgersOutAsync(c, state.SyncFile, ct), ct, inTransaction: false);
+        await state._runs.SessionAsync(c => LegacyLayout.MoveLedgersOutAsync(c, state.SyncFile, time.GetUtcNow().UtcDateTime, ct), ct,
+            inTransaction: false);
         return state;
     }
 
@@ -72,20 +73,12 @@ public sealed class EmbeddedState : IStateStore
         {
             return await DuckDbLedger.OpenAsync(sync, path, TempDirectory, _time, () => { _claimed.TryRemove(sync, out _); return ValueTask.CompletedTask; }, ct);
         }
-        catch (DbException e) when (StateErrors.Classify(e.Message) == StateFailure.Locked)
+        catch (Exception e)
         {
             _claimed.TryRemove(sync, out _);
-            throw await BusyAsync(sync, e, ct);
-        }
-        catch (DbException e)
-        {
-            _claimed.TryRemove(sync, out _);
-            throw StateErrors.Explain(e, path);
-        }
-        catch
-        {
-            _claimed.TryRemove(sync, out _);
-            throw;
+            if (e is not DbException db)
+                throw;
+            throw StateErrors.Classify(db.Message) == StateFailure.Locked ? await BusyAsync(sync, db, ct) : StateErrors.Explain(db, path);
         }
     }
 

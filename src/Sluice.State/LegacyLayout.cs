@@ -12,7 +12,7 @@ internal static class LegacyLayout
 {
     private const long OldBatchesPerRun = 10_000_000;
 
-    public static async Task<bool> MoveLedgersOutAsync(DuckDBConnection history, Func<string, string> syncFile, CancellationToken ct)
+    public static async Task<bool> MoveLedgersOutAsync(DuckDBConnection history, Func<string, string> syncFile, DateTime now, CancellationToken ct)
     {
         var tables = new HashSet<string>(StringComparer.Ordinal);
         await using (var command = history.CreateCommand())
@@ -91,9 +91,7 @@ internal static class LegacyLayout
         }
 
         // The older layout was held by one process at a time: a run it left running is one whose process died.
-        await history.ExecuteAsync(
-            "UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, started_at), error = coalesce(error, ?) WHERE status = 'running' AND holder IS NULL",
-            ct, DuckDbRunHistory.InterruptedMessage);
+        await DuckDbRunHistory.MarkInterruptedAsync(history, "holder IS NULL", now, ct);
 
         // Only once every sync's file is written: a stop before this line redoes the copy next time.
         await history.ExecuteAsync(

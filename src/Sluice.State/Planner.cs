@@ -143,7 +143,7 @@ public sealed class Plan : IChangePlan
                 WITH r AS (SELECT {key} AS key, {HashExpression()} AS h{rowValues} FROM {model}),
                 d AS (SELECT {DuckDbLedger.KeyAs(_keyType, "key")} AS key, op FROM {inDoubt}
                       WHERE {DuckDbLedger.KeyAs(_keyType, "key")} IS NOT NULL
-                      QUALIFY row_number() OVER (PARTITION BY key ORDER BY run_id DESC, batch DESC) = 1),
+                      {DuckDbLedger.LatestPerKey()}),
                 x AS (
                     SELECT coalesce(r.key, l.key) AS key, r.key IS NULL AND l.key IS NULL AS null_key, r.h IS NOT NULL AS present,
                            r.h AS h, l.key IS NOT NULL AS in_ledger, l.hash AS l_hash,
@@ -401,7 +401,7 @@ public sealed class Plan : IChangePlan
         await using var command = Streaming($"""
             SELECT CAST(p.key AS VARCHAR), p.dest_id, d.match_value FROM {PlanTable} p
             LEFT JOIN (SELECT key, match_value FROM {DuckDbLedger.TableName("in_doubt")}
-                       QUALIFY row_number() OVER (PARTITION BY key ORDER BY run_id DESC, batch DESC) = 1) d
+                       {DuckDbLedger.LatestPerKey()}) d
                    ON {DuckDbLedger.KeyAs(_keyType, "d.key")} = p.key
             WHERE p.kind IN ('R'{(includeInDoubt ? ", 'O'" : "")}) ORDER BY p.key {(limit is { } n ? $"LIMIT {n}" : "")}
             """);
