@@ -124,17 +124,44 @@ internal sealed class Output
     private void WritePlain(IReadOnlyList<Column> columns, IReadOnlyList<string[]> rows, List<int> shown)
     {
         var widths = shown.ToDictionary(i => i, i => rows.Select(r => r[i].GetCellWidth()).Append(columns[i].Header.GetCellWidth()).Max());
+        // Prose in the last column wraps at spaces, under itself, when the width is known; everything else stays whole.
+        var last = shown[^1];
+        var indent = shown.Take(shown.Count - 1).Sum(i => widths[i] + 2);
+        var proseWidth = columns[last].Prose && Width is { } w ? Math.Max(MinimumProseWidth, w - indent) : int.MaxValue;
         string Cells(Func<int, string> text) => string.Join("  ", shown.Select((i, n) =>
         {
             var value = text(i);
             var pad = widths[i] - value.GetCellWidth();
-            if (n == shown.Count - 1 && !columns[i].Numeric)
-                return value; // no trailing blanks
+            if (n == shown.Count - 1)
+                return columns[i].Numeric ? new string(' ', pad) + value : Wrap(value, proseWidth, indent); // no trailing blanks
             return columns[i].Numeric ? new string(' ', pad) + value : value + new string(' ', pad);
         }));
         _plain.WriteLine(Cells(i => columns[i].Header));
         foreach (var row in rows)
             _plain.WriteLine(Cells(i => row[i]));
+    }
+
+    /// <summary>Text broken at spaces into lines of at most <paramref name="width"/> (a longer word stays whole).</summary>
+    internal static string Wrap(string text, int width, int indent)
+    {
+        if (text.GetCellWidth() <= width)
+            return text;
+        var lines = new List<string>();
+        var line = "";
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && (line + " " + word).GetCellWidth() > width)
+            {
+                lines.Add(line);
+                line = word;
+            }
+            else
+            {
+                line = line.Length == 0 ? word : line + " " + word;
+            }
+        }
+        lines.Add(line);
+        return string.Join(Environment.NewLine + new string(' ', indent), lines);
     }
 
     private void WriteTable(IReadOnlyList<Column> columns, IReadOnlyList<string[]> rows, List<int> shown)

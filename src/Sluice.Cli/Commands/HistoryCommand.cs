@@ -33,9 +33,9 @@ internal static class HistoryCommand
             Column[] columns =
             [
                 new("run", Numeric: true), new("sync"), new("started (UTC)"), new("status", Style: StatusMarkup),
-                new("planned", Numeric: true, DropOrder: 2), new("delivered", Numeric: true, DropOrder: 3), new("deleted", Numeric: true, DropOrder: 6),
-                new("rejected", Numeric: true, DropOrder: 4), new("not found", Numeric: true, DropOrder: 5), new("time", Numeric: true, DropOrder: 7),
-                new("warnings", DropOrder: 1),
+                new("planned", Numeric: true, DropOrder: 1), new("delivered", Numeric: true, DropOrder: 2), new("deleted", Numeric: true, DropOrder: 6),
+                new("rejected", Numeric: true, DropOrder: 3), new("not found", Numeric: true, DropOrder: 5), new("time", Numeric: true, DropOrder: 7),
+                new("warnings", DropOrder: 4),
             ];
             var rows = runs.Select(run => new[]
             {

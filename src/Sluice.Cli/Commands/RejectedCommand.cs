@@ -41,7 +41,7 @@ internal static class RejectedCommand
                 return ExitCodes.Ok;
             }
             output.Table(
-                [new Column("key"), new Column("outcome"), new Column("code", DropOrder: 2), new Column("at (UTC)", DropOrder: 1), new Column("reason", Prose: true)],
+                [new Column("key"), new Column("outcome"), new Column("code", DropOrder: 1), new Column("at (UTC)", DropOrder: 2), new Column("reason", Prose: true)],
                 rows.Select(r => new[] { r.Key, r.Outcome, r.Code ?? "", Formats.Utc(r.At), r.Reason }).ToList());
             if (run is not null)
                 output.Line(Markup.Escape($"Run {run.RunId} of {name}: {Formats.Count(run.Counts.Rejected)} rejected, {Formats.Count(run.Counts.NotFound)} not found; they are retried next run."));

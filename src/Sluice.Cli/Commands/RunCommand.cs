@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace Sluice.Cli.Commands;
 
 /// <summary>One sync of a `run`: its outcome, or why it did not run at all (another process held it, the state failed).</summary>
-internal sealed record SyncResult(SyncConfig Sync, RunOutcome? Outcome, string? NotRun = null, int NotRunExitCode = ExitCodes.RunFailed)
+internal sealed record SyncResult(string Sync, RunOutcome? Outcome, string? NotRun = null, int NotRunExitCode = ExitCodes.RunFailed)
 {
     public bool Succeeded => Outcome?.Succeeded == true;
 
@@ -53,7 +53,7 @@ internal static class RunCommand
             if (parse.GetValue(json))
             {
                 foreach (var notRun in runs.Where(r => r.Outcome is null))
-                    Console.Error.WriteLine($"error: {notRun.Sync.Name} did not run: {notRun.NotRun}");
+                    Console.Error.WriteLine($"error: {notRun.Sync} did not run: {notRun.NotRun}");
             }
             // A sync its configuration stopped is recorded like any run, and shown with every problem.
             var problems = runs.Where(r => r.Outcome?.Problems is not null).SelectMany(r => r.Outcome!.Problems!).Distinct().ToList();
@@ -87,17 +87,17 @@ internal static class RunCommand
         {
             if (ct.IsCancellationRequested)
             {
-                results.Add(new SyncResult(sync, null, "cancelled before it started."));
+                results.Add(new SyncResult(sync.Name, null, "cancelled before it started."));
                 continue;
             }
             try
             {
-                results.Add(new SyncResult(sync, await RunOneAsync(engine, workspace, sync, options, quiet, output, ct)));
+                results.Add(new SyncResult(sync.Name, await RunOneAsync(engine, workspace, sync, options, quiet, output, ct)));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 var (message, exitCode) = SluiceCli.Explain(e);
-                results.Add(new SyncResult(sync, null, message, exitCode));
+                results.Add(new SyncResult(sync.Name, null, message, exitCode));
             }
         }
         return results;
@@ -152,9 +152,9 @@ internal static class RunCommand
     {
         Column[] columns =
         [
-            new("sync"), new("status", Style: HistoryCommand.StatusMarkup), new("planned", Numeric: true, DropOrder: 5),
-            new("sent", Numeric: true, DropOrder: 1), new("rejected", Numeric: true, DropOrder: 4), new("not found", Numeric: true, DropOrder: 3),
-            new("time", Numeric: true, DropOrder: 2),
+            new("sync"), new("status", Style: HistoryCommand.StatusMarkup), new("planned", Numeric: true, DropOrder: 1),
+            new("sent", Numeric: true, DropOrder: 5), new("rejected", Numeric: true, DropOrder: 2), new("not found", Numeric: true, DropOrder: 3),
+            new("time", Numeric: true, DropOrder: 4),
         ];
         var rows = runs.Select(r => r.Outcome?.Record is { } run
             ? new[]
@@ -162,11 +162,11 @@ internal static class RunCommand
                 run.Sync, HistoryCommand.StatusText(run.Status), Formats.Count(run.Counts.Planned), Formats.Count(run.Counts.Sent),
                 Formats.Count(run.Counts.Rejected), Formats.Count(run.Counts.NotFound), run.Duration is { } d ? $"{d.TotalSeconds:0.00}s" : "",
             }
-            : [r.Sync.Name, "not run", "", "", "", "", ""]).ToList();
+            : [r.Sync, "not run", "", "", "", "", ""]).ToList();
         output.Table(columns, rows);
         foreach (var result in runs)
         {
-            var name = Markup.Escape(result.Sync.Name);
+            var name = Markup.Escape(result.Sync);
             if (result.Outcome is not { Record: var run } outcome)
             {
                 output.Line($"[red]{name} did not run:[/] {Markup.Escape(result.NotRun ?? "")}");
@@ -188,7 +188,7 @@ internal static class RunCommand
             var failed = runs.Count(r => !r.Succeeded);
             output.Line(failed == 0
                 ? $"[green]All {runs.Count} syncs succeeded.[/]"
-                : $"[red]{failed} of {runs.Count} syncs did not succeed:[/] {Markup.Escape(string.Join(", ", runs.Where(r => !r.Succeeded).Select(r => r.Sync.Name)))}.");
+                : $"[red]{failed} of {runs.Count} syncs did not succeed:[/] {Markup.Escape(string.Join(", ", runs.Where(r => !r.Succeeded).Select(r => r.Sync)))}.");
         }
     }
 
