@@ -104,7 +104,7 @@ internal static class DemoCommand
             const int added = 25;
             var changed = customers / every;
             await SampleData.ChangeAsync(warehouse, every, added, ct);
-            output.Heading($"2. Changed the plan of {changed:N0} customers ({Percent(changed, customers)}), edited an unmapped column of a third, added {added}");
+            output.Heading($"2. Changed the plan of {changed:N0} customer{(changed == 1 ? "" : "s")} ({Percent(changed, customers)}), edited an unmapped column of a third, added {added}");
             var before = iterable.GetStats().UsersReceived.Values.Sum();
             Check(await RunAndShowAsync(workspace, upsert, output, ct), "the second run to succeed");
             var received = iterable.GetStats().UsersReceived.Values.Sum() - before;
