@@ -25,7 +25,7 @@ public sealed class CliUsageTests
         AssertUsageError(await project.SluiceAsync("rejected", "customers-to-iterable", "--limit", "0"), "--limit must be 1 or more (got 0).");
         AssertUsageError(await project.SluiceAsync("plan", "customers-to-iterable", "--samples", "-3"), "--samples must be between 0 and 10,000 (got -3).");
         AssertUsageError(await project.SluiceAsync("run", "customers-to-iterable", "--all"), "or use --all, not both.");
-        AssertUsageError(await project.SluiceAsync("run"), "name the sync to run");
+        AssertUsageError(await project.SluiceAsync("run"), "name one sync to run");
     }
 
     [Theory]

@@ -35,26 +35,27 @@ internal static class PlanCommand
             var n = parse.GetValue(samples);
 
             // Up to n of each kind, each kind in key order (numbers as numbers).
-            var sampleRows = new List<(string Kind, string Key, object?[] Values)>();
+            var sampleRows = new List<(string Kind, string Key, string[] Cells)>();
             if (n > 0)
             {
                 foreach (var (kind, added) in new[] { ("added", true), ("changed", false) })
                 {
-                    var rows = new List<(string Kind, string Key, object?[] Values)>();
+                    var rows = new List<(string Kind, string Key, string[] Cells)>();
                     await foreach (var row in plan.ReadChangesAsync(added, !added, n, ct))
-                        rows.Add((kind, row.Key, [row.MatchValue, .. row.Values]));
+                        rows.Add((kind, row.Key, [Cell(row.MatchValue), .. row.Values.Select(Cell)]));
                     sampleRows.AddRange(rows.OrderBy(r => r.Key, Formats.Keys));
                 }
-                var removedSamples = new List<(string Kind, string Key, object?[] Values)>();
+                // A removed row's values are gone from the model; the ledger keeps its match value only.
+                var removedSamples = new List<(string Kind, string Key, string[] Cells)>();
                 await foreach (var row in plan.ReadRemovedAsync(n, ct: ct))
-                    removedSamples.Add(("removed", row.Key, [row.MatchValue, .. config.Mappings.Select(_ => (object?)null)]));
+                    removedSamples.Add(("removed", row.Key, [row.MatchValue ?? "", .. config.Mappings.Select(_ => "")]));
                 sampleRows.AddRange(removedSamples.OrderBy(r => r.Key, Formats.Keys));
-                var invalid = new List<(string Kind, string Key, object?[] Values)>();
+                var invalid = new List<(string Kind, string Key, string[] Cells)>();
                 await foreach (var (key, count) in plan.ReadInvalidKeysAsync(ct))
                 {
                     if (invalid.Count == n)
                         break;
-                    invalid.Add(("invalid", key is null ? "(null)" : count > 1 ? $"{key} (x{count})" : key, new object?[config.Mappings.Count + 1]));
+                    invalid.Add(("invalid", key is null ? "(null)" : count > 1 ? $"{key} (x{count})" : key, new string[config.Mappings.Count + 1].Select(_ => "").ToArray()));
                 }
                 sampleRows.AddRange(invalid);
             }
@@ -110,7 +111,7 @@ internal static class PlanCommand
                 var columns = new List<Column> { new("kind"), new("key"), new($"{config.Match.Column} → {config.Match.Field}") };
                 // The rightmost mappings go first when the width is short; kind, key and match always stay.
                 columns.AddRange(config.Mappings.Select((m, i) => new Column($"{m.Column} → {m.Field}", DropOrder: i + 1)));
-                var rows = sampleRows.Select(s => new[] { s.Kind, s.Key }.Concat(s.Values.Select(v => Shorten(Formats.Value(v)))).ToArray()).ToList();
+                var rows = sampleRows.Select(s => new[] { s.Kind, s.Key }.Concat(s.Cells).ToArray()).ToList();
                 output.Table(columns, rows, $"sample rows (up to {n:N0} of each kind)");
             }
             if (config.Mode == SyncMode.Mirror && t.Removed > 0)
@@ -135,6 +136,6 @@ internal static class PlanCommand
         return command;
     }
 
-    /// <summary>A sample value is there to recognise a row: long text is cut (a key or a number never is).</summary>
-    private static string Shorten(string value) => value.Length <= 40 ? value : value[..39] + "…";
+    /// <summary>A sample value, there to recognise a row: long text is cut (a key or a number never is).</summary>
+    private static string Cell(object? value) => Formats.Value(value) is { Length: > 40 } text && value is string ? text[..39] + "…" : Formats.Value(value);
 }

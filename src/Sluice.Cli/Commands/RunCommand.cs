@@ -40,7 +40,7 @@ internal static class RunCommand
             if (name is not null && parse.GetValue(all))
                 return SluiceCli.UsageError($"name one sync (`sluice run {name}`) or use --all, not both.");
             if (name is null && !parse.GetValue(all))
-                return SluiceCli.UsageError("name the sync to run (`sluice run <sync>`), or use --all to run every sync.");
+                return SluiceCli.UsageError("name one sync to run (`sluice run <sync>`), or use --all to run every sync.");
             await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
             var syncs = name is null ? InRunOrder(workspace.Project) : [workspace.Sync(name)];
             var options = new RunOptions(parse.GetValue(full), parse.GetValue(allowMassDelete));
