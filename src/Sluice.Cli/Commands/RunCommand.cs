@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Engine;
+using Sluice.Notifications;
 using Sluice.State;
 using Spectre.Console;
 
@@ -81,7 +82,8 @@ internal static class RunCommand
     {
         var state = await workspace.StateAsync(ct);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var engine = new RunEngine(state, new WebhookNotifier(workspace.Project.Notifications, http));
+        var logs = workspace.Resolver.Services.LoggerFactory;
+        var engine = new RunEngine(state, new ChannelNotifier(workspace.Project, http, loggerFactory: logs));
         var results = new List<SyncResult>();
         foreach (var sync in syncs)
         {
