@@ -149,7 +149,10 @@ internal static partial class SluiceCli
     {
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<int>();
+            // Only what was typed, and only a number: a word is the parser's own error ("as a whole number").
+            if (result.Tokens.Count == 0 ||
+                !int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+                return;
             if (value < minimum || value > maximum)
             {
                 result.AddError(maximum == int.MaxValue
