@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Sluice.Core.Configuration;
 using Sluice.Emulators.Actito;
 using Sluice.Emulators.Iterable;
 using Sluice.Emulators.Salesforce;
 using Sluice.Engine;
-using Sluice.Core.Configuration;
 using Spectre.Console;
 
 namespace Sluice.Cli.Commands;
