@@ -98,48 +98,87 @@ internal static partial class SluiceCli
             WriteProblems(e.Problems, e.Warnings);
             return ExitCodes.BadConfig;
         }
-        catch (Exception e) when (e is StateException or SyncBusyException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.RunFailed;
-        }
-        catch (DbException e)
-        {
-            // Sources wrap their own errors; a database error that reaches here came from the state.
-            Console.Error.WriteLine($"error: {StateErrors.Explain(e, FileIn(e.Message) ?? ".sluice/state.duckdb").Message}");
-            return ExitCodes.RunFailed;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"error: {DescribeFileError(e)}");
-            return ExitCodes.RunFailed;
-        }
-        catch (DeliveryException e)
-        {
-            Console.Error.WriteLine($"error ({Describe(e.Category)}): {e.Message}");
-            return ExitCodes.RunFailed;
-        }
-        catch (Core.Sources.SourceException e)
-        {
-            Console.Error.WriteLine($"error (source): {e.Message}");
-            return ExitCodes.RunFailed;
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("Cancelled.");
-            return ExitCodes.RunFailed;
-        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // A bug, not a user error: say so plainly; the stack is there on request.
-            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message.Split('\n', 2)[0]}");
-            if (Environment.GetEnvironmentVariable("SLUICE_DEBUG") == "1")
-                Console.Error.WriteLine(e);
-            else
-                Console.Error.WriteLine("Set SLUICE_DEBUG=1 to see the details, and please report it.");
-            return ExitCodes.RunFailed;
+            var (message, exitCode) = Explain(e);
+            Console.Error.WriteLine(e is OperationCanceledException ? message : $"error{(message.StartsWith('(') ? " " : ": ")}{message}");
+            if (IsBug(e))
+            {
+                // A bug, not a user error: say so plainly; the stack is there on request.
+                if (Environment.GetEnvironmentVariable("SLUICE_DEBUG") == "1")
+                    Console.Error.WriteLine(e);
+                else
+                    Console.Error.WriteLine("Set SLUICE_DEBUG=1 to see the details, and please report it.");
+            }
+            return exitCode;
         }
     }
+
+    /// <summary>
+    /// How to run this same <c>sluice</c> from a shell, for the commands the CLI suggests: <c>sluice</c> when that is
+    /// the one on the PATH, else this executable's path (<c>dotnet run</c>'s build output, or <c>dotnet sluice.dll</c>).
+    /// </summary>
+    public static string CommandName()
+    {
+        if (Environment.ProcessPath is not { } process)
+            return "sluice";
+        if (Path.GetFileNameWithoutExtension(process) != "sluice")
+            return $"{Quote(process)} {Quote(typeof(SluiceCli).Assembly.Location)}";
+        var self = RealPath(process);
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, Path.GetFileName(process))).FirstOrDefault(File.Exists);
+        return onPath is not null && RealPath(onPath) == self ? "sluice" : Quote(process);
+
+        static string RealPath(string path) => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
+    }
+
+    /// <summary>A path as a shell reads it back.</summary>
+    public static string Quote(string path) =>
+        path.All(c => char.IsLetterOrDigit(c) || "/._-+:=@".Contains(c)) ? path : OperatingSystem.IsWindows() ? $"\"{path}\"" : $"'{path.Replace("'", "'\\''")}'";
+
+    /// <summary>A usage error: a plain message on stderr, exit 2.</summary>
+    public static int UsageError(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        Console.Error.WriteLine("Run `sluice --help` for the commands and options.");
+        return ExitCodes.BadConfig;
+    }
+
+    /// <summary>Rejects a number below <paramref name="minimum"/> at parse time (a usage error, exit 2).</summary>
+    public static Option<int> AtLeast(this Option<int> option, int minimum, int maximum = int.MaxValue)
+    {
+        option.Validators.Add(result =>
+        {
+            // Only what was typed, and only a number: a word is the parser's own error ("as a whole number").
+            if (result.Tokens.Count == 0 ||
+                !int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+                return;
+            if (value < minimum || value > maximum)
+            {
+                result.AddError(maximum == int.MaxValue
+                    ? $"{option.Name} must be {minimum} or more (got {value})."
+                    : $"{option.Name} must be between {minimum:N0} and {maximum:N0} (got {value}).");
+            }
+        });
+        return option;
+    }
+
+    private static bool IsBug(Exception e) => e is not (ConfigException or StateException or SyncBusyException or DbException or IOException
+        or UnauthorizedAccessException or DeliveryException or Core.Sources.SourceException or OperationCanceledException);
+
+    /// <summary>What users read for an error that ended a command (or kept a sync from running), and the exit code.</summary>
+    public static (string Message, int ExitCode) Explain(Exception e) => e switch
+    {
+        ConfigException c => (string.Join(" ", c.Problems.Select(p => p.Hint is null ? p.Message : $"{p.Message} {p.Hint}")), ExitCodes.BadConfig),
+        StateException or SyncBusyException => (e.Message, ExitCodes.RunFailed),
+        // Sources wrap their own errors; a database error that reaches here came from the state.
+        DbException => (StateErrors.Explain((DbException)e, FileIn(e.Message) ?? ".sluice/state.duckdb").Message, ExitCodes.RunFailed),
+        IOException or UnauthorizedAccessException => (DescribeFileError(e), ExitCodes.RunFailed),
+        DeliveryException d => ($"({Describe(d.Category)}): {d.Message}", ExitCodes.RunFailed),
+        Core.Sources.SourceException s => ($"(source): {s.Message}", ExitCodes.RunFailed),
+        OperationCanceledException => ("Cancelled.", ExitCodes.RunFailed),
+        _ => ($"unexpected {e.GetType().Name}: {e.Message.Split('\n', 2)[0]}", ExitCodes.RunFailed),
+    };
 
     /// <summary>A file-system error (full disk, read-only folder, a file where a folder belongs) with what to do.</summary>
     internal static string DescribeFileError(Exception e)

@@ -197,7 +197,8 @@ public sealed class RunEngine
     {
         public static RunFailure? From(Exception e, CancellationToken ct) => e switch
         {
-            OperationCanceledException when ct.IsCancellationRequested => new(ErrorCategory.Cancelled,
+            // Ctrl+C mid-request surfaces as the destination's timeout: the user cancelled, say so.
+            OperationCanceledException or DeliveryException { Category: ErrorCategory.Timeout } when ct.IsCancellationRequested => new(ErrorCategory.Cancelled,
                 "The run was cancelled. Acknowledged batches were committed; the rest is sent next run."),
             ConfigException c => new(ErrorCategory.Configuration, string.Join(" ", c.Problems.Select(p => p.Hint is null ? p.Message : $"{p.Message} {p.Hint}")),
                 c.Problems),

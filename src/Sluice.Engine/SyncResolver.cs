@@ -91,7 +91,7 @@ public sealed class SyncResolver : IAsyncDisposable
         catch (SourceException e)
         {
             throw new ConfigException(new ConfigProblem(model.Location, $"Model '{model.Name}': {e.Message}",
-                "Check the model's SQL and its source's settings; `sluice validate` lists every problem."));
+                e.Hint ?? "Check the model's SQL and its source's settings; `sluice validate` lists every problem."));
         }
         var problems = ProjectValidator.CheckColumns(Project, sync, columns).ToList();
         if (problems.Count > 0)

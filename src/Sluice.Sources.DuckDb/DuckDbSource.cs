@@ -93,9 +93,27 @@ public sealed class DuckDbSource : ISource, IDuckDbAttachable
         catch (DbException e)
         {
             connection.Dispose();
+            if (Locked(e.Message) is { } holder)
+            {
+                // Another process writes the file: DuckDB then lets no other process open it, not even to read.
+                throw new SourceException($"Source '{_name}': the DuckDB file '{Path}' is locked by another process ({holder}).", e,
+                    "DuckDB lets one process write a file and no other open it meanwhile: wait until that process is done (or close it), then run again.");
+            }
             throw new SourceException($"Source '{_name}': cannot open '{Path}': {FirstLine(e.Message)}", e);
         }
         return connection;
+    }
+
+    /// <summary>"held in /usr/bin/python3 (PID 42)" when DuckDB could not lock the file, else null.</summary>
+    private static string? Locked(string message)
+    {
+        if (!message.Contains("Could not set lock", StringComparison.OrdinalIgnoreCase))
+            return null;
+        var at = message.IndexOf("held in ", StringComparison.Ordinal);
+        if (at < 0)
+            return "it holds the file's lock";
+        var end = message.IndexOf(')', at);
+        return end < 0 ? "it holds the file's lock" : $"the lock is {message[at..(end + 1)]}";
     }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();

@@ -246,7 +246,7 @@ public sealed class DuckDbRunHistory : IRunHistory
         command.CommandText = """
             SELECT sync, run_id, key, outcome, code, reason, rejected_at FROM rejected
             WHERE sync = ? AND run_id = (SELECT max(run_id) FROM rejected WHERE sync = ?)
-            ORDER BY key LIMIT ?
+            ORDER BY TRY_CAST(key AS HUGEINT) NULLS LAST, key LIMIT ?
             """;
         command.Parameters.Add(new DuckDBParameter(sync));
         command.Parameters.Add(new DuckDBParameter(sync));

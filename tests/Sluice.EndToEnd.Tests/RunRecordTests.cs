@@ -112,12 +112,13 @@ public sealed partial class RunRecordTests
         Assert.Contains($"{expected:N0} rejected", rejectedTable.Stdout, StringComparison.Ordinal);
     }
 
-    /// <summary>The cells of the first table row that <paramref name="matches"/> (a long sync name may wrap onto more lines).</summary>
+    /// <summary>The cells of the first table row that <paramref name="matches"/>: bordered, or plain text aligned with spaces (no terminal).</summary>
     private static string[] TableRow(string table, Func<string[], bool> matches)
     {
         var row = table.Split('\n')
-            .Where(l => CellSeparator().IsMatch(l))
-            .Select(l => l.Split(['│', '|'], StringSplitOptions.TrimEntries).Where((_, i) => i > 0).SkipLast(1).ToArray())
+            .Select(l => CellSeparator().IsMatch(l)
+                ? l.Split(['│', '|'], StringSplitOptions.TrimEntries).Where((_, i) => i > 0).SkipLast(1).ToArray()
+                : PlainSeparator().Split(l.Trim()))
             .FirstOrDefault(cells => cells.Length > 1 && matches(cells));
         Assert.True(row is not null, $"no such table row in:\n{table}");
         return row;
@@ -125,6 +126,9 @@ public sealed partial class RunRecordTests
 
     [GeneratedRegex("[│|]")]
     private static partial Regex CellSeparator();
+
+    [GeneratedRegex(" {2,}")]
+    private static partial Regex PlainSeparator();
 
     /// <summary>A local HTTP endpoint that keeps the bodies posted to it.</summary>
     private sealed class WebhookReceiver : IAsyncDisposable

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Sluice.Core.Configuration;
 using Sluice.Emulators.Actito;
 using Sluice.Emulators.Iterable;
 using Sluice.Emulators.Salesforce;
@@ -24,7 +25,8 @@ internal static class DemoCommand
     public static Command Create()
     {
         var dir = new Option<string?>("--dir") { Description = "Where to write the demo project (default: a new temporary folder)." };
-        var customers = new Option<int>("--customers") { Description = "How many sample customers.", DefaultValueFactory = _ => 50_000 };
+        var customers = new Option<int>("--customers") { Description = "How many sample customers (100 to 5,000,000).", DefaultValueFactory = _ => 50_000 }
+            .AtLeast(100, 5_000_000);
         var command = new Command("demo", "Run Sluice end to end on sample data against local emulators (no account needed).")
         {
             dir, customers,
@@ -36,22 +38,33 @@ internal static class DemoCommand
 
     private static async Task<int> RunAsync(string directory, int customers, CancellationToken ct)
     {
+        directory = Path.GetFullPath(directory);
         Directory.CreateDirectory(directory);
         if (Directory.Exists(Path.Combine(directory, ".sluice")))
             Directory.Delete(Path.Combine(directory, ".sluice"), recursive: true);
         var warehouse = Path.Combine(directory, "warehouse.duckdb");
+        var output = Output.ForConsole();
+        // Every claim the story makes is checked against what happened; a step that did not go as told says so.
+        var ok = true;
+        void Check(bool held, string what)
+        {
+            if (held)
+                return;
+            ok = false;
+            output.Line($"[red]The demo expected {Markup.Escape(what)}; it did not happen (see above).[/]");
+        }
 
-        AnsiConsole.Write(new Rule("[bold]Sluice demo[/]").LeftJustified());
-        AnsiConsole.MarkupLine($"Project folder: [blue]{Markup.Escape(directory)}[/]");
+        output.Heading("Sluice demo");
+        output.Line($"Project folder: [blue]{Markup.Escape(directory)}[/]");
         await SampleData.CreateAsync(warehouse, customers, ct);
-        AnsiConsole.MarkupLine($"Built a sample warehouse with {customers:N0} customers (warehouse.duckdb).");
+        output.Line($"Built a sample warehouse with {customers:N0} customers (warehouse.duckdb).");
 
         await using var iterable = await IterableEmulator.StartAsync(new IterableEmulatorOptions { ApiKey = IterableKey }, ct);
         await using var existing = await IterableEmulator.StartAsync(new IterableEmulatorOptions { ApiKey = ExistingKey }, ct);
         // The second Iterable project already knows 60% of the customers: update mode may only touch those.
         existing.SeedUsers(Enumerable.Range(1, customers).Where(i => i % 5 < 3)
             .Select(i => new IterableSeedUser($"customer{i}@example.com", null, new JsonObject { ["firstName"] = "Old" })));
-        AnsiConsole.MarkupLine($"Started the Iterable emulator at {iterable.BaseUrl} and a second project (with {existing.UserCount:N0} existing users) at {existing.BaseUrl}.");
+        output.Line($"Started the Iterable emulator at {iterable.BaseUrl} and a second project (with {existing.UserCount:N0} existing users) at {existing.BaseUrl}.");
 
         await using var salesforce = await SalesforceEmulator.StartAsync(new SalesforceEmulatorOptions
         {
@@ -59,7 +72,7 @@ internal static class DemoCommand
             ClientSecret = SalesforceSecret,
         }, ct);
         await using var actito = await ActitoEmulator.StartAsync(new ActitoEmulatorOptions { ApiKey = ActitoKey }, ct);
-        AnsiConsole.MarkupLine($"Started the Salesforce emulator at {salesforce.BaseUrl} and the Actito emulator at {actito.BaseUrl}.");
+        output.Line($"Started the Salesforce emulator at {salesforce.BaseUrl} and the Actito emulator at {actito.BaseUrl}.");
 
         await File.WriteAllTextAsync(Path.Combine(directory, "sluice.yaml"), ProjectFile, ct);
         var environment = new Dictionary<string, string?>
@@ -74,61 +87,89 @@ internal static class DemoCommand
             ["ACTITO_BASE_URL"] = actito.BaseUrl.ToString().TrimEnd('/'),
             ["ACTITO_API_KEY"] = ActitoKey,
         };
+        // The project's own .env, so that `history`, `rejected` and the rest work on it after the demo, as printed.
+        await File.WriteAllTextAsync(Path.Combine(directory, ".env"),
+            "# Written by `sluice demo`: the emulators' made-up keys and the URLs they had (they stop with the demo).\n" +
+            string.Concat(environment.Select(v => $"{v.Key}={v.Value}\n")), ct);
+        await File.WriteAllTextAsync(Path.Combine(directory, ".gitignore"), ".sluice/\n.env\n", ct);
 
-        var ok = true;
         await using (var workspace = Workspace.Load(directory, SluiceCli.Catalog(), SluiceCli.Services(), environment))
         {
             var upsert = workspace.Sync("customers-to-iterable");
-            AnsiConsole.Write(new Rule("1. First run: every customer is new").LeftJustified());
-            ok &= await RunAndShowAsync(workspace, upsert, ct);
-            AnsiConsole.MarkupLine($"Iterable now holds [bold]{iterable.UserCount:N0}[/] users.");
+            output.Heading("1. First run: every customer is new");
+            Check(await RunAndShowAsync(workspace, upsert, output, ct), "the first run to succeed");
+            output.Line($"Iterable now holds [bold]{iterable.UserCount:N0}[/] users.");
 
-            var every = 100;
-            var added = 25;
+            const int every = 100;
+            const int added = 25;
+            var changed = customers / every;
             await SampleData.ChangeAsync(warehouse, every, added, ct);
-            AnsiConsole.Write(new Rule($"2. Changed the plan of 1% of the customers, edited an unmapped column of a third, added {added}").LeftJustified());
+            output.Heading($"2. Changed the plan of {changed:N0} customer{(changed == 1 ? "" : "s")} ({Percent(changed, customers)}), edited an unmapped column of a third, added {added}");
             var before = iterable.GetStats().UsersReceived.Values.Sum();
-            ok &= await RunAndShowAsync(workspace, upsert, ct);
+            Check(await RunAndShowAsync(workspace, upsert, output, ct), "the second run to succeed");
             var received = iterable.GetStats().UsersReceived.Values.Sum() - before;
-            AnsiConsole.MarkupLine($"Iterable received [bold]{received:N0}[/] users this run: the {customers / every:N0} changed and {added} new ones, nothing else.");
+            if (received == changed + added)
+                output.Line($"Iterable received [bold]{received:N0}[/] users this run: the {changed:N0} changed and {added} new ones, nothing else.");
+            else
+                Check(false, $"Iterable to receive {changed + added:N0} users (it received {received:N0})");
 
-            AnsiConsole.Write(new Rule("3. Update mode (a segment of recent active customers) on a project that already has 60% of them").LeftJustified());
-            AnsiConsole.MarkupLine("Iterable has no update-only call, so Sluice looks each new user up first (100 lookups/s, Iterable's read limit); users it does not find are reported as not found and never created.");
+            output.Heading("3. Update mode (a segment of recent active customers) on a project that already has 60% of them");
+            output.Line("Iterable has no update-only call, so Sluice looks each new user up first (100 lookups/s, Iterable's read limit); users it does not find are reported as not found and never created.");
             var existingBefore = existing.UserCount;
-            ok &= await RunAndShowAsync(workspace, workspace.Sync("customers-update-existing"), ct);
-            AnsiConsole.MarkupLine($"That project still holds {existing.UserCount:N0} users (was {existingBefore:N0}): none created.");
+            Check(await RunAndShowAsync(workspace, workspace.Sync("customers-update-existing"), output, ct), "the update run to succeed");
+            output.Line($"That project still holds {existing.UserCount:N0} users (was {existingBefore:N0}): none created.");
+            Check(existing.UserCount == existingBefore, "update mode to create no user");
 
-            AnsiConsole.Write(new Rule("4. Salesforce: accounts (custom model) and contacts (user model), upserted by an external ID").LeftJustified());
-            ok &= await RunAndShowAsync(workspace, workspace.Sync("accounts-to-salesforce"), ct);
-            ok &= await RunAndShowAsync(workspace, workspace.Sync("contacts-to-salesforce"), ct);
-            AnsiConsole.MarkupLine($"Salesforce now holds {salesforce.CountRecords("Account"):N0} accounts and {salesforce.CountRecords("Contact"):N0} contacts.");
+            output.Heading("4. Salesforce: accounts (custom model) and contacts (user model), upserted by an external ID");
+            Check(await RunAndShowAsync(workspace, workspace.Sync("accounts-to-salesforce"), output, ct), "the accounts run to succeed");
+            Check(await RunAndShowAsync(workspace, workspace.Sync("contacts-to-salesforce"), output, ct), "the contacts run to succeed");
+            output.Line($"Salesforce now holds {salesforce.CountRecords("Account"):N0} accounts and {salesforce.CountRecords("Contact"):N0} contacts.");
 
-            AnsiConsole.Write(new Rule("5. Actito mirror: creates the missing attributes, then keeps the Profiles table equal to the model").LeftJustified());
+            output.Heading("5. Actito mirror: creates the missing attributes, then keeps the Profiles table equal to the model");
             var mirror = workspace.Sync("customers-to-actito");
-            ok &= await RunAndShowAsync(workspace, mirror, ct);
-            AnsiConsole.MarkupLine($"Actito's Profiles table holds {actito.ProfileCount("Profiles", "sluice_demo"):N0} profiles; attributes: {Markup.Escape(string.Join(", ", actito.GetAttributeNames("Profiles", "sluice_demo")))}.");
-            await SampleData.RemoveAsync(warehouse, 1, 100, ct);
-            AnsiConsole.MarkupLine("Removed 100 customers from the warehouse: mirror deletes exactly those (2% of what it delivered, under its 10% guard).");
-            ok &= await RunAndShowAsync(workspace, mirror, ct);
-            AnsiConsole.MarkupLine($"Actito now holds {actito.ProfileCount("Profiles", "sluice_demo"):N0} profiles.");
-            await SampleData.RemoveAsync(warehouse, 101, 1100, ct);
-            AnsiConsole.MarkupLine("Removed 1,000 more (20%): the mirror guard stops the run before deleting anything.");
-            var guarded = await RunCommand.RunAsync(workspace, [mirror], new RunOptions(), quiet: false, ct);
-            RunCommand.WriteSummary(guarded);
-            ok &= !guarded[0].Succeeded && guarded[0].Record.Counts.Deleted == 0;
-            AnsiConsole.MarkupLine($"Actito still holds {actito.ProfileCount("Profiles", "sluice_demo"):N0} profiles.");
+            Check(await RunAndShowAsync(workspace, mirror, output, ct), "the first mirror run to succeed");
+            var delivered = actito.ProfileCount("Profiles", "sluice_demo");
+            output.Line($"Actito's Profiles table holds {delivered:N0} profiles; attributes: {Markup.Escape(string.Join(", ", actito.GetAttributeNames("Profiles", "sluice_demo")))}.");
+
+            // A few deletes: Actito has no bulk delete and allows 100 single calls a minute, so each one is paced.
+            var removed = (int)Math.Min(10, Math.Max(1, delivered / 20));
+            await SampleData.RemoveAsync(warehouse, 1, removed, ct);
+            output.Line($"Removed {removed} customers from the warehouse: mirror deletes exactly those ({Percent(removed, delivered)} of the {delivered:N0} it delivered, " +
+                $"under its {mirror.MaxDeletes} guard). Actito has no bulk delete and allows 100 calls a minute, so they go one call at a time: a few seconds.");
+            var deletes = await RunCommand.RunAsync(workspace, [mirror], new RunOptions(), quiet: false, output, ct);
+            RunCommand.WriteSummary(deletes, output);
+            Check(deletes[0].Succeeded && deletes[0].Outcome!.Record.Counts.Deleted == removed, $"the mirror to delete {removed} profiles");
+            var left = actito.ProfileCount("Profiles", "sluice_demo");
+            output.Line($"Actito now holds {left:N0} profiles.");
+
+            // Twice what the guard allows of what is left, and never the whole model (that is the empty-model rule's case).
+            var allowed = mirror.MaxDeletes.AllowedFor(left);
+            var many = (int)Math.Min(left - 1, 2 * allowed + 1);
+            await SampleData.RemoveAsync(warehouse, removed + 1, removed + many, ct);
+            output.Line($"Removed {many:N0} more ({Percent(many, left)} of the {left:N0} profiles, over the {allowed:N0} that max_deletes {mirror.MaxDeletes} allows): " +
+                "the mirror guard stops the run before deleting anything.");
+            var guarded = await RunCommand.RunAsync(workspace, [mirror], new RunOptions(), quiet: false, output, ct);
+            RunCommand.WriteSummary(guarded, output);
+            Check(guarded[0].GuardStopped && guarded[0].Outcome!.Record.Counts.Deleted == 0, "the mirror guard to stop the run");
+            output.Line($"Actito still holds {actito.ProfileCount("Profiles", "sluice_demo"):N0} profiles.");
         }
 
-        AnsiConsole.Write(new Rule().LeftJustified());
-        AnsiConsole.MarkupLine($"Explore it: [blue]sluice history --project {Markup.Escape(directory)}[/] and " +
-            $"[blue]sluice rejected customers-update-existing --project {Markup.Escape(directory)}[/].");
+        output.Heading(ok ? "Done" : "Done, but not as described");
+        var sluice = SluiceCli.CommandName();
+        var project = SluiceCli.Quote(directory);
+        output.Line("The demo project stays on disk, with its run history (the emulators stopped with the demo, so its syncs cannot run again). Explore it:");
+        output.Line(Markup.Escape($"  {sluice} history --project {project}"));
+        output.Line(Markup.Escape($"  {sluice} rejected customers-update-existing --project {project}"));
         return ok ? ExitCodes.Ok : ExitCodes.RunFailed;
     }
 
-    private static async Task<bool> RunAndShowAsync(Workspace workspace, Core.Configuration.SyncConfig sync, CancellationToken ct)
+    private static string Percent(long part, long whole) =>
+        (part / (double)whole).ToString(part * 100 % whole == 0 ? "0%" : "0.0%", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static async Task<bool> RunAndShowAsync(Workspace workspace, SyncConfig sync, Output output, CancellationToken ct)
     {
-        var outcomes = await RunCommand.RunAsync(workspace, [sync], new RunOptions(), quiet: false, ct);
-        RunCommand.WriteSummary(outcomes);
+        var outcomes = await RunCommand.RunAsync(workspace, [sync], new RunOptions(), quiet: false, output, ct);
+        RunCommand.WriteSummary(outcomes, output);
         return outcomes.All(o => o.Succeeded);
     }
 

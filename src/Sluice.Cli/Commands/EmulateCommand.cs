@@ -19,7 +19,7 @@ internal static class EmulateCommand
 
     private static Command Iterable()
     {
-        var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5081 };
+        var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5081 }.AtLeast(0, 65535);
         var apiKey = new Option<string>("--api-key") { Description = "The API key clients must send.", Required = true };
         var noRateLimits = new Option<bool>("--no-rate-limits") { Description = "Switch Iterable's per-endpoint rate limits off." };
         // Iterable applies profile writes asynchronously and asks for 60 s before dependent calls; 10 s shows the lag
@@ -44,14 +44,16 @@ internal static class EmulateCommand
                 await Console.Error.WriteLineAsync("--read-delay must be between 0 and 3600 seconds.");
                 return ExitCodes.BadConfig;
             }
-            await using var emulator = await IterableEmulator.StartAsync(new IterableEmulatorOptions
+            await using var emulator = await StartAsync(parse.GetValue(port), () => IterableEmulator.StartAsync(new IterableEmulatorOptions
             {
                 Port = parse.GetValue(port),
                 ApiKey = parse.GetValue(apiKey)!,
                 RateLimits = !parse.GetValue(noRateLimits),
                 ReadAfterWriteDelay = TimeSpan.FromSeconds(delay),
                 Faults = faultOptions,
-            }, ct);
+            }, ct));
+            if (emulator is null)
+                return ExitCodes.BadConfig;
             return await ServeAsync("Iterable", emulator.BaseUrl, ct);
         }));
         return command;
@@ -59,7 +61,7 @@ internal static class EmulateCommand
 
     private static Command Salesforce()
     {
-        var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5083 };
+        var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5083 }.AtLeast(0, 65535);
         var clientId = new Option<string>("--client-id") { Description = "The connected app's client id.", Required = true };
         var clientSecret = new Option<string>("--client-secret") { Description = "The connected app's client secret.", Required = true };
         var schemaDir = new Option<string?>("--schema-dir") { Description = "A folder of <Object>.json describe files captured from your org (custom __c fields included)." };
@@ -73,7 +75,7 @@ internal static class EmulateCommand
         {
             if (!TryReadFaults(parse.GetValue(faults), bulkJobs: true, out var faultOptions))
                 return ExitCodes.BadConfig;
-            await using var emulator = await SalesforceEmulator.StartAsync(new SalesforceEmulatorOptions
+            await using var emulator = await StartAsync(parse.GetValue(port), () => SalesforceEmulator.StartAsync(new SalesforceEmulatorOptions
             {
                 Port = parse.GetValue(port),
                 ClientId = parse.GetValue(clientId)!,
@@ -81,7 +83,9 @@ internal static class EmulateCommand
                 SchemaDirectory = parse.GetValue(schemaDir),
                 DailyApiLimit = parse.GetValue(dailyLimit),
                 Faults = faultOptions,
-            }, ct);
+            }, ct));
+            if (emulator is null)
+                return ExitCodes.BadConfig;
             return await ServeAsync("Salesforce", emulator.BaseUrl, ct);
         }));
         return command;
@@ -89,28 +93,70 @@ internal static class EmulateCommand
 
     private static Command Actito()
     {
-        var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5082 };
+        var port = new Option<int>("--port") { Description = "The port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5082 }.AtLeast(0, 65535);
         var apiKey = new Option<string>("--api-key") { Description = "The API key clients exchange for tokens.", Required = true };
         var noRateLimits = new Option<bool>("--no-rate-limits") { Description = "Switch Actito's call, concurrency and import limits off." };
-        var faults = FaultsOption();
-        var command = new Command("actito", "Emulate Actito: tokens, profile table structure, profiles and bulk imports (entity sluice_demo, table Profiles).")
+        var entity = new Option<string>("--entity") { Description = "The entity (the destination's `entity:`) it serves.", DefaultValueFactory = _ => "sluice_demo" };
+        var table = new Option<string>("--table")
         {
-            port, apiKey, noRateLimits, faults,
+            Description = "The profile table (the destination's `table:`) it serves, with the demo attributes (emailAddress, firstName, lastName, customerId...).",
+            DefaultValueFactory = _ => "Profiles",
+        };
+        var faults = FaultsOption();
+        var command = new Command("actito", "Emulate Actito: tokens, profile table structure, profiles and bulk imports (default: entity sluice_demo, table Profiles).")
+        {
+            port, apiKey, noRateLimits, entity, table, faults,
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
             if (!TryReadFaults(parse.GetValue(faults), bulkJobs: false, out var faultOptions))
                 return ExitCodes.BadConfig;
-            await using var emulator = await ActitoEmulator.StartAsync(new ActitoEmulatorOptions
+            var (entityName, tableName) = (parse.GetValue(entity)!.Trim(), parse.GetValue(table)!.Trim());
+            if (entityName.Length == 0 || tableName.Length == 0)
+                return SluiceCli.UsageError("--entity and --table need a technical name (e.g. --entity my_entity --table Profiles).");
+            var profiles = ActitoTableDefinition.DefaultProfiles();
+            profiles.Name = tableName;
+            await using var emulator = await StartAsync(parse.GetValue(port), () => ActitoEmulator.StartAsync(new ActitoEmulatorOptions
             {
                 Port = parse.GetValue(port),
                 ApiKey = parse.GetValue(apiKey)!,
                 RateLimits = !parse.GetValue(noRateLimits),
+                Entities = [entityName],
+                Tables = [profiles],
                 Faults = faultOptions,
-            }, ct);
+            }, ct));
+            if (emulator is null)
+                return ExitCodes.BadConfig;
+            Console.Error.WriteLine($"Actito emulator: entity '{entityName}', table '{tableName}' (attributes: " +
+                $"{string.Join(", ", emulator.GetAttributeNames(tableName, entityName))}). Point a destination's entity: and table: at them.");
             return await ServeAsync("Actito", emulator.BaseUrl, ct);
         }));
         return command;
+    }
+
+    /// <summary>Starts an emulator; a port another process holds is a usage error (null, after saying so), not a crash.</summary>
+    private static async Task<T?> StartAsync<T>(int port, Func<Task<T>> start) where T : class
+    {
+        try
+        {
+            return await start();
+        }
+        catch (Exception e) when (InUse(e))
+        {
+            SluiceCli.UsageError($"port {port} on 127.0.0.1 is already in use by another process: pick another with --port (0 picks a free one).");
+            return null;
+        }
+    }
+
+    private static bool InUse(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } ||
+                e.GetType().Name == "AddressInUseException")
+                return true;
+        }
+        return false;
     }
 
     private static Option<string?> FaultsOption() => new("--faults")

@@ -9,7 +9,7 @@ internal static class HistoryCommand
     {
         var sync = new Argument<string?>("sync") { Description = "Only this sync's runs.", Arity = ArgumentArity.ZeroOrOne };
         var json = new Option<bool>("--json") { Description = "Print the runs as JSON." };
-        var limit = new Option<int>("--limit") { Description = "How many runs to show.", DefaultValueFactory = _ => 20 };
+        var limit = new Option<int>("--limit") { Description = "How many runs to show.", DefaultValueFactory = _ => 20 }.AtLeast(1);
         var command = new Command("history", "Show past runs: status, counts, warnings and errors.") { sync, json, limit };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
@@ -24,34 +24,42 @@ internal static class HistoryCommand
                 JsonOutput.Write(new { runs = runs.Select(JsonOutput.Run) });
                 return ExitCodes.Ok;
             }
+            var output = Output.ForConsole();
             if (runs.Count == 0)
             {
-                AnsiConsole.WriteLine("No runs yet.");
+                output.Line("No runs yet.");
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("run", "sync", "started (UTC)", "status", "planned", "delivered", "deleted", "rejected", "not found", "time", "warnings");
-            foreach (var run in runs)
+            Column[] columns =
+            [
+                new("run", Numeric: true), new("sync"), new("started (UTC)"), new("status", Style: StatusMarkup),
+                new("planned", Numeric: true, DropOrder: 1), new("delivered", Numeric: true, DropOrder: 2), new("deleted", Numeric: true, DropOrder: 6),
+                new("rejected", Numeric: true, DropOrder: 3), new("not found", Numeric: true, DropOrder: 5), new("time", Numeric: true, DropOrder: 7),
+                new("warnings", DropOrder: 4),
+            ];
+            var rows = runs.Select(run => new[]
             {
-                table.AddRow(run.RunId.ToString(), Markup.Escape(run.Sync), run.StartedAt.ToString("yyyy-MM-dd HH:mm:ss"), Status(run.Status),
-                    run.Counts.Planned.ToString("N0"), run.Counts.Delivered.ToString("N0"), run.Counts.Deleted.ToString("N0"),
-                    run.Counts.Rejected.ToString("N0"), run.Counts.NotFound.ToString("N0"),
-                    run.Duration is { } d ? $"{d.TotalSeconds:0.0}s" : "", Markup.Escape(string.Join(", ", run.Warnings)));
-            }
-            AnsiConsole.Write(table);
+                run.RunId.ToString(System.Globalization.CultureInfo.InvariantCulture), run.Sync, Formats.Utc(run.StartedAt), StatusText(run.Status),
+                Formats.Count(run.Counts.Planned), Formats.Count(run.Counts.Delivered), Formats.Count(run.Counts.Deleted),
+                Formats.Count(run.Counts.Rejected), Formats.Count(run.Counts.NotFound),
+                run.Duration is { } d ? $"{d.TotalSeconds:0.0}s" : "", string.Join(", ", run.Warnings),
+            }).ToList();
+            output.Table(columns, rows);
             foreach (var run in runs.Where(r => r.Error is not null).Take(3))
-                AnsiConsole.MarkupLine($"[red]run {run.RunId}:[/] {Markup.Escape(run.Error!)}");
+                output.Line($"[red]run {run.RunId}:[/] {Markup.Escape(run.Error!)}");
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    /// <summary>A run's status, coloured for the terminal.</summary>
-    public static string Status(Core.State.RunStatus status) => status switch
+    /// <summary>A run's status as text.</summary>
+    public static string StatusText(Core.State.RunStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary>A status cell coloured for the terminal.</summary>
+    public static string StatusMarkup(string status) => status switch
     {
-        Core.State.RunStatus.Succeeded => "[green]succeeded[/]",
-        Core.State.RunStatus.Failed => "[red]failed[/]",
-        Core.State.RunStatus.Interrupted => "[red]interrupted[/]",
-        Core.State.RunStatus.Cancelled => "[yellow]cancelled[/]",
-        _ => "[yellow]running[/]",
+        "succeeded" => "[green]succeeded[/]",
+        "failed" or "interrupted" or "not run" => $"[red]{status}[/]",
+        _ => $"[yellow]{Markup.Escape(status)}[/]",
     };
 }

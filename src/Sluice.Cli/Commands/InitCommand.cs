@@ -7,7 +7,8 @@ namespace Sluice.Cli.Commands;
 internal static class InitCommand
 {
     public const string Template = """
-        # Sluice project: see https://github.com/ (README) for every option.
+        # Sluice project. Every option is explained in Sluice's README.md, section "The project file";
+        # `sluice validate` checks this file and says what is wrong, where, and what to do.
         sources:
           warehouse:
             type: duckdb

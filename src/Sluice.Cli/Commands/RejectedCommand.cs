@@ -9,7 +9,7 @@ internal static class RejectedCommand
     {
         var sync = new Argument<string>("sync") { Description = "The sync." };
         var json = new Option<bool>("--json") { Description = "Print the rows as JSON." };
-        var limit = new Option<int>("--limit") { Description = "How many rows to show.", DefaultValueFactory = _ => 100 };
+        var limit = new Option<int>("--limit") { Description = "How many rows to show.", DefaultValueFactory = _ => 100 }.AtLeast(1);
         var command = new Command("rejected", "Show the rows the last run could not deliver, with the destination's reason. They are retried next run.")
         {
             sync, json, limit,
@@ -19,7 +19,7 @@ internal static class RejectedCommand
             await using var workspace = SluiceCli.OpenWorkspace(parse);
             var name = workspace.Sync(parse.GetValue(sync)!).Name;
             var state = await workspace.StateAsync(ct);
-            var rows = await state.Runs.RejectedAsync(name, parse.GetValue(limit), ct);
+            var rows = (await state.Runs.RejectedAsync(name, parse.GetValue(limit), ct)).OrderBy(r => r.Key, Formats.Keys).ToList();
             // The totals are the run's own counts, as `run` and `history` show them (a listed duplicate key covers several rows).
             var run = (await state.Runs.HistoryAsync(name, 1, ct)).FirstOrDefault();
             if (parse.GetValue(json))
@@ -34,17 +34,17 @@ internal static class RejectedCommand
                 });
                 return ExitCodes.Ok;
             }
+            var output = Output.ForConsole();
             if (rows.Count == 0)
             {
-                AnsiConsole.WriteLine($"No rejected rows in the last run of {name}.");
+                output.Line(Markup.Escape($"No rejected rows in the last run of {name}."));
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("key", "outcome", "code", "reason");
-            foreach (var row in rows)
-                table.AddRow(Markup.Escape(row.Key), row.Outcome, Markup.Escape(row.Code ?? ""), Markup.Escape(row.Reason));
-            AnsiConsole.Write(table);
+            output.Table(
+                [new Column("key"), new Column("outcome"), new Column("code", DropOrder: 1), new Column("at (UTC)", DropOrder: 2), new Column("reason", Prose: true)],
+                rows.Select(r => new[] { r.Key, r.Outcome, r.Code ?? "", Formats.Utc(r.At), r.Reason }).ToList());
             if (run is not null)
-                AnsiConsole.WriteLine($"Run {run.RunId} of {name}: {run.Counts.Rejected:N0} rejected, {run.Counts.NotFound:N0} not found; they are retried next run.");
+                output.Line(Markup.Escape($"Run {run.RunId} of {name}: {Formats.Count(run.Counts.Rejected)} rejected, {Formats.Count(run.Counts.NotFound)} not found; they are retried next run."));
             return ExitCodes.Ok;
         }));
         return command;

@@ -1,11 +1,26 @@
 using System.CommandLine;
 using Sluice.Core.Configuration;
+using Sluice.Core.Destinations;
 using Sluice.Engine;
 using Sluice.Notifications;
 using Sluice.State;
 using Spectre.Console;
 
 namespace Sluice.Cli.Commands;
+
+/// <summary>One sync of a `run`: its outcome, or why it did not run at all (another process held it, the state failed).</summary>
+internal sealed record SyncResult(string Sync, RunOutcome? Outcome, string? NotRun = null, int NotRunExitCode = ExitCodes.RunFailed)
+{
+    public bool Succeeded => Outcome?.Succeeded == true;
+
+    /// <summary>The mirror guard stopped this run before it deleted anything.</summary>
+    public bool GuardStopped => Outcome?.Record.Warnings.Contains(RunWarnings.MirrorGuard) == true && !Succeeded;
+
+    /// <summary>The category users see in parentheses: one per kind of stop, the same in every command.</summary>
+    public string Category => GuardStopped ? "mirror guard"
+        : Outcome?.Problems is not null ? "configuration"
+        : SluiceCli.Describe(Outcome?.ErrorCategory ?? ErrorCategory.Destination);
+}
 
 internal static class RunCommand
 {
@@ -23,96 +38,159 @@ internal static class RunCommand
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
             var name = parse.GetValue(sync);
-            if (name is null == !parse.GetValue(all))
-            {
-                Console.Error.WriteLine("error: name one sync (`sluice run <sync>`) or use --all.");
-                return ExitCodes.BadConfig;
-            }
+            if (name is not null && parse.GetValue(all))
+                return SluiceCli.UsageError($"name one sync (`sluice run {name}`) or use --all, not both.");
+            if (name is null && !parse.GetValue(all))
+                return SluiceCli.UsageError("name one sync to run (`sluice run <sync>`), or use --all to run every sync.");
             await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
             var syncs = name is null ? InRunOrder(workspace.Project) : [workspace.Sync(name)];
             var options = new RunOptions(parse.GetValue(full), parse.GetValue(allowMassDelete));
-            var runs = await RunAsync(workspace, syncs, options, parse.GetValue(json), ct);
+            var output = Output.ForConsole();
+            var runs = await RunAsync(workspace, syncs, options, parse.GetValue(json), output, ct);
             if (parse.GetValue(json))
-                JsonOutput.Write(new { runs = runs.Select(r => JsonOutput.Run(r.Record)) });
+                JsonOutput.Write(new { runs = runs.Where(r => r.Outcome is not null).Select(r => JsonOutput.Run(r.Outcome!.Record)) });
             else
-                WriteSummary(runs);
-            // A sync its configuration stopped is recorded like any run, and shown with every problem.
-            var problems = runs.Where(r => r.Problems is not null).SelectMany(r => r.Problems!).ToList();
-            if (problems.Count > 0)
+                WriteSummary(runs, output);
+            if (parse.GetValue(json))
             {
-                SluiceCli.WriteProblems(problems);
-                return ExitCodes.BadConfig;
+                foreach (var notRun in runs.Where(r => r.Outcome is null))
+                    Console.Error.WriteLine($"error: {notRun.Sync} did not run: {notRun.NotRun}");
             }
-            return runs.All(r => r.Succeeded) ? ExitCodes.Ok : ExitCodes.RunFailed;
+            // A sync its configuration stopped is recorded like any run, and shown with every problem.
+            var problems = runs.Where(r => r.Outcome?.Problems is not null).SelectMany(r => r.Outcome!.Problems!).Distinct().ToList();
+            if (problems.Count > 0)
+                SluiceCli.WriteProblems(problems);
+            return ExitCode(runs);
         }));
         return command;
     }
 
-    public static async Task<List<RunOutcome>> RunAsync(Workspace workspace, IReadOnlyList<SyncConfig> syncs, RunOptions options,
-        bool quiet, CancellationToken ct)
+    /// <summary>0 when every sync succeeded; 2 when a configuration stopped one; 1 when any other failed or did not run.</summary>
+    public static int ExitCode(IReadOnlyList<SyncResult> runs)
+    {
+        if (runs.Any(r => r.Outcome?.Problems is not null || (r.Outcome is null && r.NotRunExitCode == ExitCodes.BadConfig)))
+            return ExitCodes.BadConfig;
+        return runs.All(r => r.Succeeded) ? ExitCodes.Ok : ExitCodes.RunFailed;
+    }
+
+    /// <summary>
+    /// Runs each sync in turn. Every one either runs (and is recorded) or says why it did not: one that cannot start
+    /// never keeps the others from running.
+    /// </summary>
+    public static async Task<List<SyncResult>> RunAsync(Workspace workspace, IReadOnlyList<SyncConfig> syncs, RunOptions options,
+        bool quiet, Output output, CancellationToken ct)
     {
         var state = await workspace.StateAsync(ct);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var logs = workspace.Resolver.Services.LoggerFactory;
         var engine = new RunEngine(state, new ChannelNotifier(workspace.Project, http, loggerFactory: logs));
-        var outcomes = new List<RunOutcome>();
+        var results = new List<SyncResult>();
         foreach (var sync in syncs)
         {
-            Task<SyncRunRequest> Resolve(CancellationToken token) => workspace.Resolver.ResolveAsync(sync, checkDestination: true, token);
-            if (quiet || !AnsiConsole.Profile.Capabilities.Interactive)
+            if (ct.IsCancellationRequested)
             {
-                outcomes.Add(await engine.RunAsync(sync, Resolve, options, null, ct));
+                results.Add(new SyncResult(sync.Name, null, "cancelled before it started."));
                 continue;
             }
-            await AnsiConsole.Progress()
-                .AutoClear(true)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .StartAsync(async ctx =>
-                {
-                    var task = ctx.AddTask(Markup.Escape(sync.Name));
-                    task.IsIndeterminate = true;
-                    var progress = new Progress<RunProgress>(p =>
-                    {
-                        task.Description = $"{Markup.Escape(sync.Name)}: {p.Phase.ToString().ToLowerInvariant()}" +
-                            (p.Pacing is { } paced && p.Phase == RunPhase.Delivering ? Markup.Escape($" (paced, {paced})") : "");
-                        if (p.Planned > 0)
-                        {
-                            task.IsIndeterminate = false;
-                            task.MaxValue = p.Planned;
-                            task.Value = Math.Min(p.Done, p.Planned);
-                        }
-                    });
-                    outcomes.Add(await engine.RunAsync(sync, Resolve, options, progress, ct));
-                    task.StopTask();
-                });
+            try
+            {
+                results.Add(new SyncResult(sync.Name, await RunOneAsync(engine, workspace, sync, options, quiet, output, ct)));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                var (message, exitCode) = SluiceCli.Explain(e);
+                results.Add(new SyncResult(sync.Name, null, message, exitCode));
+            }
         }
-        return outcomes;
+        return results;
     }
 
-    public static void WriteSummary(IReadOnlyList<RunOutcome> runs)
+    private static async Task<RunOutcome> RunOneAsync(RunEngine engine, Workspace workspace, SyncConfig sync, RunOptions options, bool quiet,
+        Output output, CancellationToken ct)
     {
-        var table = new Table().AddColumns("sync", "status", "planned", "sent", "rejected", "not found", "time");
-        foreach (var outcome in runs)
+        Task<SyncRunRequest> Resolve(CancellationToken token) => workspace.Resolver.ResolveAsync(sync, checkDestination: true, token);
+        if (quiet)
+            return await engine.RunAsync(sync, Resolve, options, null, ct);
+        if (output.Plain)
         {
-            var run = outcome.Record;
-            var c = run.Counts;
-            table.AddRow(Markup.Escape(run.Sync), HistoryCommand.Status(run.Status),
-                c.Planned.ToString("N0"), c.Sent.ToString("N0"), c.Rejected.ToString("N0"),
-                c.NotFound.ToString("N0"), $"{run.Duration?.TotalSeconds:0.00}s");
+            // No progress bar without a terminal; a run that the destination's limits make slow still says so, once.
+            var said = false;
+            var pacing = new InlineProgress<RunProgress>(p =>
+            {
+                if (p.Pacing is not { } paced || p.Phase != RunPhase.Delivering || said)
+                    return;
+                said = true;
+                output.Line(Markup.Escape($"{sync.Name}: waiting on the destination's limits, {paced.ToString().TrimEnd('.')}."));
+            });
+            return await engine.RunAsync(sync, Resolve, options, pacing, ct);
         }
-        AnsiConsole.Write(table);
-        foreach (var outcome in runs)
+        RunOutcome? outcome = null;
+        await AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(sync.Name));
+                task.IsIndeterminate = true;
+                var progress = new InlineProgress<RunProgress>(p =>
+                {
+                    // When pacing dominates, the line says which limit the run waits on (it would look stuck otherwise).
+                    task.Description = $"{Markup.Escape(sync.Name)}: {p.Phase.ToString().ToLowerInvariant()}" +
+                        (p.Pacing is { } paced && p.Phase == RunPhase.Delivering ? Markup.Escape($", waiting on {paced.Reason.TrimEnd('.')}") : "");
+                    if (p.Planned > 0)
+                    {
+                        task.IsIndeterminate = false;
+                        task.MaxValue = p.Planned;
+                        task.Value = Math.Min(p.Done, p.Planned);
+                    }
+                });
+                outcome = await engine.RunAsync(sync, Resolve, options, progress, ct);
+                task.StopTask();
+            });
+        return outcome!;
+    }
+
+    public static void WriteSummary(IReadOnlyList<SyncResult> runs, Output output)
+    {
+        Column[] columns =
+        [
+            new("sync"), new("status", Style: HistoryCommand.StatusMarkup), new("planned", Numeric: true, DropOrder: 1),
+            new("sent", Numeric: true, DropOrder: 5), new("rejected", Numeric: true, DropOrder: 2), new("not found", Numeric: true, DropOrder: 3),
+            new("time", Numeric: true, DropOrder: 4),
+        ];
+        var rows = runs.Select(r => r.Outcome?.Record is { } run
+            ? new[]
+            {
+                run.Sync, HistoryCommand.StatusText(run.Status), Formats.Count(run.Counts.Planned), Formats.Count(run.Counts.Sent),
+                Formats.Count(run.Counts.Rejected), Formats.Count(run.Counts.NotFound), run.Duration is { } d ? $"{d.TotalSeconds:0.00}s" : "",
+            }
+            : [r.Sync, "not run", "", "", "", "", ""]).ToList();
+        output.Table(columns, rows);
+        foreach (var result in runs)
         {
-            var run = outcome.Record;
+            var name = Markup.Escape(result.Sync);
+            if (result.Outcome is not { Record: var run } outcome)
+            {
+                output.Line($"[red]{name} did not run:[/] {Markup.Escape(result.NotRun ?? "")}");
+                continue;
+            }
             var c = run.Counts;
-            AnsiConsole.MarkupLine($"{Markup.Escape(run.Sync)}: {c.ModelRows:N0} model rows: {c.Added:N0} added, {c.Changed:N0} changed, " +
-                $"{c.Removed:N0} removed, {c.Unchanged:N0} unchanged; delivered {c.Delivered:N0}, deleted {c.Deleted:N0}, skipped {c.Skipped:N0}.");
+            output.Line($"{name}: {Formats.Count(c.ModelRows)} model rows: {Formats.Count(c.Added)} added, {Formats.Count(c.Changed)} changed, " +
+                $"{Formats.Count(c.Removed)} removed, {Formats.Count(c.Unchanged)} unchanged; delivered {Formats.Count(c.Delivered)}, " +
+                $"deleted {Formats.Count(c.Deleted)}, skipped {Formats.Count(c.Skipped)}.");
             if (run.Error is not null && outcome.Problems is null)
-                AnsiConsole.MarkupLine($"[red]{Markup.Escape(run.Sync)} {run.Status.ToString().ToLowerInvariant()} ({SluiceCli.Describe(outcome.ErrorCategory ?? Core.Destinations.ErrorCategory.Destination)}):[/] {Markup.Escape(run.Error)}");
+                output.Line($"[red]{name} {run.Status.ToString().ToLowerInvariant()} ({result.Category}):[/] {Markup.Escape(run.Error)}");
             if (c.Rejected + c.NotFound > 0)
-                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(run.Sync)}:[/] {c.Rejected:N0} rejected, {c.NotFound:N0} not found: see `sluice rejected {Markup.Escape(run.Sync)}`; they are retried next run.");
+                output.Line($"[yellow]{name}:[/] {Formats.Count(c.Rejected)} rejected, {Formats.Count(c.NotFound)} not found: see `sluice rejected {name}`; they are retried next run.");
             if (run.Warnings.Count > 0)
-                AnsiConsole.MarkupLine($"[yellow]warnings for {Markup.Escape(run.Sync)}:[/] {Markup.Escape(string.Join(", ", run.Warnings))}");
+                output.Line($"[yellow]warnings for {name}:[/] {Markup.Escape(string.Join(", ", run.Warnings))}");
+        }
+        if (runs.Count > 1)
+        {
+            var failed = runs.Count(r => !r.Succeeded);
+            output.Line(failed == 0
+                ? $"[green]All {runs.Count} syncs succeeded.[/]"
+                : $"[red]{failed} of {runs.Count} syncs did not succeed:[/] {Markup.Escape(string.Join(", ", runs.Where(r => !r.Succeeded).Select(r => r.Sync)))}.");
         }
     }
 
@@ -132,5 +210,17 @@ internal static class RunCommand
         foreach (var sync in project.Syncs.Values.OrderBy(s => s.Name, StringComparer.Ordinal))
             Visit(sync);
         return ordered;
+    }
+}
+
+/// <summary>Reports on the caller's thread, in order (<see cref="Progress{T}"/> posts to the thread pool, out of order).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    private readonly Lock _gate = new();
+
+    public void Report(T value)
+    {
+        lock (_gate)
+            report(value);
     }
 }

@@ -51,8 +51,12 @@ public interface IDuckDbAttachable
 /// <summary>A source failure (can't connect, bad SQL...), with a message users can act on.</summary>
 public sealed class SourceException : Exception
 {
-    public SourceException(string message, Exception? inner = null)
+    public SourceException(string message, Exception? inner = null, string? hint = null)
         : base(message, inner)
     {
+        Hint = hint;
     }
+
+    /// <summary>What to do, when the source knows better than "check the model's SQL" (a locked file, a missing one).</summary>
+    public string? Hint { get; }
 }
