@@ -51,8 +51,9 @@ internal enum PlanPath
 }
 
 /// <summary>
-/// A computed plan, held in the planner's DuckDB session until disposed: a temporary table of the planned keys with,
-/// for the rows to send, their hash and values. Streams the rows to send and the keys to delete from it.
+/// A computed plan, held in the planner's DuckDB session until disposed: the staged model (each row's key, hash and
+/// delivered values, written once) and a temporary table of the planned keys with, for the rows to send, their hash and
+/// the row id of their staged values. Streams the rows to send and the keys to delete from them.
 /// </summary>
 public sealed class Plan : IChangePlan
 {
@@ -65,7 +66,8 @@ public sealed class Plan : IChangePlan
     private readonly ModelColumn _keyColumn;
     private string _keyType = DuckDbLedger.TextKey;
     private string? _attachedAs;
-    private string? _streamedInto;
+    private string? _stagedInto;
+    private Stage? _stage;
 
     internal Plan(DuckDBConnection connection, PlanRequest request, DuckDbLedger ledger)
     {
@@ -82,6 +84,13 @@ public sealed class Plan : IChangePlan
     public PlanRequest Request => _request;
 
     private string PlanTable => "sluice_plan_" + _suffix;
+
+    /// <summary>
+    /// The model's rows as the plan holds them, one row each, read through its <c>From</c>: its key in the ledger's
+    /// key type, the hash of what is delivered, the delivered values (match first, then each mapping) and a row id the
+    /// plan points at. Only the narrow columns (key, hash, row id) are grouped and joined; the values stay here until read.
+    /// </summary>
+    private sealed record Stage(string From, string Key, string Hash, IReadOnlyList<string> Values, string RowId);
 
     private ModelColumn Find(string name) =>
         _request.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase))
@@ -110,55 +119,44 @@ public sealed class Plan : IChangePlan
         _keyType = await _ledger.PrepareAsync(NativeKeyType(_keyColumn.SourceType), ct);
         await _ledger.CompactAsync(ct);
 
-        string model;
+        Stage stage;
         try
         {
-            model = path == PlanPath.Attached ? await AttachAsync(ct) : await StreamAsync(ct);
+            stage = path == PlanPath.Attached ? await StageAttachedAsync(ct) : await StreamAsync(ct);
         }
         catch (DbException e)
         {
             throw Explain(e);
         }
+        _stage = stage;
 
         var ledger = _ledger.LedgerName;
         var inDoubt = DuckDbLedger.TableName("in_doubt");
-        var key = $"CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType})";
-        var values = new List<string> { Sql.Ident(_matchColumn.Name) };
-        values.AddRange(_valueKinds.Select(c => Sql.Ident(c.Name)));
-        var rowValues = string.Join("", values.Select((v, i) => $", {v} AS v{i}"));
-        var need = _request.FullResync ? "TRUE" : "l.key IS NULL OR r.h <> l.hash OR d.key IS NOT NULL";
-        var neededValues = string.Join("", values.Select((_, i) => $", CASE WHEN {need} THEN r.v{i} END AS v{i}"));
-        var anyValues = string.Join("", values.Select((_, i) => $", any_value(v{i}) AS v{i}"));
-        var keptValues = string.Join("", values.Select((_, i) => $", CASE WHEN kind IN ('A', 'C') THEN v{i} END AS v{i}"));
         var changed = _request.FullResync ? "TRUE" : "h <> l_hash";
         try
         {
-            // One pass over the model: each row joins the ledger and the writes in doubt on the key (in the ledger's key
-            // type, so without a cast), and keeps its values only when it may be sent (not in the ledger, another hash,
-            // in doubt) and, with its ledger id, only when it may be sent or was removed; then one group on the key counts duplicates. Unmatched ledger rows are the removed keys. A key
-            // in doubt is planned whatever its hash says: its last write may or may not have landed. A delete in doubt
-            // whose row came back is added again. Only the rows to send keep their values in the plan.
+            // The model was evaluated once, into the stage. Only narrow columns are grouped and joined: one group on the
+            // key counts duplicates (the null key is a group of its own), its result joins the ledger and the writes in
+            // doubt (in the ledger's key type, so without a cast); unmatched ledger rows are the removed keys. A key in
+            // doubt is planned whatever its hash says: its last write may or may not have landed. A delete in doubt whose
+            // row came back is added again. The rows to send keep the row id of their staged values.
             await _connection.ExecuteAsync($"""
                 CREATE TEMP TABLE {PlanTable} AS
-                WITH r AS (SELECT {key} AS key, {HashExpression()} AS h{rowValues} FROM {model}),
+                WITH g AS (
+                    SELECT {stage.Key} AS key, count(*) AS n, any_value({stage.Hash}) AS h, min({stage.RowId}) AS rid
+                    FROM {stage.From} GROUP BY 1),
                 d AS (SELECT {DuckDbLedger.KeyAs(_keyType, "key")} AS key, op FROM {inDoubt}
                       WHERE {DuckDbLedger.KeyAs(_keyType, "key")} IS NOT NULL
                       {DuckDbLedger.LatestPerKey()}),
-                x AS (
-                    SELECT coalesce(r.key, l.key) AS key, r.key IS NULL AND l.key IS NULL AS null_key, r.h IS NOT NULL AS present,
-                           r.h AS h, l.key IS NOT NULL AS in_ledger, l.hash AS l_hash,
-                           CASE WHEN r.h IS NULL OR {need} THEN l.dest_id END AS dest_id{neededValues}
-                    FROM r FULL OUTER JOIN {ledger} l ON r.key = l.key
-                    LEFT JOIN d ON d.key = r.key),
-                m AS (
-                    SELECT key, bool_or(null_key) AS null_key, count(*) FILTER (WHERE present) AS n, any_value(h) AS h,
-                           bool_or(in_ledger) AS in_ledger, any_value(l_hash) AS l_hash, any_value(dest_id) AS dest_id{anyValues}
-                    FROM x GROUP BY key),
                 j AS (
-                    SELECT coalesce(m.key, d.key) AS key, coalesce(m.null_key, FALSE) AS null_key, coalesce(m.n, 0) AS n, m.h AS h,
-                           coalesce(m.in_ledger, FALSE) AS in_ledger, m.l_hash AS l_hash, m.dest_id AS dest_id, d.op AS op{string.Join("", values.Select((_, i) => $", m.v{i}"))}
-                    FROM m FULL OUTER JOIN d ON d.key = m.key AND NOT m.null_key),
+                    SELECT coalesce(g.key, l.key) AS key, g.key IS NULL AND g.n IS NOT NULL AS null_key, coalesce(g.n, 0) AS n,
+                           g.h AS h, g.rid AS rid, l.key IS NOT NULL AS in_ledger, l.hash AS l_hash
+                    FROM g FULL OUTER JOIN {ledger} l ON g.key = l.key),
                 k AS (
+                    SELECT coalesce(j.key, d.key) AS key, coalesce(j.null_key, FALSE) AS null_key, coalesce(j.n, 0) AS n, j.h AS h,
+                           j.rid AS rid, coalesce(j.in_ledger, FALSE) AS in_ledger, j.l_hash AS l_hash, d.op AS op
+                    FROM j FULL OUTER JOIN d ON d.key = j.key),
+                c AS (
                     SELECT *,
                            CASE WHEN n = 0 AND in_ledger THEN 'R'
                                 WHEN n = 0 AND op IS NOT NULL THEN 'O'
@@ -168,19 +166,16 @@ public sealed class Plan : IChangePlan
                                 WHEN NOT in_ledger OR op = 'delete' THEN 'A'
                                 WHEN op IS NOT NULL OR {changed} THEN 'C'
                                 ELSE NULL END AS kind
-                    FROM j)
+                    FROM k)
                 SELECT CASE WHEN kind = 'N' THEN NULL ELSE key END AS key, kind, n, in_ledger, op IS NOT NULL AS in_doubt,
-                       CASE WHEN kind IN ('A', 'C') THEN h END AS h, CASE WHEN kind IN ('C', 'R') THEN dest_id END AS dest_id{keptValues}
-                FROM k WHERE kind IS NOT NULL;
+                       CASE WHEN kind IN ('A', 'C') THEN h END AS h, CASE WHEN kind IN ('A', 'C') THEN rid END AS rid,
+                       CAST(NULL AS VARCHAR) AS dest_id
+                FROM c WHERE kind IS NOT NULL;
                 """, ct);
         }
         catch (DbException e)
         {
             throw Explain(e);
-        }
-        finally
-        {
-            await DropStreamAsync();
         }
 
         await using var command = _connection.CreateCommand();
@@ -208,6 +203,15 @@ public sealed class Plan : IChangePlan
         var modelRows = added + changedCount + unchanged + duplicateRows + nullRows;
         Totals = new PlanTotals(modelRows, added, changedCount, removed, unchanged, nullRows, duplicateKeys, duplicateRows, ledgerSize,
             L(8), L(9));
+        await reader.DisposeAsync();
+        if (changedCount + removed > 0)
+        {
+            // The destination ids of the changed and removed keys only: carrying every ledger row's id through the diff's
+            // join would widen its largest hash table for the few keys that need one.
+            await _connection.ExecuteAsync($"""
+                UPDATE {PlanTable} p SET dest_id = l.dest_id FROM {ledger} l WHERE l.key = p.key AND p.kind IN ('C', 'R')
+                """, ct);
+        }
     }
 
     private Exception Explain(DbException e) => StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly
@@ -227,22 +231,36 @@ public sealed class Plan : IChangePlan
             _ => DuckDbLedger.TextKey,
         };
 
-    /// <summary>Attaches the source read-only: the model's SQL runs on it in place.</summary>
-    private async Task<string> AttachAsync(CancellationToken ct)
+    /// <summary>
+    /// Attaches the source read-only and evaluates the model's SQL on it in place, once, into the stage: key, hash and
+    /// the delivered values of every row.
+    /// </summary>
+    private async Task<Stage> StageAttachedAsync(CancellationToken ct)
     {
         var attachable = (IDuckDbAttachable)_request.Source;
         var alias = "sluice_src_" + _suffix;
         await _connection.ExecuteAsync(attachable.AttachStatement(alias), ct);
         _attachedAs = alias;
         await _connection.ExecuteAsync($"USE {alias}", ct);
-        return $"({_request.ModelSql}) AS sluice_model";
+        var values = DeliveredColumns().Select(c => Sql.Ident(c.Name)).ToList();
+        var table = "sluice_stage_" + _suffix;
+        await _connection.ExecuteAsync($"""
+            CREATE TEMP TABLE {table} AS
+            SELECT CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType}) AS key, {HashExpression()} AS h{string.Join("", values.Select((v, i) => $", {v} AS v{i}"))}
+            FROM ({_request.ModelSql}) AS sluice_model
+            """, ct);
+        _stagedInto = table;
+        return new Stage($"temp.main.{table}", "key", "h", values.Select((_, i) => $"v{i}").ToList(), "rowid");
     }
+
+    /// <summary>The columns whose values are delivered: the match column, then each mapping's, in mapping order.</summary>
+    private IEnumerable<ModelColumn> DeliveredColumns() => _valueKinds.Prepend(_matchColumn);
 
     /// <summary>
     /// Streams the model's rows (the key, match and mapped columns only) into a temporary table through the appender,
-    /// in types DuckDB hashes the same way as the source's own when it names DuckDB types.
+    /// in types DuckDB hashes the same way as the source's own when it names DuckDB types. That table is the stage.
     /// </summary>
-    private async Task<string> StreamAsync(CancellationToken ct)
+    private async Task<Stage> StreamAsync(CancellationToken ct)
     {
         var needed = new List<ModelColumn> { _keyColumn, _matchColumn };
         needed.AddRange(_valueKinds);
@@ -250,9 +268,10 @@ public sealed class Plan : IChangePlan
         var positions = needed.Select(c => _request.Columns.ToList().FindIndex(x => x.Name == c.Name)).ToArray();
         var staging = needed.Select(c => StagingType(c)).ToArray();
         var table = "sluice_stream_" + _suffix;
+        // Positional column names: a model column named like DuckDB's rowid would otherwise hide it.
         await _connection.ExecuteAsync(
-            $"CREATE TEMP TABLE {table} ({string.Join(", ", needed.Select((c, i) => $"{Sql.Ident(c.Name)} {staging[i]}"))})", ct);
-        _streamedInto = table;
+            $"CREATE TEMP TABLE {table} ({string.Join(", ", needed.Select((c, i) => $"c{i} {staging[i]}"))})", ct);
+        _stagedInto = table;
         using (var appender = _connection.CreateAppender("temp", "main", table))
         {
             await foreach (var row in _request.Source.ReadAsync(_request.ModelSql, ct))
@@ -276,17 +295,11 @@ public sealed class Plan : IChangePlan
         var select = needed.Select((c, i) =>
         {
             var exact = ExactType(c, staging[i]);
-            return exact is null ? Sql.Ident(c.Name) : $"CAST({Sql.Ident(c.Name)} AS {exact}) AS {Sql.Ident(c.Name)}";
+            return exact is null ? $"c{i} AS {Sql.Ident(c.Name)}" : $"CAST(c{i} AS {exact}) AS {Sql.Ident(c.Name)}";
         });
-        return $"(SELECT {string.Join(", ", select)} FROM temp.main.{table}) AS sluice_model";
-    }
-
-    private async Task DropStreamAsync()
-    {
-        if (_streamedInto is null)
-            return;
-        await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{_streamedInto}", CancellationToken.None);
-        _streamedInto = null;
+        return new Stage($"(SELECT {string.Join(", ", select)}, rowid AS sluice_rid FROM temp.main.{table}) AS sluice_model",
+            $"CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType})", HashExpression(),
+            DeliveredColumns().Select(c => Sql.Ident(c.Name)).ToList(), "sluice_rid");
     }
 
     /// <summary>The column type rows are appended in: the .NET type of the value's kind, as DuckDB holds it.</summary>
@@ -368,14 +381,19 @@ public sealed class Plan : IChangePlan
         if (includeChanged) kinds.Add("'C'");
         if (kinds.Count == 0)
             yield break;
-        var values = string.Join("", _valueKinds.Select((_, i) => $", p.v{i + 1}"));
+        var stage = _stage ?? throw new InvalidOperationException("The plan was not built.");
+        var values = string.Join(", ", stage.Values.Select((v, i) => $"{v} AS v{i}"));
+        // The plan's rows first (the first n by key for samples), then their staged values by row id.
         await using var command = Streaming($"""
-            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, []), p.v0{values}
-            FROM {PlanTable} p
+            WITH p AS (
+                SELECT key, kind, dest_id, h, rid FROM {PlanTable} WHERE kind IN ({string.Join(",", kinds)})
+                {(limit is { } n ? $"ORDER BY key LIMIT {n}" : "")}),
+            s AS (SELECT {values}, {stage.RowId} AS sluice_rid FROM {stage.From})
+            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, []), s.v0{string.Join("", _valueKinds.Select((_, i) => $", s.v{i + 1}"))}
+            FROM p JOIN s ON s.sluice_rid = p.rid
             LEFT JOIN (SELECT {DuckDbLedger.KeyAs(_keyType, "key")} AS key, list(dest_id) AS ids FROM {DuckDbLedger.TableName("created_ids")}
                        GROUP BY 1) k ON k.key = p.key
-            WHERE p.kind IN ({string.Join(",", kinds)})
-            {(limit is { } n ? $"ORDER BY p.key LIMIT {n}" : "")}
+            {(limit is not null ? "ORDER BY p.key" : "")}
             """);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -426,7 +444,8 @@ public sealed class Plan : IChangePlan
     {
         try
         {
-            await DropStreamAsync();
+            if (_stagedInto is not null)
+                await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{_stagedInto}", CancellationToken.None);
             await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{PlanTable}", CancellationToken.None);
             if (_attachedAs is not null)
             {
