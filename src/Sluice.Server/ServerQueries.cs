@@ -33,8 +33,8 @@ public sealed class ServerQueries(ProjectHost project, IStateStore state, SyncRu
     {
         var history = await state.Runs.HistoryAsync(sync.Name, 2, ct);
         var live = runner.ActiveFor(sync.Name);
-        var running = history.FirstOrDefault(r => r.Status == RunStatus.Running && r.RunId == live?.RunId);
-        var last = history.FirstOrDefault(r => r.Status != RunStatus.Running);
+        var running = live?.RunId is { } liveId ? history.FirstOrDefault(r => r.RunId == liveId) : null;
+        var last = history.FirstOrDefault(r => r.Status != RunStatus.Running && r.RunId != running?.RunId);
         return new SyncView(sync.Name, sync.Model, sync.Destination, sync.Mode.ToString().ToLowerInvariant(), sync.Schedule.ToString(),
             await scheduler.NextRunAsync(sync.Name, ct), last is null ? null : RunView.From(last),
             running is null ? null : RunView.From(running, live), scheduler.ScheduleProblems.GetValueOrDefault(sync.Name));

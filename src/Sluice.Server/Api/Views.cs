@@ -31,10 +31,14 @@ public sealed record RunView(
 {
     public bool Finished => Status is not "running";
 
+    /// <summary>
+    /// The run as history has it; a run still held by this process's runner shows as running until it has released its
+    /// sync (history records the end a moment before), so that "finished" means the sync can be run or planned again.
+    /// </summary>
     public static RunView From(RunRecord run, ActiveRun? live = null) => new(
         run.RunId,
         run.Sync,
-        run.Status.ToString().ToLowerInvariant(),
+        live is not null && live.RunId == run.RunId ? "running" : run.Status.ToString().ToLowerInvariant(),
         run.FullResync,
         Utc(run.StartedAt),
         run.FinishedAt is { } f ? Utc(f) : null,
