@@ -43,7 +43,7 @@ internal sealed class ServerProject : IAsyncDisposable
     /// <summary>A client without a token.</summary>
     public HttpClient Anonymous { get; private set; } = null!;
 
-    public static async Task<ServerProject> CreateAsync(string syncs, int customers = 20, IterableEmulatorOptions? emulator = null)
+    public static async Task<ServerProject> CreateAsync(string syncs, int customers = 20, IterableEmulatorOptions? emulator = null, int batchSize = 1000)
     {
         var directory = Path.Combine(Path.GetTempPath(), "sluice-server-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -52,7 +52,7 @@ internal sealed class ServerProject : IAsyncDisposable
         var project = new ServerProject(directory, await IterableEmulator.StartAsync(emulator));
         await File.WriteAllTextAsync(Path.Combine(directory, ".env"),
             $"ITERABLE_API_KEY={ApiKey}\nITERABLE_BASE_URL={project.Emulator.BaseUrl.ToString().TrimEnd('/')}\n");
-        await project.WriteProjectAsync(syncs);
+        await project.WriteProjectAsync(syncs, batchSize);
         await project.WriteCustomersAsync(customers);
         return project;
     }
@@ -70,7 +70,8 @@ internal sealed class ServerProject : IAsyncDisposable
 
         """;
 
-    public Task WriteProjectAsync(string syncs) => File.WriteAllTextAsync(Path.Combine(Directory, "sluice.yaml"), $"""
+    /// <summary>Writes sluice.yaml with these syncs; <paramref name="batchSize"/> makes runs of several batches.</summary>
+    public Task WriteProjectAsync(string syncs, int batchSize = 1000) => File.WriteAllTextAsync(Path.Combine(Directory, "sluice.yaml"), $"""
         sources:
           warehouse:
             type: duckdb
@@ -86,6 +87,7 @@ internal sealed class ServerProject : IAsyncDisposable
             type: iterable
             api_key: ${"{"}ITERABLE_API_KEY{"}"}
             base_url: ${"{"}ITERABLE_BASE_URL{"}"}
+            batch_size: {batchSize}
         syncs:
         {syncs}
         """);
