@@ -79,7 +79,8 @@ public sealed class SluiceServer : IAsyncDisposable
             builder.Logging.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
-                o.IncludeScopes = true;
+                // Quartz's scopes (scheduler name and id) would prefix every line; Sluice's messages name the sync and run.
+                o.IncludeScopes = false;
             }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Quartz", LogLevel.Warning);
         else
             logging(builder.Logging);

@@ -147,7 +147,6 @@ public sealed class SyncRunner : IAsyncDisposable
             await using var resolver = new SyncResolver(project, _options.Catalog, _options.Services);
             var engine = new RunEngine(new ObservedState(_state, (_, id) => active.MarkStarted(id)),
                 new WebhookNotifier(project.Notifications, _webhooks), _loggers);
-            using var scope = _logger.BeginScope(new Dictionary<string, object> { ["Sync"] = active.Sync, ["Reason"] = active.Reason });
             outcome = await engine.RunAsync(sync, t => resolver.ResolveAsync(sync, checkDestination: true, t), options,
                 new LatestProgress(active), active.Cancel.Token);
             _logger.LogInformation("Run {RunId} of sync {Sync} ({Reason}) {Status}: {Delivered} delivered, {Rejected} rejected",
