@@ -25,6 +25,9 @@ public sealed class ServerOptions
     /// <summary>The addresses to listen on, such as <c>http://127.0.0.1:5080</c> (port 0: any free port).</summary>
     public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:5080"];
 
+    /// <summary>The web UI's address as people reach it (behind a proxy), for links in warnings; default: the first listening address.</summary>
+    public Uri? PublicUrl { get; init; }
+
     /// <summary>Bearer tokens accepted by the API and the login page. Secrets: never logged or returned.</summary>
     public required IReadOnlyList<string> Tokens { get; init; }
 

@@ -55,7 +55,9 @@ public sealed class SluiceServer : IAsyncDisposable
             // Loading the project now makes a bad sluice.yaml stop the start with its problems, before anything listens.
             _ = app.Services.GetRequiredService<ProjectHost>();
             await app.StartAsync(ct);
-            return new SluiceServer(app, state);
+            var server = new SluiceServer(app, state);
+            app.Services.GetRequiredService<SyncRunner>().BaseUrl = options.PublicUrl ?? server.Urls.FirstOrDefault();
+            return server;
         }
         catch
         {

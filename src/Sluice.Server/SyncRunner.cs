@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Sluice.Core.State;
 using Sluice.Engine;
+using Sluice.Notifications;
 
 namespace Sluice.Server;
 
@@ -76,6 +77,11 @@ public sealed class SyncRunner : IAsyncDisposable
         _logger = loggers.CreateLogger<SyncRunner>();
     }
 
+    /// <summary>Where the web UI is reached, for the links in warnings (set when the server listens).</summary>
+    public Uri? BaseUrl { get; set; }
+
+    private Uri? RunLink(RunRecord run) => BaseUrl is { } root ? new Uri(root, $"runs/{run.RunId}") : null;
+
     /// <summary>Raised when a run has finished and is recorded (the scheduler starts the syncs scheduled after it).</summary>
     public event Action<RunOutcome>? Finished;
 
@@ -145,8 +151,9 @@ public sealed class SyncRunner : IAsyncDisposable
                 return null;
             }
             await using var resolver = new SyncResolver(project, _options.Catalog, _options.Services);
-            var engine = new RunEngine(new ObservedState(_state, (_, id) => active.MarkStarted(id)),
-                new WebhookNotifier(project.Notifications, _webhooks), _loggers);
+            // Warnings go to the sync's channels (webhook, email) once when they start and once when they clear, linking the run's page.
+            var notifier = new ChannelNotifier(project, _webhooks, new NotifierOptions { RunLink = RunLink, Time = _options.Time }, _loggers);
+            var engine = new RunEngine(new ObservedState(_state, (_, id) => active.MarkStarted(id)), notifier, _loggers);
             outcome = await engine.RunAsync(sync, t => resolver.ResolveAsync(sync, checkDestination: true, t), options,
                 new LatestProgress(active), active.Cancel.Token);
             _logger.LogInformation("Run {RunId} of sync {Sync} ({Reason}) {Status}: {Delivered} delivered, {Rejected} rejected",

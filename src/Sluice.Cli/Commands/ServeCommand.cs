@@ -24,8 +24,19 @@ internal static class ServeCommand
         {
             Description = $"A file with the API tokens, one a line (instead of the {TokensVariable} variable).",
         };
+        var publicUrl = new Option<Uri?>("--public-url")
+        {
+            Description = "The web UI's address as people reach it (behind a proxy), for the links in warnings. Default: the first --urls address.",
+            CustomParser = r =>
+            {
+                if (Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https")
+                    return u;
+                r.AddError("--public-url must be an absolute http(s) address, such as https://sluice.example.com/.");
+                return null;
+            },
+        };
         var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload sluice.yaml when it changes (POST /api/reload still does)." };
-        var command = new Command("serve", "Run syncs on their schedules, with a REST API and a web UI.") { urls, tokensFile, noWatch };
+        var command = new Command("serve", "Run syncs on their schedules, with a REST API and a web UI.") { urls, tokensFile, publicUrl, noWatch };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
             var tokens = ReadTokens(parse.GetValue(tokensFile));
@@ -45,6 +56,7 @@ internal static class ServeCommand
                 Urls = parse.GetValue(urls)!,
                 Tokens = tokens,
                 WatchProject = !parse.GetValue(noWatch),
+                PublicUrl = parse.GetValue(publicUrl),
             }, ct: ct);
             Console.WriteLine($"Sluice is serving {workspace.Project.Syncs.Count} sync(s) of {workspace.Project.Directory}");
             foreach (var url in server.Urls)
