@@ -98,11 +98,16 @@ public sealed class SluiceServer : IAsyncDisposable
         services.AddSingleton<ServerQueries>();
         services.AddQuartz(q =>
         {
+            q.ConfigureScheduler(s =>
+            {
+                // Quartz names schedulers process-wide: each server (tests start several in one process) has its own.
+                s.InstanceName = $"sluice-{Guid.NewGuid():N}";
+                // A stopping server asks running syncs to stop; the engine commits what was acknowledged and records the run.
+                s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
+            });
             q.UseInMemoryStore();
             q.UseDefaultThreadPool(pool => pool.MaxConcurrency = Math.Max(2, Environment.ProcessorCount));
             q.UseTimeProvider(options.Time);
-            // A stopping server asks running syncs to stop; the engine commits what was acknowledged and records the run.
-            q.ConfigureScheduler(s => s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs);
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHostedService(sp => sp.GetRequiredService<SyncScheduler>());

@@ -27,6 +27,8 @@ public sealed class SchedulerTests
         Assert.NotNull(next);
         Assert.True(next > new DateTimeOffset(DateTime.SpecifyKind(run.StartedAt, DateTimeKind.Utc)), $"next run {next} is not after the run of {run.StartedAt:O}");
         Assert.Null(await project.Service<SyncScheduler>().NextRunAsync("second", default));
+        // Each server has a scheduler of its own (Quartz names them process-wide).
+        Assert.StartsWith("sluice-", (await project.Service<Quartz.ISchedulerFactory>().GetScheduler()).SchedulerName, StringComparison.Ordinal);
     }
 
     [Fact]
