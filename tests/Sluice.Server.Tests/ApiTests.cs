@@ -151,6 +151,8 @@ public sealed class ApiTests
         Assert.All(bodies, b => Assert.DoesNotContain(ServerProject.ApiKey, b, StringComparison.Ordinal));
         Assert.All(bodies, b => Assert.DoesNotContain(ServerProject.Token, b, StringComparison.Ordinal));
         Assert.Contains("/api/syncs/{name}/runs", bodies[^2], StringComparison.Ordinal);
+        Assert.Contains("securitySchemes", bodies[^2], StringComparison.Ordinal);
+        Assert.Contains("bearer", bodies[^2], StringComparison.Ordinal);
     }
 
     [Fact]

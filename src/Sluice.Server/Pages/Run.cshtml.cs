@@ -4,7 +4,7 @@ using Sluice.Server.Api;
 
 namespace Sluice.Server.Pages;
 
-public sealed class RunModel(ServerQueries queries) : PageModel
+public sealed class RunModel(ServerQueries queries, SyncRunner runner) : PageModel
 {
     public RunView Run { get; private set; } = null!;
 
@@ -18,5 +18,12 @@ public sealed class RunModel(ServerQueries queries) : PageModel
         if (run.Finished)
             Rejected = await queries.RejectedAsync(run, Math.Max(1, page), 100, key, ct);
         return Page();
+    }
+
+    /// <summary>Stops the run after what is in flight (acknowledged batches stay committed).</summary>
+    public IActionResult OnPostCancel(long id)
+    {
+        runner.Cancel(id);
+        return Redirect($"/runs/{id}");
     }
 }
