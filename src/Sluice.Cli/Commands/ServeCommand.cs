@@ -1,0 +1,84 @@
+using System.CommandLine;
+using Sluice.Core.State;
+using Sluice.Server;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary>
+/// `sluice serve`: runs the project's syncs on their schedules with the REST API and the web UI (Sluice.Server). The
+/// state is the one every other command uses (<see cref="Workspace.StateAsync"/>).
+/// </summary>
+internal static class ServeCommand
+{
+    public const string TokensVariable = "SLUICE_API_TOKENS";
+
+    public static Command Create()
+    {
+        var urls = new Option<string[]>("--urls")
+        {
+            Description = "Where to listen (default http://127.0.0.1:5080). Use http://0.0.0.0:5080 to be reached from other machines.",
+            DefaultValueFactory = _ => ["http://127.0.0.1:5080"],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var tokensFile = new Option<string?>("--tokens-file")
+        {
+            Description = $"A file with the API tokens, one a line (instead of the {TokensVariable} variable).",
+        };
+        var publicUrl = new Option<Uri?>("--public-url")
+        {
+            Description = "The web UI's address as people reach it (behind a proxy), for the links in warnings. Default: the first --urls address.",
+            CustomParser = r =>
+            {
+                if (Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https")
+                    return u;
+                r.AddError("--public-url must be an absolute http(s) address, such as https://sluice.example.com/.");
+                return null;
+            },
+        };
+        var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload sluice.yaml when it changes (POST /api/reload still does)." };
+        var command = new Command("serve", "Run syncs on their schedules, with a REST API and a web UI.") { urls, tokensFile, publicUrl, noWatch };
+        command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
+        {
+            var tokens = ReadTokens(parse.GetValue(tokensFile));
+            if (tokens.Count == 0)
+            {
+                Console.Error.WriteLine($"error: sluice serve needs an API token: set {TokensVariable} (one or more tokens, separated by commas) " +
+                    "or pass --tokens-file FILE (one token a line). Make each a long random string, e.g. `openssl rand -hex 32`.");
+                return ExitCodes.BadConfig;
+            }
+            await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
+            await using var server = await SluiceServer.StartAsync(new ServerOptions
+            {
+                ProjectDirectory = workspace.Project.Directory,
+                Catalog = SluiceCli.Catalog(),
+                Services = SluiceCli.Services(),
+                OpenState = async token => (IStateStore)await workspace.StateAsync(token),
+                Urls = parse.GetValue(urls)!,
+                Tokens = tokens,
+                WatchProject = !parse.GetValue(noWatch),
+                PublicUrl = parse.GetValue(publicUrl),
+            }, ct: ct);
+            Console.WriteLine($"Sluice is serving {workspace.Project.Syncs.Count} sync(s) of {workspace.Project.Directory}");
+            foreach (var url in server.Urls)
+                Console.WriteLine($"  web UI: {url}  API: {url}api/syncs  API docs: {url}scalar");
+            Console.WriteLine("Press Ctrl+C to stop (running syncs commit what was acknowledged first).");
+            try
+            {
+                await server.WaitForShutdownAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await server.StopAsync(CancellationToken.None);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static List<string> ReadTokens(string? file)
+    {
+        var text = file is null ? Environment.GetEnvironmentVariable(TokensVariable) ?? "" : File.ReadAllText(file);
+        return text.Split([',', '\n', '\r'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(t => !t.StartsWith('#')).ToList();
+    }
+}

@@ -1,0 +1,22 @@
+using Quartz;
+using Sluice.Engine;
+
+namespace Sluice.Server.Scheduling;
+
+/// <summary>
+/// One firing of a sync's schedule (or of a sync it runs after). Quartz never runs two firings of one sync at once
+/// (<see cref="DisallowConcurrentExecutionAttribute"/>); the runner and the state's claim hold the same line against API
+/// runs and other processes. Quartz's cancellation token is signalled when the server stops.
+/// </summary>
+[DisallowConcurrentExecution]
+internal sealed class SyncJob(SyncRunner runner) : IJob
+{
+    public const string ReasonKey = "reason";
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var sync = context.JobDetail.Key.Name;
+        var reason = context.MergedJobDataMap.TryGetValue(ReasonKey, out var r) && r is string given ? given : "schedule";
+        await runner.RunAsync(sync, new RunOptions(), reason, cancellationToken);
+    }
+}

@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Quartz;
+using Sluice.Core.Configuration;
+using Sluice.Core.State;
+using Sluice.Engine;
+
+namespace Sluice.Server.Scheduling;
+
+/// <summary>
+/// Puts the project's schedules into Quartz: one durable job per sync (key: the sync's name), with one trigger for an
+/// interval (simple, repeating) or a cron (Unix five fields, in the sync's schedule_timezone); `after` and manual
+/// syncs have a job and no trigger. Misfires run once: an interval fires now and goes on, a cron fires once and
+/// proceeds. With the in-memory store (embedded state) Quartz forgets everything when the process ends, so the
+/// slot missed while no server ran is read from run history at start (<see cref="ScheduleMath"/>). The clustered
+/// ADO.NET store (PostgreSQL state, several workers) keeps triggers itself; this class then only adds, replaces
+/// and removes them when sluice.yaml changes.
+/// </summary>
+public sealed class SyncScheduler : IHostedService
+{
+    public const string Group = "syncs";
+
+    private readonly ISchedulerFactory _factory;
+    private readonly ProjectHost _project;
+    private readonly SyncRunner _runner;
+    private readonly IStateStore _state;
+    private readonly ServerOptions _options;
+    private readonly ILogger<SyncScheduler> _logger;
+    private readonly Dictionary<string, Schedule> _applied = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _applying = new(1, 1);
+    private IScheduler? _scheduler;
+
+    public SyncScheduler(ISchedulerFactory factory, ProjectHost project, SyncRunner runner, IStateStore state, ServerOptions options,
+        ILogger<SyncScheduler> logger)
+    {
+        _factory = factory;
+        _project = project;
+        _runner = runner;
+        _state = state;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>Problems of schedules Quartz could not take (shown with the sync), by sync name.</summary>
+    public IReadOnlyDictionary<string, string> ScheduleProblems => _problems;
+
+    private readonly ConcurrentDictionary<string, string> _problems = new(StringComparer.Ordinal);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _scheduler = await _factory.GetScheduler(cancellationToken);
+        await ApplyAsync(_project.Current, startup: true, cancellationToken);
+        _runner.Finished += OnFinished;
+        _project.Changed += OnChanged;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _runner.Finished -= OnFinished;
+        _project.Changed -= OnChanged;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The next time Quartz fires the sync's schedule, or null (manual, after, or none left).</summary>
+    public async Task<DateTimeOffset?> NextRunAsync(string sync, CancellationToken ct)
+    {
+        if (_scheduler is null)
+            return null;
+        var trigger = await _scheduler.GetTrigger(new TriggerKey(sync, Group), ct);
+        return trigger?.NextFireTimeUtc;
+    }
+
+    private void OnChanged(ProjectConfig project) => _ = ApplyInBackgroundAsync(project);
+
+    private async Task ApplyInBackgroundAsync(ProjectConfig project)
+    {
+        try
+        {
+            await ApplyAsync(project, startup: false, CancellationToken.None);
+        }
+        catch (SchedulerException e)
+        {
+            _logger.LogError("Could not apply the new schedules: {Message}", e.Message);
+        }
+    }
+
+    private void OnFinished(RunOutcome outcome)
+    {
+        if (!outcome.Succeeded || _scheduler is null)
+            return;
+        foreach (var next in ScheduleMath.Dependents(_project.Current, outcome.Record.Sync))
+            _ = TriggerAsync(next, $"after {outcome.Record.Sync}");
+    }
+
+    private async Task TriggerAsync(string sync, string reason)
+    {
+        try
+        {
+            await _scheduler!.TriggerJob(new JobKey(sync, Group), new JobDataMap { [SyncJob.ReasonKey] = reason }, CancellationToken.None);
+        }
+        catch (SchedulerException e)
+        {
+            _logger.LogWarning("Could not start sync {Sync} ({Reason}): {Message}", sync, reason, e.Message);
+        }
+    }
+
+    /// <summary>Makes Quartz hold exactly the project's syncs and schedules; unchanged schedules keep their triggers.</summary>
+    internal async Task ApplyAsync(ProjectConfig project, bool startup, CancellationToken ct)
+    {
+        var scheduler = _scheduler ?? throw new InvalidOperationException("The scheduler is not started.");
+        await _applying.WaitAsync(ct);
+        try
+        {
+            foreach (var gone in _applied.Keys.Where(k => !project.Syncs.ContainsKey(k)).ToList())
+            {
+                await scheduler.DeleteJob(new JobKey(gone, Group), ct);
+                _applied.Remove(gone);
+                _problems.TryRemove(gone, out _);
+            }
+            var now = _options.Time.GetUtcNow();
+            foreach (var sync in project.Syncs.Values)
+            {
+                if (_applied.TryGetValue(sync.Name, out var had) && had.ToString() == sync.Schedule.ToString())
+                    continue;
+                await ScheduleAsync(scheduler, sync, startup, now, ct);
+                _applied[sync.Name] = sync.Schedule;
+            }
+        }
+        finally
+        {
+            _applying.Release();
+        }
+    }
+
+    private async Task ScheduleAsync(IScheduler scheduler, SyncConfig sync, bool startup, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = JobBuilder.Create<SyncJob>().WithIdentity(sync.Name, Group).StoreDurably()
+            .WithDescription($"sync {sync.Name}: {sync.Schedule}").Build();
+        _problems.TryRemove(sync.Name, out _);
+        if (!ScheduleMath.IsTimed(sync.Schedule))
+        {
+            await scheduler.DeleteJob(job.Key, ct);
+            await scheduler.AddJob(job, AddJobOptions.Replacing, ct);
+            return;
+        }
+
+        var last = (await _state.Runs.HistoryAsync(sync.Name, 1, ct)).FirstOrDefault() is { } run
+            ? new DateTimeOffset(DateTime.SpecifyKind(run.StartedAt, DateTimeKind.Utc))
+            : (DateTimeOffset?)null;
+        var first = ScheduleMath.FirstFiring(sync.Schedule, last, now) ?? now;
+        IScheduleBuilder builder;
+        try
+        {
+            builder = sync.Schedule switch
+            {
+                IntervalSchedule interval => SimpleScheduleBuilder.Create().WithInterval(interval.Every).RepeatForever()
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount),
+                CronSchedule cron => CronScheduleBuilder.Create(cron.Expression, CronFormat.Unix).InTimeZone(cron.TimeZone)
+                    .WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed),
+                _ => throw new InvalidOperationException($"Unexpected schedule {sync.Schedule}."),
+            };
+        }
+        catch (FormatException e)
+        {
+            _problems[sync.Name] = $"The scheduler cannot read the schedule '{sync.Schedule}' ({e.Message}); the sync runs only when asked.";
+            _logger.LogWarning("Sync {Sync}: {Problem}", sync.Name, _problems[sync.Name]);
+            await scheduler.DeleteJob(job.Key, ct);
+            await scheduler.AddJob(job, AddJobOptions.Replacing, ct);
+            return;
+        }
+
+        var trigger = TriggerBuilder.Create(_options.Time).WithIdentity(sync.Name, Group).ForJob(job.Key)
+            .StartAt(sync.Schedule is CronSchedule ? now : first)
+            .WithSchedule(builder).Build();
+        await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, ct);
+        if (startup && sync.Schedule is CronSchedule && ScheduleMath.MissedSlot(sync.Schedule, last, now))
+        {
+            _logger.LogInformation("Sync {Sync} missed its slot of {Schedule} while no server ran: it runs once now", sync.Name, sync.Schedule);
+            await TriggerAsync(sync.Name, "missed slot");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Sluice.Core.State;
+using Sluice.Engine;
+using Sluice.Notifications;
+
+namespace Sluice.Server;
+
+/// <summary>A run this process is executing now, with where it is.</summary>
+public sealed class ActiveRun
+{
+    private readonly TaskCompletionSource<long> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile RunProgress? _progress;
+
+    internal ActiveRun(string sync, string reason, DateTimeOffset at, CancellationTokenSource cancel)
+    {
+        Sync = sync;
+        Reason = reason;
+        RequestedAt = at;
+        Cancel = cancel;
+    }
+
+    public string Sync { get; }
+
+    /// <summary>Why it runs: <c>schedule</c>, <c>api</c>, <c>ui</c>, <c>after &lt;sync&gt;</c>, <c>missed slot</c>.</summary>
+    public string Reason { get; }
+
+    public DateTimeOffset RequestedAt { get; }
+
+    /// <summary>The id history gave the run; null until the engine has claimed the sync and recorded the start.</summary>
+    public long? RunId => _started.Task.IsCompletedSuccessfully ? _started.Task.Result : null;
+
+    public RunProgress? Progress => _progress;
+
+    internal CancellationTokenSource Cancel { get; }
+
+    internal Task<long> Started => _started.Task;
+
+    internal Task<RunOutcome?> Completion { get; set; } = Task.FromResult<RunOutcome?>(null);
+
+    /// <summary>Why it did not start, when it did not.</summary>
+    internal string? Refusal { get; set; }
+
+    internal void MarkStarted(long runId) => _started.TrySetResult(runId);
+
+    internal void Report(RunProgress progress) => _progress = progress;
+}
+
+/// <summary>What came of asking for a run.</summary>
+public sealed record StartResult(long? RunId, ActiveRun? AlreadyRunning, string? Refused)
+{
+    public bool Started => RunId is not null;
+}
+
+/// <summary>
+/// Runs syncs for the scheduler and the API through the engine (<see cref="RunEngine"/>): one run of a sync at a time
+/// in this process (and the state's claim across processes), live progress for the API and the UI, and on shutdown
+/// a cancellation the engine honours, so acknowledged batches are committed and the run is recorded as cancelled.
+/// </summary>
+public sealed class SyncRunner : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, ActiveRun> _active = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ProjectHost _project;
+    private readonly IStateStore _state;
+    private readonly ServerOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly HttpClient _webhooks = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public SyncRunner(ProjectHost project, IStateStore state, ServerOptions options, ILoggerFactory loggers)
+    {
+        _project = project;
+        _state = state;
+        _options = options;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<SyncRunner>();
+    }
+
+    /// <summary>Where the web UI is reached, for the links in warnings (set when the server listens).</summary>
+    public Uri? BaseUrl { get; set; }
+
+    private Uri? RunLink(RunRecord run) => BaseUrl is { } root ? new Uri(root, $"runs/{run.RunId}") : null;
+
+    /// <summary>Raised when a run has finished and is recorded (the scheduler starts the syncs scheduled after it).</summary>
+    public event Action<RunOutcome>? Finished;
+
+    public IReadOnlyCollection<ActiveRun> Active => _active.Values.ToList();
+
+    public ActiveRun? ActiveFor(string sync) => _active.TryGetValue(sync, out var run) ? run : null;
+
+    public ActiveRun? ActiveById(long runId) => _active.Values.FirstOrDefault(r => r.RunId == runId);
+
+    /// <summary>Starts a run and returns as soon as history gave it an id; the run goes on in the background.</summary>
+    public async Task<StartResult> StartAsync(string sync, RunOptions options, string reason)
+    {
+        if (!TryBegin(sync, reason, CancellationToken.None, out var active, out var holder))
+            return new StartResult(null, holder, null);
+        active.Completion = Task.Run(() => ExecuteAsync(active, options));
+        await Task.WhenAny(active.Started, active.Completion);
+        if (active.RunId is { } id)
+            return new StartResult(id, null, null);
+        await active.Completion;
+        return new StartResult(null, null, active.Refusal ?? "The run could not start; the server log says why.");
+    }
+
+    /// <summary>Runs a sync to its end; null when it is running already (here or in another process).</summary>
+    public async Task<RunOutcome?> RunAsync(string sync, RunOptions options, string reason, CancellationToken ct)
+    {
+        if (!TryBegin(sync, reason, ct, out var active, out var holder))
+        {
+            _logger.LogInformation("Sync {Sync} is running already (run {RunId}): this {Reason} run is skipped", sync, holder?.RunId, reason);
+            return null;
+        }
+        active.Completion = ExecuteAsync(active, options);
+        return await active.Completion;
+    }
+
+    /// <summary>Asks a run of this process to stop after what is in flight; false when no such run is here.</summary>
+    public bool Cancel(long runId)
+    {
+        if (ActiveById(runId) is not { } run)
+            return false;
+        run.Cancel.Cancel();
+        return true;
+    }
+
+    private bool TryBegin(string sync, string reason, CancellationToken ct, out ActiveRun active, out ActiveRun? holder)
+    {
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, ct);
+        active = new ActiveRun(sync, reason, _options.Time.GetUtcNow(), cancel);
+        if (_active.TryAdd(sync, active))
+        {
+            holder = null;
+            return true;
+        }
+        cancel.Dispose();
+        holder = ActiveFor(sync);
+        return false;
+    }
+
+    private async Task<RunOutcome?> ExecuteAsync(ActiveRun active, RunOptions options)
+    {
+        RunOutcome? outcome = null;
+        try
+        {
+            var project = _project.Current;
+            if (!project.Syncs.TryGetValue(active.Sync, out var sync))
+            {
+                active.Refusal = $"There is no sync named '{active.Sync}' in sluice.yaml any more.";
+                return null;
+            }
+            await using var resolver = new SyncResolver(project, _options.Catalog, _options.Services);
+            // Warnings go to the sync's channels (webhook, email) once when they start and once when they clear, linking the run's page.
+            var notifier = new ChannelNotifier(project, _webhooks, new NotifierOptions { RunLink = RunLink, Time = _options.Time }, _loggers);
+            var engine = new RunEngine(new ObservedState(_state, (_, id) => active.MarkStarted(id)), notifier, _loggers);
+            outcome = await engine.RunAsync(sync, t => resolver.ResolveAsync(sync, checkDestination: true, t), options,
+                new LatestProgress(active), active.Cancel.Token);
+            _logger.LogInformation("Run {RunId} of sync {Sync} ({Reason}) {Status}: {Delivered} delivered, {Rejected} rejected",
+                outcome.Record.RunId, active.Sync, active.Reason, outcome.Record.Status, outcome.Record.Counts.Delivered, outcome.Record.Counts.Rejected);
+            return outcome;
+        }
+        catch (SyncBusyException e)
+        {
+            // Another process (a CLI run, another worker) holds the sync: its run is the one that counts.
+            active.Refusal = e.Message;
+            _logger.LogInformation("Sync {Sync} was not run ({Reason}): {Message}", active.Sync, active.Reason, e.Message);
+            return null;
+        }
+        catch (Exception e) when (e is StateException or IOException or OperationCanceledException)
+        {
+            active.Refusal = e.Message;
+            _logger.LogError("Sync {Sync} could not start: {Message}", active.Sync, e.Message);
+            return null;
+        }
+        finally
+        {
+            _active.TryRemove(new KeyValuePair<string, ActiveRun>(active.Sync, active));
+            active.Cancel.Dispose();
+            if (outcome is not null)
+                RaiseFinished(outcome);
+        }
+    }
+
+    private void RaiseFinished(RunOutcome outcome)
+    {
+        try
+        {
+            Finished?.Invoke(outcome);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogError(e, "After run {RunId} of sync {Sync}", outcome.Record.RunId, outcome.Record.Sync);
+        }
+    }
+
+    /// <summary>Stops every run: the engine stops sending, commits what was acknowledged and records the run as cancelled.</summary>
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_active.Values.Select(r => r.Completion));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+        _webhooks.Dispose();
+    }
+
+    /// <summary>Keeps the latest progress as it is reported, on the run's own thread (no posting, no queue).</summary>
+    private sealed class LatestProgress(ActiveRun run) : IProgress<RunProgress>
+    {
+        public void Report(RunProgress value) => run.Report(value);
+    }
+}

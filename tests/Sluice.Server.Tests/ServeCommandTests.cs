@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using Sluice.Server.Tests.Support;
+
+namespace Sluice.Server.Tests;
+
+/// <summary>The real <c>sluice serve</c> binary (the CLI's build output beside the tests) as a child process.</summary>
+public sealed partial class ServeCommandTests
+{
+    [Fact]
+    public async Task Serve_without_a_token_refuses_to_start_and_says_how_to_give_one()
+    {
+        await using var project = await ServerProject.CreateAsync(ServerProject.Sync("customers", "manual"));
+        using var process = Start(project.Directory, token: null);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("SLUICE_API_TOKENS", await stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_with_a_bad_sluice_yaml_prints_its_problems_and_does_not_start()
+    {
+        await using var project = await ServerProject.CreateAsync(ServerProject.Sync("customers", "every fortnight"));
+        using var process = Start(project.Directory, ServerProject.Token);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, process.ExitCode);
+        var text = await stderr;
+        Assert.Contains("sluice.yaml:", text, StringComparison.Ordinal);
+        Assert.Contains("every fortnight", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_prints_its_address_answers_health_and_the_api_and_stops_cleanly_on_sigterm()
+    {
+        await using var project = await ServerProject.CreateAsync(ServerProject.Sync("customers", "manual"));
+        using var process = Start(project.Directory, ServerProject.Token);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var printed = new List<string>();
+        Uri? url = null;
+        while (url is null && await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+        {
+            printed.Add(line);
+            if (WebUi().Match(line) is { Success: true } m)
+                url = new Uri(m.Groups[1].Value);
+        }
+        Assert.True(url is not null, $"no address printed:\n{string.Join('\n', printed)}\n{(process.HasExited ? await stderr : "")}");
+
+        using var http = new HttpClient { BaseAddress = url };
+        Assert.Contains("\"status\":\"ok\"", await http.GetStringAsync("/health", TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        using var anonymous = await http.GetAsync("/api/syncs", TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerProject.Token);
+        Assert.Contains("\"name\":\"customers\"", await http.GetStringAsync("/api/syncs", TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var rest = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, process.ExitCode);
+        var all = string.Join('\n', printed) + rest + await stderr;
+        Assert.DoesNotContain(ServerProject.Token, all, StringComparison.Ordinal);
+        Assert.DoesNotContain(ServerProject.ApiKey, all, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"web UI: (http://127\.0\.0\.1:\d+/)")]
+    private static partial Regex WebUi();
+
+    private static Process Start(string projectDirectory, string? token)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--project", projectDirectory })
+            info.ArgumentList.Add(arg);
+        info.Environment["NO_COLOR"] = "1";
+        info.Environment.Remove("SLUICE_API_TOKENS");
+        if (token is not null)
+            info.Environment["SLUICE_API_TOKENS"] = token;
+        return Process.Start(info)!;
+    }
+}
