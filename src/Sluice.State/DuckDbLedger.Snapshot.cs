@@ -11,7 +11,7 @@ public sealed partial class DuckDbLedger
     public async IAsyncEnumerable<LedgerRecord> ReadLedgerAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         await CompactAsync(ct);
-        await foreach (var r in StreamAsync("SELECT CAST(key AS VARCHAR), hash, dest_id, delivered_at FROM ledger ORDER BY 1", ct))
+        await foreach (var r in StreamAsync($"SELECT CAST(key AS VARCHAR), hash, dest_id, delivered_at FROM {LedgerName} ORDER BY 1", ct))
         {
             yield return new LedgerRecord(r.GetString(0), r.GetFieldValue<ulong>(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetDateTime(3));
         }
@@ -19,7 +19,7 @@ public sealed partial class DuckDbLedger
 
     public async IAsyncEnumerable<InDoubtRecord> ReadInDoubtAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        await foreach (var r in StreamAsync("SELECT key, op, match_value, hash, run_id, batch FROM in_doubt ORDER BY run_id, batch, key", ct))
+        await foreach (var r in StreamAsync($"SELECT key, op, match_value, hash, run_id, batch FROM {TableName("in_doubt")} ORDER BY run_id, batch, key", ct))
         {
             yield return new InDoubtRecord(new BatchId(r.GetInt64(4), r.GetInt32(5)),
                 new InDoubtWrite(r.GetString(0), ParseOperation(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2), r.GetFieldValue<ulong>(3)));
@@ -28,7 +28,7 @@ public sealed partial class DuckDbLedger
 
     public async IAsyncEnumerable<CreatedId> ReadCreatedIdsAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        await foreach (var r in StreamAsync("SELECT key, dest_id FROM created_ids ORDER BY key, dest_id", ct))
+        await foreach (var r in StreamAsync($"SELECT key, dest_id FROM {TableName("created_ids")} ORDER BY key, dest_id", ct))
             yield return new CreatedId(r.GetString(0), r.GetString(1));
     }
 
@@ -37,7 +37,7 @@ public sealed partial class DuckDbLedger
 
     private async IAsyncEnumerable<DuckDBDataReader> StreamAsync(string sql, [EnumeratorCancellation] CancellationToken ct)
     {
-        // A connection of its own: the read streams while the ledger's own connection may be writing.
+        // A connection of its own (tables named with their catalog): the read streams while the ledger's own may be writing.
         await using var connection = NewConnection();
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
