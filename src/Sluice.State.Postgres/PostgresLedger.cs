@@ -43,6 +43,10 @@ public sealed class PostgresLedger : ISyncLedger
     public static PostgresLedger Open(NpgsqlDataSource db, string schema, string sync, TimeProvider time, Func<ValueTask>? release = null) =>
         new(db, schema, sync, time, release ?? (() => ValueTask.CompletedTask));
 
+    internal static PostgresLedger Open(NpgsqlDataSource db, string schema, string sync, TimeProvider time, PostgresStateErrors errors,
+        Func<ValueTask>? release = null) =>
+        new(db, schema, sync, time, release ?? (() => ValueTask.CompletedTask)) { Errors = errors };
+
     /// <summary>The statements creating the ledger's tables in <paramref name="schema"/> (idempotent).</summary>
     public static string CreateTablesSql(string schema)
     {
@@ -76,12 +80,22 @@ public sealed class PostgresLedger : ISyncLedger
 
     private async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
-        await using var connection = await _db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var result = await work(connection, tx);
-        await tx.CommitAsync(ct);
-        return result;
+        try
+        {
+            await using var connection = await _db.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var result = await work(connection, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            throw Errors.Explain(e, _schema);
+        }
     }
+
+    /// <summary>How PostgreSQL's errors are told (set by the state that opened this).</summary>
+    internal PostgresStateErrors Errors { get; init; } = new("PostgreSQL", null);
 
     private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
         InTransactionAsync(async (c, t) => { await work(c, t); return true; }, ct);
@@ -256,12 +270,24 @@ public sealed class PostgresLedger : ISyncLedger
     /// <summary>Rows of <paramref name="sql"/>, read as they arrive (a repeatable-read transaction: one consistent view).</summary>
     private async IAsyncEnumerable<NpgsqlDataReader> StreamAsync(string sql, [EnumeratorCancellation] CancellationToken ct)
     {
-        await using var connection = await _db.OpenConnectionAsync(ct);
+        await using var connection = await Explained(() => _db.OpenConnectionAsync(ct).AsTask(), ct);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         await using var command = Command(connection, tx, sql);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        await using var reader = await Explained(() => command.ExecuteReaderAsync(ct), ct);
+        while (await Explained(() => reader.ReadAsync(ct), ct))
             yield return reader;
+    }
+
+    private async Task<T> Explained<T>(Func<Task<T>> work, CancellationToken ct)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            throw Errors.Explain(e, _schema);
+        }
     }
 
     /// <summary>Whether this sync's ledger holds anything: records, journal, writes in doubt or created ids.</summary>
@@ -335,7 +361,7 @@ public sealed class PostgresLedger : ISyncLedger
             // What the run acknowledged is in the journal already; folding it now keeps the next read short.
             await CompactAsync(CancellationToken.None);
         }
-        catch (NpgsqlException)
+        catch (StateException)
         {
             // The next read folds it instead.
         }

@@ -55,12 +55,22 @@ public sealed class PostgresRunHistory : IRunHistory
 
     private async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
-        await using var connection = await _db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var result = await work(connection, tx);
-        await tx.CommitAsync(ct);
-        return result;
+        try
+        {
+            await using var connection = await _db.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var result = await work(connection, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            throw Errors.Explain(e, _schema);
+        }
     }
+
+    /// <summary>How PostgreSQL's errors are told (set by the state that opened this).</summary>
+    internal PostgresStateErrors Errors { get; init; } = new("PostgreSQL", null);
 
     private static async Task<int> ExecuteAsync(NpgsqlConnection c, NpgsqlTransaction tx, string sql, CancellationToken ct,
         params (string Name, object? Value)[] args)

@@ -30,15 +30,19 @@ public sealed partial class PostgresState : IStateStore
     private readonly PostgresRunHistory _runs;
     private readonly ConcurrentDictionary<string, byte> _claimed = new(StringComparer.Ordinal);
 
-    private PostgresState(NpgsqlDataSource db, string claimConnection, string schema, string location, TimeProvider time)
+    private PostgresState(NpgsqlDataSource db, string claimConnection, string schema, string location, TimeProvider time,
+        PostgresStateErrors errors)
     {
+        Errors = errors;
         _db = db;
         _claimConnection = claimConnection;
         _schema = schema;
         _time = time;
         Location = location;
-        _runs = new PostgresRunHistory(db, schema, time, _self);
+        _runs = new PostgresRunHistory(db, schema, time, _self) { Errors = errors };
     }
+
+    private PostgresStateErrors Errors { get; }
 
     /// <summary>The database as a URL without its password, and the schema.</summary>
     public string Location { get; }
@@ -84,7 +88,7 @@ public sealed partial class PostgresState : IStateStore
         // Claims hold a connection each for their life: never pooled, so closing one ends its session and its lock.
         var claims = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false };
         var db = NpgsqlDataSource.Create(builder.ConnectionString);
-        var state = new PostgresState(db, claims.ConnectionString, schema, location, time ?? TimeProvider.System) { Errors = errors };
+        var state = new PostgresState(db, claims.ConnectionString, schema, location, time ?? TimeProvider.System, errors);
         try
         {
             await state.MigrateAsync(ct);
@@ -102,7 +106,6 @@ public sealed partial class PostgresState : IStateStore
         }
     }
 
-    private PostgresStateErrors Errors { get; init; } = null!;
 
     /// <summary>The connection as a postgres:// URL with the password replaced by ***.</summary>
     private static string Redacted(NpgsqlConnectionStringBuilder b)
@@ -202,7 +205,7 @@ public sealed partial class PostgresState : IStateStore
             }
             var held = claim;
             claim = null;
-            return PostgresLedger.Open(_db, _schema, sync, _time, async () =>
+            return PostgresLedger.Open(_db, _schema, sync, _time, Errors, async () =>
             {
                 // Closing the claim's own (unpooled) connection ends its session, and with it the lock.
                 await held.DisposeAsync();
@@ -239,10 +242,10 @@ public sealed partial class PostgresState : IStateStore
 
     /// <summary>The syncs that have anything in their ledger here (for a migration's check).</summary>
     public async Task<bool> HasLedgerAsync(string sync, CancellationToken ct = default) =>
-        !await PostgresLedger.Open(_db, _schema, sync, _time).IsEmptyAsync(ct);
+        !await UnclaimedLedger(sync).IsEmptyAsync(ct);
 
     /// <summary>A sync's ledger without claiming it, for a migration run while no worker uses the target.</summary>
-    public PostgresLedger UnclaimedLedger(string sync) => PostgresLedger.Open(_db, _schema, sync, _time);
+    public PostgresLedger UnclaimedLedger(string sync) => PostgresLedger.Open(_db, _schema, sync, _time, Errors);
 
     public async ValueTask DisposeAsync() => await _db.DisposeAsync();
 }

@@ -11,7 +11,7 @@ namespace Sluice.Core.Configuration;
 /// </summary>
 internal sealed partial class ProjectParser
 {
-    private static readonly string[] TopKeys = ["sources", "models", "destinations", "syncs", "notifications"];
+    private static readonly string[] TopKeys = ["state", "sources", "models", "destinations", "syncs", "notifications"];
 
     private readonly string _file;
     private readonly ProjectCatalog _catalog;
@@ -46,6 +46,6 @@ internal sealed partial class ProjectParser
         var notifications = ParseNotifications(notificationsNode);
         var syncs = ParseSyncs(syncsNode, Names(modelsNode), destinations, Names(destinationsNode), Names(notificationsNode));
 
-        return new ProjectConfig(directory, filePath, sources, models, destinations, syncs, notifications);
+        return new ProjectConfig(directory, filePath, sources, models, destinations, syncs, notifications) { State = ParseState(top) };
     }
 }
