@@ -123,4 +123,34 @@ public sealed class PostgresStateTests(PostgresServer server) : IClassFixture<Po
             NoSecret(history);
         }
     }
+    [Fact]
+    public async Task State_migrate_copies_the_embedded_history_and_ledger_so_the_next_plan_on_postgres_sends_nothing()
+    {
+        await using var project = await IterableProject.CreateAsync();
+        await project.WriteCustomersAsync(IterableProject.Customers(40));
+        var embedded = await project.SluiceAsync("run", Sync);
+        Assert.True(embedded.ExitCode == 0, embedded.ToString());
+        var url = server.Url(await server.CreateDatabaseAsync("e2e_migrate"));
+
+        var migrate = await project.SluiceAsync("state", "migrate", "--to", url);
+        Assert.True(migrate.ExitCode == 0, migrate.ToString());
+        Assert.Contains("history: 1 run(s), 0 rejected row(s)", migrate.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"{Sync}: 40 ledger record(s), 0 write(s) in doubt, 0 created id(s)", migrate.Stdout, StringComparison.Ordinal);
+        NoSecret(migrate);
+
+        var again = await project.SluiceAsync("state", "migrate", "--to", url);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains($"already holds the ledger of '{Sync}'. Nothing was copied. Run with --force", again.Stderr, StringComparison.Ordinal);
+        NoSecret(again);
+        var forced = await project.SluiceAsync("state", "migrate", "--to", url, "--force");
+        Assert.True(forced.ExitCode == 0, forced.ToString());
+
+        await File.AppendAllTextAsync(Path.Combine(project.Directory, ".env"), $"DATABASE_URL={url}\n");
+        await project.WriteProjectFileAsync("state: ${DATABASE_URL}\n" + IterableProject.ProjectFile("upsert"));
+        var plan = await project.SluiceAsync("plan", Sync, "--json");
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.Equal(0, plan.Json["counts"]!["toSend"]!.GetValue<long>());
+        var history = await project.SluiceAsync("history", Sync, "--json");
+        Assert.Equal("succeeded", Assert.Single(history.Json["runs"]!.AsArray())!["status"]!.GetValue<string>());
+    }
 }

@@ -11,7 +11,7 @@ namespace Sluice.Core.Configuration;
 /// </summary>
 internal sealed partial class ProjectParser
 {
-    private static readonly string[] TopKeys = ["state", "sources", "models", "destinations", "syncs", "notifications"];
+    private static readonly string[] TopKeys = ["sources", "models", "destinations", "syncs", "notifications", "state"];
 
     private readonly string _file;
     private readonly ProjectCatalog _catalog;
