@@ -15,7 +15,12 @@ public sealed class PostgresStateCampaignTests(ITestOutputHelper output, Postgre
         var url = server.Url(database);
         var results = await CampaignRun.RunAsync(output, new CampaignOptions
         {
-            Kind = CampaignKind.Crash, Seed = CampaignRun.Seed, Destination = "iterable", Kills = 12, Rows = 100, StateUrl = url,
+            Kind = CampaignKind.Crash,
+            Seed = CampaignRun.Seed,
+            Destination = "iterable",
+            Kills = 12,
+            Rows = 100,
+            StateUrl = url,
         });
 
         Assert.Equal(12, results.Sum(r => r.Kills));
