@@ -19,9 +19,16 @@ public sealed class PostgresLedger : ISyncLedger
     private readonly string _schema;
     private readonly TimeProvider _time;
     private readonly Func<ValueTask> _release;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private bool _disposed;
 
-    private PostgresLedger(NpgsqlDataSource db, string schema, string sync, TimeProvider time, Func<ValueTask> release)
+    /// <summary>
+    /// The claim's own session, when claimed: every write goes through it, so a ledger whose claim was lost (its
+    /// connection cut, and another process free to claim the sync) can no longer write; the write fails and the run stops.
+    /// </summary>
+    internal NpgsqlConnection? Claim { get; init; }
+
+    internal PostgresLedger(NpgsqlDataSource db, string schema, string sync, TimeProvider time, Func<ValueTask> release)
     {
         _db = db;
         _schema = schema;
@@ -100,6 +107,39 @@ public sealed class PostgresLedger : ISyncLedger
     private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
         InTransactionAsync(async (c, t) => { await work(c, t); return true; }, ct);
 
+    /// <summary>A write, in one transaction on the claim's session (one at a time), or on a pooled connection when unclaimed.</summary>
+    private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
+    {
+        if (Claim is null)
+            return await InTransactionAsync(work, ct);
+        await _writeGate.WaitAsync(ct);
+        try
+        {
+            await using var tx = await Claim.BeginTransactionAsync(ct);
+            var result = await work(Claim, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        catch (PostgresException e) when (Claim.FullState.HasFlag(System.Data.ConnectionState.Open) && !Claim.FullState.HasFlag(System.Data.ConnectionState.Broken))
+        {
+            // The session is alive (and holds the claim): an error of the statement, told as such.
+            throw Errors.Explain(e, _schema);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !ct.IsCancellationRequested)
+        {
+            throw new StateException(
+                $"The claim on sync '{Sync}' was lost: its connection to PostgreSQL ended ({e.Message.Split('\n', 2)[0].TrimEnd('.')}). " +
+                "Nothing more is written by this run; what was committed stays, and the next run resends what was in flight.", e);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private Task WriteAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
+        WriteAsync(async (c, t) => { await work(c, t); return true; }, ct);
+
     private NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction? tx, string sql)
     {
         var command = new NpgsqlCommand(sql, c, tx);
@@ -121,7 +161,7 @@ public sealed class PostgresLedger : ISyncLedger
     {
         if (writes.Count == 0)
             return Task.CompletedTask;
-        return InTransactionAsync(async (c, tx) =>
+        return WriteAsync(async (c, tx) =>
         {
             await using var command = Command(c, tx, $"""
                 INSERT INTO {T("in_doubt")} (sync, key, op, match_value, hash, run_id, batch)
@@ -141,7 +181,7 @@ public sealed class PostgresLedger : ISyncLedger
     }
 
     public Task CommitAsync(BatchId batch, IReadOnlyList<LedgerEntry> delivered, IReadOnlyCollection<string> stillInDoubt,
-        CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
+        CancellationToken ct = default) => WriteAsync(async (c, tx) =>
     {
         await AppendJournalAsync(c, tx, batch, delivered, ct);
         // An acknowledged write settles every earlier write of its key; a refused one settles only itself.
@@ -184,7 +224,7 @@ public sealed class PostgresLedger : ISyncLedger
     }
 
     /// <summary>Folds the journal into the ledger in one statement: the latest entry per key wins; deletes remove the key.</summary>
-    internal Task CompactAsync(CancellationToken ct) => InTransactionAsync(async (c, tx) =>
+    internal Task CompactAsync(CancellationToken ct) => WriteAsync(async (c, tx) =>
     {
         await using var command = Command(c, tx, $"""
             WITH j AS (DELETE FROM {T("journal")} WHERE sync = @sync RETURNING key, hash, dest_id, delivered_at, deleted, run_id, batch),
@@ -235,7 +275,7 @@ public sealed class PostgresLedger : ISyncLedger
     {
         if (created.Count == 0 && settled.Count == 0)
             return Task.CompletedTask;
-        return InTransactionAsync(async (c, tx) =>
+        return WriteAsync(async (c, tx) =>
         {
             await AppendJournalAsync(c, tx, batch, created, ct);
             await using var command = Command(c, tx, $"DELETE FROM {T("in_doubt")} WHERE sync = @sync AND op = 'create' AND key = ANY(@settled)");
@@ -305,7 +345,7 @@ public sealed class PostgresLedger : ISyncLedger
     /// transaction, through binary COPY. Returns the counts copied: records, writes in doubt, created ids.
     /// </summary>
     public Task<(long Records, long InDoubt, long CreatedIds)> ReplaceWithAsync(ISyncLedger source, CancellationToken ct = default) =>
-        InTransactionAsync(async (c, tx) =>
+        WriteAsync(async (c, tx) =>
         {
             foreach (var table in new[] { "ledger", "journal", "in_doubt", "created_ids" })
             {
@@ -367,6 +407,7 @@ public sealed class PostgresLedger : ISyncLedger
         }
         finally
         {
+            _writeGate.Dispose();
             await _release();
         }
     }

@@ -85,8 +85,9 @@ public sealed partial class PostgresState : IStateStore
         var where = PostgresConnection.Describe(builder);
         var location = $"{Redacted(builder)} (schema {schema})";
         var errors = new PostgresStateErrors(where, builder.Password);
-        // Claims hold a connection each for their life: never pooled, so closing one ends its session and its lock.
-        var claims = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false };
+        // Claims hold a connection each for their life: never pooled, so closing one ends its session and its lock; kept
+        // alive so that an idle claim is not dropped by a firewall while the run waits on its destination.
+        var claims = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, KeepAlive = 30 };
         var db = NpgsqlDataSource.Create(builder.ConnectionString);
         var state = new PostgresState(db, claims.ConnectionString, schema, location, time ?? TimeProvider.System, errors);
         try
@@ -205,12 +206,12 @@ public sealed partial class PostgresState : IStateStore
             }
             var held = claim;
             claim = null;
-            return PostgresLedger.Open(_db, _schema, sync, _time, Errors, async () =>
+            return new PostgresLedger(_db, _schema, sync, _time, async () =>
             {
                 // Closing the claim's own (unpooled) connection ends its session, and with it the lock.
                 await held.DisposeAsync();
                 _claimed.TryRemove(sync, out _);
-            });
+            }) { Errors = Errors, Claim = held };
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {

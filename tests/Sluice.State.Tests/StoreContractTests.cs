@@ -49,7 +49,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         }
     }
 
-    private static InDoubtWrite Write(string key, RecordOperation op = RecordOperation.Upsert, ulong hash = 1) => new(key, op, key + "@x", hash);
+    protected static InDoubtWrite Write(string key, RecordOperation op = RecordOperation.Upsert, ulong hash = 1) => new(key, op, key + "@x", hash);
 
     private static async Task<List<T>> ListAsync<T>(IAsyncEnumerable<T> items)
     {
@@ -279,6 +279,9 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
         }
         var history = await other.Runs.HistoryAsync(Sync);
         Assert.Equal(RunStatus.Interrupted, history.Single(r => r.RunId == run).Status);
+        // The holder, if it still ran, could no longer write: its writes go through the claim's session.
+        var lost = await Assert.ThrowsAsync<StateException>(() => ledger.MarkInDoubtAsync(new BatchId(run, 1), [Write("a")]));
+        Assert.Contains($"The claim on sync '{Sync}' was lost", lost.Message);
         await using (await other.ClaimAsync(Sync))
         {
             Assert.True(await other.Runs.StartRunAsync(Sync, false) > run);
