@@ -45,7 +45,7 @@ internal static partial class SluiceCli
         foreach (var command in new[]
                  {
                      InitCommand.Create(), ValidateCommand.Create(), PlanCommand.Create(), RunCommand.Create(),
-                     HistoryCommand.Create(), RejectedCommand.Create(), EmulateCommand.Create(), DemoCommand.Create(), ServeCommand.Create(),
+                     HistoryCommand.Create(), RejectedCommand.Create(), StateCommand.Create(), EmulateCommand.Create(), DemoCommand.Create(), ServeCommand.Create(),
                  })
         {
             root.Subcommands.Add(command);

@@ -1,7 +1,9 @@
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
+using Sluice.Core.State;
 using Sluice.Engine;
 using Sluice.State;
+using Sluice.State.Postgres;
 
 namespace Sluice.Cli;
 
@@ -11,7 +13,7 @@ namespace Sluice.Cli;
 /// </summary>
 internal sealed class Workspace : IAsyncDisposable
 {
-    private EmbeddedState? _state;
+    private IStateStore? _state;
 
     private Workspace(SyncResolver resolver) => Resolver = resolver;
 
@@ -24,8 +26,23 @@ internal sealed class Workspace : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? environment = null) =>
         new(new SyncResolver(ProjectLoader.Load(directory, catalog, environment), catalog, services));
 
-    public async Task<EmbeddedState> StateAsync(CancellationToken ct) =>
-        _state ??= await EmbeddedState.OpenAsync(Project.Directory, ct);
+    /// <summary>The project's state: the PostgreSQL database of <c>state:</c> when set, else the embedded <c>.sluice/</c>.</summary>
+    public async Task<IStateStore> StateAsync(CancellationToken ct) => _state ??= await OpenStateAsync(Project, ct);
+
+    /// <summary>Opens <paramref name="project"/>'s state; a failure names the line of <c>state:</c> (never its value).</summary>
+    public static async Task<IStateStore> OpenStateAsync(ProjectConfig project, CancellationToken ct)
+    {
+        if (project.State is not { } config)
+            return await EmbeddedState.OpenAsync(project.Directory, ct);
+        try
+        {
+            return await PostgresState.OpenAsync(config.Connection, config.Schema, ct: ct);
+        }
+        catch (StateException e)
+        {
+            throw new StateException($"{config.Location}: state: {e.Message}", e);
+        }
+    }
 
     public SyncConfig Sync(string name) => Resolver.Sync(name);
 

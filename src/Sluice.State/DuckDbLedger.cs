@@ -13,7 +13,7 @@ namespace Sluice.State;
 /// the journal as they are acknowledged and folded into the ledger at the end of a run (or at the next plan after a
 /// crash). The planner diffs in this object's DuckDB instance, against the ledger in place.
 /// </summary>
-public sealed class DuckDbLedger : ISyncLedger
+public sealed partial class DuckDbLedger : ISyncLedger
 {
     private const string Catalog = "sluice_state";
     private readonly DuckDBConnection _connection;

@@ -26,10 +26,11 @@ public sealed class Planner : IChangePlanner
     /// <summary>Plans by the path given (tests compare them on the same data).</summary>
     internal static async Task<Plan> PlanAsync(PlanRequest request, ISyncLedger ledger, PlanPath path, CancellationToken ct = default)
     {
-        // The diff runs where the ledger is, in its DuckDB instance: another store's ledger needs a planner of its own.
-        var embedded = ledger as DuckDbLedger ?? throw new ArgumentException(
-            $"The embedded planner plans against the embedded ledger, not a {ledger.GetType().Name}.", nameof(ledger));
-        var plan = new Plan(embedded.NewConnection(), request, embedded);
+        // The diff runs where the ledger is, in its DuckDB instance: another store's ledger is copied into a scratch one
+        // first (deleted with the plan); commits still go to that store's ledger.
+        var scratch = ledger is DuckDbLedger ? null : await ScratchLedger.CopyAsync(ledger, ct);
+        var embedded = scratch ?? (DuckDbLedger)ledger;
+        var plan = new Plan(embedded.NewConnection(), request, embedded) { Scratch = scratch };
         try
         {
             await plan.BuildAsync(path, ct);
@@ -440,6 +441,9 @@ public sealed class Plan : IChangePlan
             yield return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1));
     }
 
+    /// <summary>The scratch copy of another store's ledger this plan was made against, disposed with it.</summary>
+    internal DuckDbLedger? Scratch { get; init; }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -458,5 +462,7 @@ public sealed class Plan : IChangePlan
             // The session is going away; its tables and the attachment go with it.
         }
         await _connection.DisposeAsync();
+        if (Scratch is not null)
+            await Scratch.DisposeAsync();
     }
 }

@@ -32,6 +32,12 @@ internal sealed record CampaignOptions
 
     public string? Cli { get; init; }
 
+    /// <summary>
+    /// The PostgreSQL database the cases keep their state in (each case a schema of its own: <c>state:</c> in its
+    /// sluice.yaml); null: the embedded <c>.sluice/</c> state.
+    /// </summary>
+    public string? StateUrl { get; init; }
+
     /// <summary>Fault campaign: rounds of model changes, each run until converged.</summary>
     public int Rounds { get; init; } = 3;
 
@@ -128,6 +134,14 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
         using var http = new HttpClient { BaseAddress = emulator.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
         await File.WriteAllTextAsync(Path.Combine(dir, ".env"), target.EnvFile(emulator.BaseUrl), ct);
         await File.WriteAllTextAsync(Path.Combine(dir, "sluice.yaml"), target.ProjectYaml(), ct);
+        if (options.StateUrl is { } stateUrl)
+        {
+            // The same guarantees on the shared store: the case's state in a schema of its own, the URL a variable.
+            var schema = $"campaign_{Guid.NewGuid().ToString("N")[..12]}";
+            await File.AppendAllTextAsync(Path.Combine(dir, ".env"), $"\nSLUICE_STATE_URL={stateUrl}\n", ct);
+            await File.WriteAllTextAsync(Path.Combine(dir, "sluice.yaml"),
+                $"state:\n  connection: ${{SLUICE_STATE_URL}}\n  schema: {schema}\n" + target.ProjectYaml(), ct);
+        }
         var warehouse = Path.Combine(dir, "warehouse.duckdb");
 
         var rows = options.Rows ?? target.DefaultRows;

@@ -5,13 +5,15 @@ using Sluice.Campaign;
 const string Usage = """
     usage: Sluice.Campaign crash|fault [--seed N] [--kills N] [--kills-per-case] [--rows N] [--dest iterable|salesforce|actito]
                                        [--mode insert|update|upsert|mirror|<mode>-bulk] [--out DIR] [--cli PATH/sluice.dll]
-                                       [--rounds N] [--reject-share 0..0.2]
+                                       [--rounds N] [--reject-share 0..0.2] [--state embedded|postgres [--state-url URL]]
            Sluice.Campaign host iterable|salesforce|actito ...   (an emulator process; started by the campaigns)
 
     crash: SIGKILLs `sluice run` at random moments while the model changes between runs, runs to the end, reads each
            destination back through its own API and compares it with the model.
     fault: the same comparison with no kills and the emulators injecting 5xx, 429 bursts, latency, dropped connections,
            token expiry, and rows the destination refuses.
+    --state postgres: each case keeps its state in a schema of its own of the PostgreSQL database at --state-url (or
+           $SLUICE_STATE_URL), so the guarantees are proven on the shared store too.
     Exit code 0 when every case is clean, 1 when a case lost, duplicated, left stale, added or wrongly deleted a row, 2 on bad usage.
     """;
 
@@ -92,9 +94,18 @@ static CampaignOptions Parse(string[] args)
             "--cli" => options with { Cli = Value() },
             "--rounds" => options with { Rounds = Positive(Int(), "--rounds") },
             "--reject-share" => options with { RejectShare = Share(double.Parse(Value(), CultureInfo.InvariantCulture)) },
+            "--state" => Value() switch
+            {
+                "embedded" => options with { StateUrl = null },
+                "postgres" => options with { StateUrl = options.StateUrl ?? Environment.GetEnvironmentVariable("SLUICE_STATE_URL") ?? "" },
+                var other => throw new ArgumentException($"--state must be embedded or postgres, not {other}."),
+            },
+            "--state-url" => options with { StateUrl = Value() },
             _ => throw new ArgumentException($"Unknown option {args[i]}."),
         };
     }
+    if (options.StateUrl is "")
+        throw new ArgumentException("--state postgres needs the database: --state-url postgres://... or SLUICE_STATE_URL.");
     return options;
 }
 

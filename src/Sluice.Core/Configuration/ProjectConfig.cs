@@ -42,6 +42,9 @@ public sealed record ProjectConfig(
     /// <summary>The relay email notifications go through; null when the project sends none.</summary>
     public SmtpConfig? Smtp { get; init; }
 
+    /// <summary>The shared state (<c>state:</c>, a PostgreSQL database); null: the embedded <c>.sluice/</c> folder.</summary>
+    public StateConfig? State { get; init; }
+
     /// <summary>Every problem of a <c>${VAR}</c> that is not set, in file order; <c>validate</c> reports them all.</summary>
     public IReadOnlyList<ConfigProblem> UnresolvedProblems =>
         Sources.Values.SelectMany(s => s.Unresolved)
@@ -168,4 +171,16 @@ public sealed record NotificationConfig(string Name, string? Webhook, string? Em
 {
     /// <summary>Its webhook or email written with a <c>${VAR}</c> that is not set: a run that warns through it fails with these problems.</summary>
     public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = UnresolvedSetting.None;
+}
+
+/// <summary>
+/// <c>state:</c>: the PostgreSQL database (a connection string or postgres:// URL: a secret, never printed) and schema
+/// that hold the project's state, shared by every worker.
+/// </summary>
+public sealed record StateConfig(string Connection, string Schema, SourceLocation Location)
+{
+    public const string DefaultSchema = "sluice";
+
+    /// <summary>Never the connection: it holds a password.</summary>
+    public override string ToString() => $"state at {Location} (schema {Schema})";
 }

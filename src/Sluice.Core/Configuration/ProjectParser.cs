@@ -11,7 +11,7 @@ namespace Sluice.Core.Configuration;
 /// </summary>
 internal sealed partial class ProjectParser
 {
-    private static readonly string[] TopKeys = ["sources", "models", "destinations", "syncs", "notifications", "smtp"];
+    private static readonly string[] TopKeys = ["sources", "models", "destinations", "syncs", "notifications", "smtp", "state"];
 
     private readonly string _file;
     private readonly ProjectCatalog _catalog;
@@ -53,6 +53,6 @@ internal sealed partial class ProjectParser
                 "Add an smtp: section (host, from, and username/password as ${VARIABLES}) for the relay that sends it."));
         }
 
-        return new ProjectConfig(directory, filePath, sources, models, destinations, syncs, notifications) { Smtp = smtp };
+        return new ProjectConfig(directory, filePath, sources, models, destinations, syncs, notifications) { Smtp = smtp, State = ParseState(top) };
     }
 }

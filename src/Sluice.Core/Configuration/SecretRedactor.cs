@@ -25,7 +25,7 @@ public sealed partial class SecretRedactor
     /// <summary>The secret option names of every source and destination in <paramref name="catalog"/>.</summary>
     public static SecretRedactor For(ProjectCatalog catalog) => new(
         catalog.Sources.Values.SelectMany(s => s.Options).Concat(catalog.Destinations.Values.SelectMany(d => d.Options))
-            .Where(o => o.IsSecret).Select(o => o.Name));
+            .Where(o => o.IsSecret).Select(o => o.Name).Append("state"));
 
     // A key and its colon: at the line's start, after "- ", or inside a flow mapping; quoted or not.
     [GeneratedRegex("""(?<![A-Za-z0-9_.$-])(?<q>["']?)(?<key>[A-Za-z_][A-Za-z0-9_.-]*)\k<q>[ \t]*:(?=[ \t]|$)""")]

@@ -85,7 +85,29 @@ public interface ISyncLedger : IAsyncDisposable
     /// </summary>
     Task SettleCreatesAsync(BatchId batch, IReadOnlyList<LedgerEntry> created, IReadOnlyCollection<string> settled,
         CancellationToken ct = default);
+
+    /// <summary>
+    /// The ledger as it stands, streamed: the latest entry of every key delivered and not deleted (acknowledged batches
+    /// folded in). With <see cref="ReadInDoubtAsync"/> and <see cref="ReadCreatedIdsAsync"/>, what a planner of another
+    /// store copies to plan against, and what a migration copies to another store.
+    /// </summary>
+    IAsyncEnumerable<LedgerRecord> ReadLedgerAsync(CancellationToken ct = default);
+
+    /// <summary>Every write in doubt, earlier writes of a key included, streamed.</summary>
+    IAsyncEnumerable<InDoubtRecord> ReadInDoubtAsync(CancellationToken ct = default);
+
+    /// <summary>The ids of the records created in insert mode, per key, streamed.</summary>
+    IAsyncEnumerable<CreatedId> ReadCreatedIdsAsync(CancellationToken ct = default);
 }
+
+/// <summary>One key of a ledger: the hash of what was delivered, the destination's id, when.</summary>
+public readonly record struct LedgerRecord(string Key, ulong Hash, string? DestinationId, DateTime DeliveredAt);
+
+/// <summary>A write in doubt with its batch.</summary>
+public readonly record struct InDoubtRecord(BatchId Batch, InDoubtWrite Write);
+
+/// <summary>The id of a record created for a key in insert mode.</summary>
+public readonly record struct CreatedId(string Key, string DestinationId);
 
 /// <summary>The state cannot be opened or used (damaged, locked, full, read-only): the message says which file and what to do.</summary>
 public sealed class StateException : Exception

@@ -1,0 +1,3 @@
+using Sluice.EndToEnd.Tests.Support;
+
+[assembly: AssemblyFixture(typeof(PostgresServer))]

@@ -1,0 +1,325 @@
+using DuckDB.NET.Data;
+using Npgsql;
+using Sluice.Core.Destinations;
+using Sluice.Core.Planning;
+using Sluice.Core.State;
+using Sluice.EndToEnd.Tests.Support;
+using Sluice.Sources.DuckDb;
+using Sluice.State.Postgres;
+
+namespace Sluice.State.Tests;
+
+/// <summary>
+/// The state contract (<see cref="IStateStore"/>), the same cases against each store: claims, in-doubt writes and their
+/// commits, settled creates, the ledger's fold, run history and rejected rows, and a plan made against the ledger.
+/// </summary>
+public abstract class StoreContractTests : IAsyncLifetime
+{
+    protected const string Sync = "people";
+    private readonly List<IAsyncDisposable> _opened = [];
+
+    protected string Folder { get; } = Path.Combine(Path.GetTempPath(), "sluice-state-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>The store under test (a new instance: for a shared database, another process's view of the same state).</summary>
+    protected abstract Task<IStateStore> OpenStoreAsync();
+
+    protected async Task<IStateStore> OpenAsync()
+    {
+        var store = await OpenStoreAsync();
+        _opened.Add(store);
+        return store;
+    }
+
+    public virtual ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(Folder);
+        return ValueTask.CompletedTask;
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        foreach (var store in _opened)
+            await store.DisposeAsync();
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    protected static InDoubtWrite Write(string key, RecordOperation op = RecordOperation.Upsert, ulong hash = 1) => new(key, op, key + "@x", hash);
+
+    private static async Task<List<T>> ListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items)
+            list.Add(item);
+        return list;
+    }
+
+    [Fact]
+    public async Task A_second_claim_of_a_sync_is_refused_until_the_first_is_released()
+    {
+        var store = await OpenAsync();
+        var ledger = await store.ClaimAsync(Sync);
+        var busy = await Assert.ThrowsAsync<SyncBusyException>(() => store.ClaimAsync(Sync));
+        Assert.Contains($"Sync '{Sync}'", busy.Message);
+        await using (await store.ClaimAsync("another-sync"))
+        {
+            // Other syncs are claimed side by side.
+        }
+        await ledger.DisposeAsync();
+        await using var again = await store.ClaimAsync(Sync);
+        Assert.Equal(Sync, again.Sync);
+    }
+
+    [Fact]
+    public async Task A_refused_resend_keeps_the_earlier_write_in_doubt_and_an_acknowledged_one_settles_every_earlier_write()
+    {
+        var store = await OpenAsync();
+        await using var ledger = await store.ClaimAsync(Sync);
+        // Run 1 sends a, b, c and dies before its answer.
+        await ledger.MarkInDoubtAsync(new BatchId(1, 1), [Write("a"), Write("b"), Write("c")]);
+        // Run 2 resends them: a is acknowledged, b refused, c unanswered.
+        await ledger.MarkInDoubtAsync(new BatchId(2, 1), [Write("a", hash: 2), Write("b", hash: 2), Write("c", hash: 2)]);
+        await ledger.CommitAsync(new BatchId(2, 1), [new LedgerEntry("a", 2, "id-a")], ["c"]);
+
+        var left = (await ListAsync(ledger.ReadInDoubtAsync())).Select(d => $"{d.Batch} {d.Write.Key}").Order().ToList();
+        Assert.Equal(["1/1 b", "1/1 c", "2/1 c"], left);
+        Assert.Equal(3, await ledger.InDoubtCountAsync());
+        Assert.Equal([new LedgerRecord("a", 2, "id-a", default)], (await ListAsync(ledger.ReadLedgerAsync())).Select(r => r with { DeliveredAt = default }));
+    }
+
+    [Fact]
+    public async Task The_ledger_keeps_the_latest_write_per_key_in_batch_order_and_an_id_the_later_write_did_not_bring()
+    {
+        var store = await OpenAsync();
+        await using (var ledger = await store.ClaimAsync(Sync))
+        {
+            await ledger.CommitAsync(new BatchId(1, 1), [new("a", 1, "id-a"), new("b", 1, "id-b"), new("c", 1, "id-c")], []);
+            Assert.Equal(3, await ledger.SizeAsync());
+            // Batch 3 is answered before batch 2: batch order wins, not commit order.
+            await ledger.CommitAsync(new BatchId(1, 3), [new("a", 3, null), new("b", 0, "id-b", Deleted: true)], []);
+            await ledger.CommitAsync(new BatchId(1, 2), [new("a", 2, "id-a2"), new("b", 2, null)], []);
+            Assert.Equal(2, await ledger.SizeAsync());
+        }
+        await using var next = await store.ClaimAsync(Sync);
+        var records = (await ListAsync(next.ReadLedgerAsync())).Select(r => $"{r.Key} {r.Hash} {r.DestinationId}").ToList();
+        Assert.Equal(["a 3 id-a", "c 1 id-c"], records);
+    }
+
+    [Fact]
+    public async Task Creates_in_doubt_are_read_with_what_the_ledger_knows_and_settled_atomically()
+    {
+        var store = await OpenAsync();
+        await using var ledger = await store.ClaimAsync(Sync);
+        await ledger.CommitAsync(new BatchId(1, 1), [new("k1", 7, "old-1", Created: true)], []);
+        Assert.Equal(1, await ledger.SizeAsync());
+        await ledger.MarkInDoubtAsync(new BatchId(2, 1), [Write("k1", RecordOperation.Create, 8), Write("k2", RecordOperation.Create, 9),
+            Write("k3", RecordOperation.Update, 9)]);
+        await ledger.MarkInDoubtAsync(new BatchId(3, 1), [Write("k2", RecordOperation.Create, 10)]);
+
+        var creates = await ledger.ReadInDoubtCreatesAsync();
+        Assert.Equal(2, creates.Count);
+        var k1 = creates.Single(c => c.Key == "k1");
+        Assert.Equal((8UL, "old-1", (ulong?)7), (k1.Hash, k1.DestinationId, k1.LedgerHash));
+        Assert.Equal(["old-1"], k1.KnownIds);
+        var k2 = creates.Single(c => c.Key == "k2");
+        Assert.Equal((10UL, (string?)null, (ulong?)null), (k2.Hash, k2.DestinationId, k2.LedgerHash));
+        Assert.Empty(k2.KnownIds);
+
+        await ledger.SettleCreatesAsync(new BatchId(4, 0), [new("k2", 10, "new-2", Created: true)], ["k1", "k2"]);
+        Assert.Equal(["k3"], (await ListAsync(ledger.ReadInDoubtAsync())).Select(d => d.Write.Key));
+        Assert.Equal(["k1 old-1", "k2 new-2"], (await ListAsync(ledger.ReadCreatedIdsAsync())).Select(c => $"{c.Key} {c.DestinationId}"));
+        Assert.Equal(2, await ledger.SizeAsync());
+    }
+
+    [Fact]
+    public async Task History_records_runs_newest_first_with_increasing_ids_and_keeps_the_latest_finished_runs_rejected_rows()
+    {
+        var store = await OpenAsync();
+        long first, second;
+        await using (await store.ClaimAsync(Sync))
+        {
+            first = await store.Runs.StartRunAsync(Sync, fullResync: false);
+            await store.Runs.AddRejectedAsync(Sync, first, [new(Sync, first, "k2", "rejected", "E1", "bad email", default),
+                new(Sync, first, "k1", "rejected", null, "too long", default)]);
+            await store.Runs.FinishRunAsync(first, RunStatus.Failed, new RunCounts { ModelRows = 5, Rejected = 2 }, ["one warning"], "it failed");
+        }
+        var rejected = await store.Runs.RejectedAsync(Sync);
+        Assert.Equal(["k1 too long", "k2 bad email E1"], rejected.Select(r => $"{r.Key} {r.Reason}{(r.Code is null ? "" : " " + r.Code)}"));
+
+        await using (await store.ClaimAsync(Sync))
+        {
+            second = await store.Runs.StartRunAsync(Sync, fullResync: true);
+            await store.Runs.AddRejectedAsync(Sync, second, [new(Sync, second, "k9", "rejected", null, "still bad", default)]);
+            await store.Runs.FinishRunAsync(second, RunStatus.Succeeded, new RunCounts { Delivered = 4 }, [], null);
+        }
+        Assert.True(second > first);
+        Assert.Equal(["k9"], (await store.Runs.RejectedAsync(Sync)).Select(r => r.Key));
+
+        var history = await store.Runs.HistoryAsync(Sync);
+        Assert.Equal([second, first], history.Select(r => r.RunId));
+        Assert.Equal((RunStatus.Succeeded, true, 4L), (history[0].Status, history[0].FullResync, history[0].Counts.Delivered));
+        Assert.Equal((RunStatus.Failed, "it failed", 5L), (history[1].Status, history[1].Error, history[1].Counts.ModelRows));
+        Assert.Equal(["one warning"], history[1].Warnings);
+        Assert.NotNull(history[1].FinishedAt);
+        Assert.Empty(await store.Runs.HistoryAsync("never-ran"));
+    }
+
+    [Fact]
+    public async Task A_run_left_running_is_interrupted_when_its_sync_is_next_claimed_and_run()
+    {
+        var store = await OpenAsync();
+        long stale;
+        await using (await store.ClaimAsync(Sync))
+            stale = await store.Runs.StartRunAsync(Sync, false);
+        await using (await store.ClaimAsync(Sync))
+            await store.Runs.StartRunAsync(Sync, false);
+        var run = (await store.Runs.HistoryAsync(Sync)).Single(r => r.RunId == stale);
+        Assert.Equal(RunStatus.Interrupted, run.Status);
+        Assert.Contains("stopped before the run finished", run.Error);
+    }
+
+    [Fact]
+    public async Task A_plan_against_the_stores_ledger_sees_its_records_writes_in_doubt_and_created_ids()
+    {
+        var warehouse = Path.Combine(Folder, "warehouse.duckdb");
+        await using (var connection = new DuckDBConnection($"Data Source={warehouse}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE people (id BIGINT, email VARCHAR, name VARCHAR);
+                INSERT INTO people VALUES (1, 'a@x', 'ann'), (2, 'b@x', 'bob'), (3, 'c@x', 'cy'), (5, 'e@x', 'eve');
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+        var source = new DuckDbSource("warehouse", warehouse);
+        const string sql = "select * from people";
+        var request = new PlanRequest(Sync, sql, source, "id", new FieldMapping("email", "email"), [new FieldMapping("name", "name")],
+            await source.DescribeAsync(sql, CancellationToken.None));
+        var store = await OpenAsync();
+        await using var ledger = await store.ClaimAsync(Sync);
+
+        // The ledger's hashes are the planner's: learn them from a first plan, then deliver 1 and 2, and 4 (since removed).
+        Dictionary<string, ulong> hashes;
+        await using (var first = await new Planner().PlanAsync(request, ledger))
+        {
+            Assert.Equal(4, first.Totals.Added);
+            hashes = (await ListAsync(first.ReadChangesAsync(true, true))).ToDictionary(r => r.Key, r => r.Hash);
+        }
+        await ledger.CommitAsync(new BatchId(1, 1), [new("1", hashes["1"], "d1"), new("2", 99, "d2"), new("4", 5, "d4")], []);
+        await ledger.CommitAsync(new BatchId(1, 2), [new("5", hashes["5"], "d5", Created: true)], []);
+        await ledger.MarkInDoubtAsync(new BatchId(2, 1), [Write("3", RecordOperation.Create)]);
+
+        await using var plan = await new Planner().PlanAsync(request, ledger);
+        Assert.Equal((1L, 1L, 1L, 2L, 1L), (plan.Totals.Added, plan.Totals.Changed, plan.Totals.Removed, plan.Totals.Unchanged, plan.Totals.InDoubt));
+        var changes = await ListAsync(plan.ReadChangesAsync(true, true));
+        Assert.Equal(["2 changed d2", "3 added "], changes.Select(c => $"{c.Key} {(c.Added ? "added" : "changed")} {c.DestinationId}").Order());
+        Assert.Equal(["4 d4"], (await ListAsync(plan.ReadRemovedAsync())).Select(r => $"{r.Key} {r.DestinationId}"));
+    }
+}
+
+/// <summary>The embedded store: <c>.sluice/</c> in a project folder.</summary>
+public sealed class EmbeddedStoreTests : StoreContractTests
+{
+    protected override async Task<IStateStore> OpenStoreAsync() => await EmbeddedState.OpenAsync(Folder);
+}
+
+/// <summary>The PostgreSQL store: a schema of a database of its own on the test server.</summary>
+public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTests
+{
+    private string _database = "";
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _database = await server.CreateDatabaseAsync("state");
+    }
+
+    private string Url => server.Url(_database);
+
+    protected override async Task<IStateStore> OpenStoreAsync() => await PostgresState.OpenAsync(Url);
+
+    [Fact]
+    public async Task Another_process_is_refused_a_claimed_sync_with_the_holders_run_host_and_pid()
+    {
+        var holder = await OpenAsync();
+        var other = await OpenAsync();
+        await using var ledger = await holder.ClaimAsync(Sync);
+        var planning = await Assert.ThrowsAsync<SyncBusyException>(() => other.ClaimAsync(Sync));
+        Assert.Contains($"a sluice process on host {Environment.MachineName} (pid {Environment.ProcessId}), planning it", planning.Message);
+
+        var run = await holder.Runs.StartRunAsync(Sync, false);
+        var running = await Assert.ThrowsAsync<SyncBusyException>(() => other.ClaimAsync(Sync));
+        Assert.Contains($"Sync '{Sync}' is in use by run {run} on host {Environment.MachineName} (pid {Environment.ProcessId})", running.Message);
+        Assert.Equal(RunStatus.Running, (await other.Runs.HistoryAsync(Sync)).Single().Status);
+    }
+
+    [Fact]
+    public async Task A_holder_whose_session_died_releases_its_claim_and_its_run_shows_interrupted()
+    {
+        var holder = await OpenAsync();
+        var other = await OpenAsync();
+        var ledger = await holder.ClaimAsync(Sync);
+        var run = await holder.Runs.StartRunAsync(Sync, false);
+
+        // What PostgreSQL sees when a process is killed: its claim's session ends.
+        var locks = $"FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = '{_database}')";
+        await server.ExecuteAsync($"SELECT pg_terminate_backend(pid) {locks}");
+        await using (var watch = new NpgsqlConnection(server.ConnectionString()))
+        {
+            await watch.OpenAsync();
+            // The backend ends a moment after the signal: wait for its lock to go.
+            while ((long)(await new NpgsqlCommand($"SELECT count(*) {locks}", watch).ExecuteScalarAsync())! > 0)
+                await Task.Delay(10);
+        }
+        var history = await other.Runs.HistoryAsync(Sync);
+        Assert.Equal(RunStatus.Interrupted, history.Single(r => r.RunId == run).Status);
+        // The holder, if it still ran, could no longer write: its writes go through the claim's session.
+        var lost = await Assert.ThrowsAsync<StateException>(() => ledger.MarkInDoubtAsync(new BatchId(run, 1), [Write("a")]));
+        Assert.Contains($"The claim on sync '{Sync}' was lost", lost.Message);
+        await using (await other.ClaimAsync(Sync))
+        {
+            Assert.True(await other.Runs.StartRunAsync(Sync, false) > run);
+        }
+        try
+        {
+            await ledger.DisposeAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // The killed session's connection is gone already.
+        }
+    }
+
+    [Fact]
+    public async Task The_schema_is_created_with_its_version_and_a_newer_version_is_refused()
+    {
+        await using (var store = await PostgresState.OpenAsync(Url, "custom_schema"))
+            Assert.Contains("(schema custom_schema)", store.Location);
+        await server.ExecuteAsync("INSERT INTO custom_schema.schema_version VALUES (99, now())", _database);
+        var e = await Assert.ThrowsAsync<StateException>(() => PostgresState.OpenAsync(Url, "custom_schema"));
+        Assert.Contains("written by a newer Sluice (schema version 99; this one knows up to 1)", e.Message);
+    }
+
+    [Fact]
+    public async Task The_location_hides_the_password_and_bad_connections_say_what_is_wrong_without_it()
+    {
+        var store = await OpenAsync();
+        Assert.DoesNotContain(server.Password, store.Location);
+        Assert.Contains(":***@127.0.0.1:", store.Location);
+
+        var refused = await Assert.ThrowsAsync<StateException>(() => PostgresState.OpenAsync(Url.Replace(Uri.EscapeDataString(server.Password), "wrong-password")));
+        Assert.Contains("refused the login", refused.Message);
+        var unreachable = await Assert.ThrowsAsync<StateException>(() => PostgresState.OpenAsync($"postgres://u:{server.Password}@127.0.0.1:1/db"));
+        Assert.Contains("cannot reach PostgreSQL at 127.0.0.1:1/db", unreachable.Message);
+        var bad = await Assert.ThrowsAsync<StateException>(() => PostgresState.OpenAsync($"mysql://u:{server.Password}@h/db"));
+        Assert.Contains("could not be read", bad.Message);
+        foreach (var e in new[] { refused, unreachable, bad })
+            Assert.DoesNotContain(server.Password, e.Message);
+    }
+}
