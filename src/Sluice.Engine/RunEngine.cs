@@ -99,11 +99,12 @@ public sealed class RunEngine
             { Category: ErrorCategory.Cancelled } => RunStatus.Cancelled,
             _ => RunStatus.Failed,
         };
-        RunWarningPolicy.Apply(sync, status, tally.Planned > 0 || tally.HasPlan, counts, warnings);
+        var earlier = EarlierRuns.From(await _state.Runs.HistoryAsync(sync.Name, EarlierRuns.Depth, CancellationToken.None), runId);
+        RunWarningPolicy.Apply(sync, status, tally.Planned > 0 || tally.HasPlan, counts, earlier, warnings);
         await _state.Runs.FinishRunAsync(runId, status, counts, warnings, failure?.Message, CancellationToken.None);
         var record = (await _state.Runs.HistoryAsync(sync.Name, 2, CancellationToken.None)).ToList();
         if (_notifier is not null)
-            await NotifyAsync(sync, record[0], record.Count > 1 ? record[1] : null);
+            await NotifyAsync(sync, record[0], record.Count > 1 ? record[1] : null, earlier);
         return new RunOutcome(record[0], failure?.Category, failure?.Problems);
     }
 
@@ -173,16 +174,17 @@ public sealed class RunEngine
         await _state.Runs.AddRejectedAsync(request.Sync.Name, runId, rows, ct);
     }
 
-    private async Task NotifyAsync(SyncConfig sync, RunRecord run, RunRecord? previous)
+    private async Task NotifyAsync(SyncConfig sync, RunRecord run, RunRecord? previous, EarlierRuns earlier)
     {
         var before = previous?.Warnings ?? [];
         var raised = run.Warnings.Except(before).ToList();
         var cleared = before.Except(run.Warnings).ToList();
         if (raised.Count == 0 && cleared.Count == 0)
             return;
+        var details = raised.ToDictionary(w => w, w => RunWarningPolicy.Describe(w, sync, run, earlier));
         try
         {
-            await _notifier!.NotifyAsync(sync, run, raised, cleared, CancellationToken.None);
+            await _notifier!.NotifyAsync(new RunNotice(sync, run, raised, cleared, details), CancellationToken.None);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
         {

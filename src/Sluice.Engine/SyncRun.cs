@@ -86,4 +86,6 @@ public static class RunWarnings
     public const string RejectedRows = "rejected-rows";
     public const string EmptyModel = "empty-model";
     public const string MirrorGuard = "mirror-guard";
+    public const string RowCountChange = "row-count-change";
+    public const string NotSucceeded = "not-succeeded";
 }

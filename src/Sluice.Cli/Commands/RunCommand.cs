@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sluice.Core.Configuration;
 using Sluice.Engine;
+using Sluice.Notifications;
 using Sluice.State;
 using Spectre.Console;
 
@@ -52,7 +53,8 @@ internal static class RunCommand
     {
         var state = await workspace.StateAsync(ct);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var engine = new RunEngine(state, new WebhookNotifier(workspace.Project.Notifications, http));
+        var logs = workspace.Resolver.Services.LoggerFactory;
+        var engine = new RunEngine(state, new ChannelNotifier(workspace.Project, http, loggerFactory: logs));
         var outcomes = new List<RunOutcome>();
         foreach (var sync in syncs)
         {

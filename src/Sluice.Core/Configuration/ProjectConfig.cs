@@ -42,11 +42,15 @@ public sealed record ProjectConfig(
     /// <summary>The shared state (<c>state:</c>, a PostgreSQL database); null: the embedded <c>.sluice/</c> folder.</summary>
     public StateConfig? State { get; init; }
 
+    /// <summary>The relay email notifications go through; null when the project sends none.</summary>
+    public SmtpConfig? Smtp { get; init; }
+
     /// <summary>Every problem of a <c>${VAR}</c> that is not set, in file order; <c>validate</c> reports them all.</summary>
     public IReadOnlyList<ConfigProblem> UnresolvedProblems =>
         Sources.Values.SelectMany(s => s.Unresolved)
             .Concat(Destinations.Values.SelectMany(d => d.Unresolved))
             .Concat(Notifications.Values.SelectMany(n => n.Unresolved))
+            .Concat(Smtp?.Unresolved ?? [])
             .SelectMany(u => u.Problems)
             .Distinct()
             .OrderBy(p => p.Location?.Line ?? 0).ThenBy(p => p.Location?.Column ?? 0)
@@ -118,6 +122,12 @@ public sealed record WarningsConfig(
     IReadOnlyList<string> Notify)
 {
     public static WarningsConfig Default { get; } = new(true, null, true, true, []);
+
+    /// <summary>Warn when the model's row count moves by more than this share since the last successful run.</summary>
+    public double? RowCountChangePercent { get; init; }
+
+    /// <summary>Warn when the sync has not succeeded for this long.</summary>
+    public TimeSpan? NotSucceededFor { get; init; }
 }
 
 /// <summary>A sync: model + destination + mode + match + mappings + schedule + warnings.</summary>
@@ -136,6 +146,24 @@ public sealed record SyncConfig(
 {
     /// <summary>Where the sync names its destination (<c>destination: x</c>), for destination problems about this sync.</summary>
     public SourceLocation DestinationLocation { get; init; } = Location;
+}
+
+/// <summary>How the SMTP relay is reached: TLS from the start (465), upgraded (587), or none.</summary>
+public enum SmtpSecurity
+{
+    StartTls,
+    SslOnConnect,
+    None,
+}
+
+/// <summary>The <c>smtp:</c> section: the relay email notifications are sent through. The password is a secret.</summary>
+public sealed record SmtpConfig(string Host, int Port, SmtpSecurity Security, string? Username, string? Password, string From, SourceLocation Location)
+{
+    /// <summary>Settings written with a <c>${VAR}</c> that is not set: sending email fails with these problems.</summary>
+    public IReadOnlyList<UnresolvedSetting> Unresolved { get; init; } = UnresolvedSetting.None;
+
+    /// <summary>Never the password: records print themselves in logs and test output.</summary>
+    public override string ToString() => $"smtp {Host}:{Port} ({Security}) from {From}";
 }
 
 /// <summary>A notification channel: a Slack-compatible webhook and/or an email address.</summary>

@@ -6,7 +6,8 @@ namespace Sluice.Core.Configuration;
 // A sync's warnings (warnings.md) and who hears them.
 internal sealed partial class ProjectParser
 {
-    private static readonly string[] WarningKeys = ["on_failure", "rejected_rows_percent", "on_empty_model", "on_mirror_guard", "notify"];
+    private static readonly string[] WarningKeys = ["on_failure", "rejected_rows_percent", "on_empty_model", "on_mirror_guard", "row_count_change_percent",
+        "not_succeeded_hours", "notify"];
 
     private WarningsConfig ParseWarnings(YamlMappingNode map, string where, IReadOnlyList<string> notificationNames)
     {
@@ -39,20 +40,28 @@ internal sealed partial class ProjectParser
             return fallback;
         }
 
-        double? percent = null;
-        if (Get(warnings, "rejected_rows_percent") is { } percentNode && Scalar(percentNode, $"rejected_rows_percent in {what}") is { } p
-            && p.Text.Trim().Length > 0)
+        // A number within bounds, or null (with a problem naming the key) when it is written wrong.
+        double? Number(string key, double max, string hint)
         {
-            if (double.TryParse(p.Text.Trim().TrimEnd('%'), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 100)
+            if (Get(warnings, key) is not { } numberNode || Scalar(numberNode, $"{key} in {what}") is not { } n || n.Text.Trim().Length == 0)
             {
-                percent = v;
+                return null;
             }
-            else
+
+            if (double.TryParse(n.Text.Trim().TrimEnd('%'), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 && v <= max)
             {
-                Add(percentNode, $"rejected_rows_percent in {what} must be a number from 0 to 100, not {p.Shown}",
-                    "Write the share of rejected rows above which to warn, e.g. rejected_rows_percent: 5.");
+                return v;
             }
+
+            Add(numberNode, $"{key} in {what} must be a number from 0 to {max.ToString(CultureInfo.InvariantCulture)}, not {n.Shown}", hint);
+            return null;
         }
+
+        var percent = Number("rejected_rows_percent", 100, "Write the share of rejected rows above which to warn, e.g. rejected_rows_percent: 5.");
+        var rowCountChange = Number("row_count_change_percent", 1_000_000,
+            "Write by how much (in percent) the model's row count may move between two successful runs, e.g. row_count_change_percent: 20.");
+        var hours = Number("not_succeeded_hours", 24 * 366,
+            "Write after how many hours without a successful run to warn, e.g. not_succeeded_hours: 24.");
 
         var notify = new List<string>();
         if (Get(warnings, "notify") is { } notifyNode && !IsNull(notifyNode))
@@ -85,6 +94,10 @@ internal sealed partial class ProjectParser
             percent,
             Flag("on_empty_model", defaults.OnEmptyModel),
             Flag("on_mirror_guard", defaults.OnMirrorGuard),
-            notify);
+            notify)
+        {
+            RowCountChangePercent = rowCountChange,
+            NotSucceededFor = hours is { } h ? TimeSpan.FromHours(h) : null,
+        };
     }
 }

@@ -11,7 +11,7 @@ namespace Sluice.Core.Configuration;
 /// </summary>
 internal sealed partial class ProjectParser
 {
-    private static readonly string[] TopKeys = ["sources", "models", "destinations", "syncs", "notifications", "state"];
+    private static readonly string[] TopKeys = ["sources", "models", "destinations", "syncs", "notifications", "smtp", "state"];
 
     private readonly string _file;
     private readonly ProjectCatalog _catalog;
@@ -46,6 +46,13 @@ internal sealed partial class ProjectParser
         var notifications = ParseNotifications(notificationsNode);
         var syncs = ParseSyncs(syncsNode, Names(modelsNode), destinations, Names(destinationsNode), Names(notificationsNode));
 
-        return new ProjectConfig(directory, filePath, sources, models, destinations, syncs, notifications) { State = ParseState(top) };
+        var smtp = ParseSmtp(top);
+        foreach (var channel in notifications.Values.Where(n => n.Email is not null && smtp is null))
+        {
+            _warnings.Add(new ConfigProblem(channel.Location, $"notification '{channel.Name}' has an email, but the project has no smtp section, so no email is sent",
+                "Add an smtp: section (host, from, and username/password as ${VARIABLES}) for the relay that sends it."));
+        }
+
+        return new ProjectConfig(directory, filePath, sources, models, destinations, syncs, notifications) { Smtp = smtp, State = ParseState(top) };
     }
 }

@@ -152,6 +152,10 @@ public static class ProjectValidator
                 if (project.Notifications.TryGetValue(name, out var notification))
                 {
                     needed.AddRange(notification.Unresolved);
+                    if (notification.Email is not null && project.Smtp is { } smtp)
+                    {
+                        needed.AddRange(smtp.Unresolved);
+                    }
                 }
             }
         }

@@ -261,6 +261,6 @@ public sealed class LoadingTests
             ],
             e.Problems.Select(p => $"{p.Location}: {p.Message}"));
         Assert.Contains("sluice.yaml:7:1: unknown key 'synks'", e.Message);
-        Assert.Equal("Rename it to 'syncs', or remove it. Valid keys here: sources, models, destinations, syncs, notifications, state.", e.Problems[3].Hint);
+        Assert.Equal("Rename it to 'syncs', or remove it. Valid keys here: sources, models, destinations, syncs, notifications, smtp, state.", e.Problems[3].Hint);
     }
 }
