@@ -31,6 +31,10 @@ const string Usage = """
       run-memory [--rows 100000,1000000] [--repeat 1] [--cli sluice.dll]
           Peak RSS of the `sluice run` process (GNU time) on a first upsert run to the Iterable emulator in its own
           process, rate limits off, for each model size: memory must not grow with the model.
+      warehouse --pg-url postgres://user:password@host:port/db [--rows 1000000,10000000] [--change-percent 1] [--work DIR]
+          A PostgreSQL model planned in the warehouse (planner: warehouse) and locally (rows streamed into DuckDB): a
+          first plan committed as delivered, then 1% changed; plan time, rows and bytes moved out of PostgreSQL (through
+          a counting proxy) and peak RSS, each in a fresh process; against PostgreSQL alone running the same diff.
       ledger-commit [--batches 100] [--batch-size 1000]
           ISyncLedger.CommitAsync per acknowledged batch and the end-of-run compaction (a ceiling on throughput,
           since commits are serialised).
@@ -64,6 +68,8 @@ try
         "cli-10k" => await CliBench.RunAsync(options, cancel.Token),
         "ledger-commit" => await CommitBench.RunAsync(options, cancel.Token),
         "run-memory" => await RunMemoryBench.RunAsync(options, cancel.Token),
+        "warehouse" => await WarehouseBench.RunAsync(options, cancel.Token),
+        "warehouse-child" => await WarehouseBench.ChildAsync(options, cancel.Token), // hidden: one plan in a fresh process
         _ => throw new UsageException($"Unknown benchmark '{args[0]}'."),
     };
 }

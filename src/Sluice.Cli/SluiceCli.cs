@@ -12,6 +12,7 @@ using Sluice.Destinations.Salesforce;
 using Sluice.Sources.DuckDb;
 using Sluice.Sources.Postgres;
 using Sluice.State;
+using Sluice.State.Postgres.Warehouse;
 using Spectre.Console;
 
 namespace Sluice.Cli;
@@ -35,7 +36,7 @@ internal static partial class SluiceCli
     };
 
     public static ProjectCatalog Catalog() => new(
-        [new DuckDbSourceProvider(), new PostgresSourceProvider()],
+        [new DuckDbSourceProvider(), new PostgresSourceProvider(warehouse => new WarehousePlanner(warehouse))],
         [new IterableDestinationProvider(), new SalesforceDestinationProvider(), new ActitoDestinationProvider()]);
 
     public static async Task<int> RunAsync(string[] args)

@@ -40,17 +40,25 @@ public sealed class RunEngine
     /// </summary>
     public async Task<IChangePlan> PlanAsync(SyncRunRequest request, RunOptions options, CancellationToken ct = default)
     {
-        var ledger = await _state.ClaimAsync(request.Sync.Name, ct);
+        var claim = await _state.ClaimAsync(request.Sync.Name, ct);
+        ISyncLedger? own = null;
         try
         {
-            return new ClaimedPlan(await PlanAsync(request, ledger, options, ct), ledger);
+            own = await OwnLedgerAsync(request, ct);
+            return new ClaimedPlan(await PlanAsync(request, own ?? claim, options, ct), own is null ? [claim] : [own, claim]);
         }
         catch
         {
-            await ledger.DisposeAsync();
+            if (own is not null)
+                await own.DisposeAsync();
+            await claim.DisposeAsync();
             throw;
         }
     }
+
+    /// <summary>The ledger of a planner that keeps its own (a warehouse's), or null: the claimed one is the sync's.</summary>
+    private static Task<ISyncLedger?> OwnLedgerAsync(SyncRunRequest request, CancellationToken ct) =>
+        request.Source.Planner is { } planner ? planner.OpenLedgerAsync(request.Sync.Name, ct) : Task.FromResult<ISyncLedger?>(null);
 
     private Task<IChangePlan> PlanAsync(SyncRunRequest request, ISyncLedger ledger, RunOptions options, CancellationToken ct) =>
         (request.Source.Planner ?? _planner).PlanAsync(request.ToPlanRequest(options.FullResync), ledger, ct);
@@ -68,8 +76,7 @@ public sealed class RunEngine
     public async Task<RunOutcome> RunAsync(SyncConfig sync, Func<CancellationToken, Task<SyncRunRequest>> resolve, RunOptions options,
         IProgress<RunProgress>? progress = null, CancellationToken ct = default)
     {
-        var ledger = await _state.ClaimAsync(sync.Name, ct);
-        await using var claim = ledger;
+        await using var claim = await _state.ClaimAsync(sync.Name, ct);
         var runId = await _state.Runs.StartRunAsync(sync.Name, options.FullResync, ct);
         var tally = new RunTally();
         var warnings = new List<string>();
@@ -79,6 +86,8 @@ public sealed class RunEngine
             progress?.Report(tally.Progress(RunPhase.Resolving));
             var request = await resolve(ct);
             progress?.Report(tally.Progress(RunPhase.Planning));
+            await using var own = await OwnLedgerAsync(request, ct);
+            var ledger = own ?? claim;
             await using var plan = await PlanAsync(request, ledger, options, ct);
             await DeliverAsync(request, options, ledger, runId, plan, tally, warnings, progress, ct);
         }
@@ -212,7 +221,7 @@ public sealed class RunEngine
 }
 
 /// <summary>A plan that holds its sync's claim: disposing it releases both.</summary>
-internal sealed class ClaimedPlan(IChangePlan plan, ISyncLedger claim) : IChangePlan
+internal sealed class ClaimedPlan(IChangePlan plan, IReadOnlyList<ISyncLedger> ledgers) : IChangePlan
 {
     public PlanRequest Request => plan.Request;
 
@@ -229,7 +238,9 @@ internal sealed class ClaimedPlan(IChangePlan plan, ISyncLedger claim) : IChange
     public async ValueTask DisposeAsync()
     {
         await plan.DisposeAsync();
-        await claim.DisposeAsync();
+        // A planner's own ledger first, the state store's claim last: the sync stays claimed until both are closed.
+        foreach (var ledger in ledgers)
+            await ledger.DisposeAsync();
     }
 }
 

@@ -4,6 +4,7 @@ using Npgsql;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Core.Planning;
 using Sluice.Core.Sources;
 
 namespace Sluice.Sources.Postgres;
@@ -11,6 +12,14 @@ namespace Sluice.Sources.Postgres;
 /// <summary>The <c>postgres</c> source type: models read from a PostgreSQL database.</summary>
 public sealed class PostgresSourceProvider : ISourceProvider
 {
+    private readonly Func<PostgresWarehouse, IChangePlanner>? _warehousePlanner;
+
+    /// <param name="warehousePlanner">
+    /// Makes the planner of sources with <c>planner: warehouse</c> (it diffs inside the database); without it every source
+    /// is planned locally.
+    /// </param>
+    public PostgresSourceProvider(Func<PostgresWarehouse, IChangePlanner>? warehousePlanner = null) => _warehousePlanner = warehousePlanner;
+
     public string Type => "postgres";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -18,10 +27,25 @@ public sealed class PostgresSourceProvider : ISourceProvider
         new("connection", OptionType.Secret,
             "The database: a connection string (Host=...;Database=...;Username=...;Password=...) or a postgres://user:password@host:port/database URL.",
             Required: true),
+        new("planner", OptionType.Choice,
+            "Where the diff is computed: warehouse (in this database, against ledgers kept in its schema; only changed rows leave it) or local (rows streamed into Sluice's embedded planner).",
+            Default: "local", Choices: ["local", "warehouse"]),
+        new("schema", OptionType.String,
+            "The schema the warehouse planner keeps each sync's ledger in (created when missing).", Default: PostgresWarehouse.DefaultSchema),
     ];
 
-    public ISource Create(SourceConfig config, string projectDirectory) =>
-        new PostgresSource(config.Name, config.Settings.TryGetValue("connection", out var connection) ? connection.Value : "");
+    public ISource Create(SourceConfig config, string projectDirectory)
+    {
+        string? Setting(string key) => config.Settings.TryGetValue(key, out var value) ? value.Value.Trim() : null;
+        var warehouse = Setting("planner") == "warehouse" ? _warehousePlanner : null;
+        return new PostgresSource(config.Name, Setting("connection") ?? "", warehouse, Setting("schema") ?? PostgresWarehouse.DefaultSchema);
+    }
+}
+
+/// <summary>What a planner that diffs inside PostgreSQL gets of a source: the source (its connections, its errors) and its ledgers' schema.</summary>
+public sealed record PostgresWarehouse(PostgresSource Source, string Schema)
+{
+    public const string DefaultSchema = "sluice";
 }
 
 /// <summary>
@@ -38,13 +62,37 @@ public sealed class PostgresSource : ISource
     private PostgresErrors _errors;
     private string _where = "";
 
+    private readonly Func<PostgresWarehouse, IChangePlanner>? _warehousePlanner;
+    private readonly string _schema;
+    private IChangePlanner? _planner;
+
     /// <param name="name">The source's name in sluice.yaml, for messages.</param>
     /// <param name="connection">The connection string or URL (a secret: never printed).</param>
-    public PostgresSource(string name, string connection)
+    /// <param name="warehousePlanner">The planner that diffs inside the database; null: the embedded one plans this source.</param>
+    /// <param name="schema">Where that planner keeps the ledgers.</param>
+    public PostgresSource(string name, string connection, Func<PostgresWarehouse, IChangePlanner>? warehousePlanner = null,
+        string schema = PostgresWarehouse.DefaultSchema)
     {
         _name = name;
         _connection = connection;
         _errors = new PostgresErrors(name, null);
+        _warehousePlanner = warehousePlanner;
+        _schema = schema;
+    }
+
+    /// <summary>The source's name in sluice.yaml.</summary>
+    public string Name => _name;
+
+    /// <summary>The connection as written (a secret): for a planner that opens its ledgers in this database.</summary>
+    internal string ConnectionText => _connection;
+
+    public IChangePlanner? Planner
+    {
+        get
+        {
+            lock (_gate)
+                return _planner ??= _warehousePlanner?.Invoke(new PostgresWarehouse(this, _schema));
+        }
     }
 
     public async Task<IReadOnlyList<ModelColumn>> DescribeAsync(string sql, CancellationToken cancellationToken)
@@ -56,20 +104,39 @@ public sealed class PostgresSource : ISource
     public async IAsyncEnumerable<object?[]> ReadAsync(string sql, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        var columns = await DescribeAsync(connection, sql, cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection, transaction)
+        try
+        {
+            await using var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction);
+            await readOnly.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (NpgsqlException e)
+        {
+            throw _errors.Explain(e, _where, sql);
+        }
+        await foreach (var row in QueryAsync(connection, sql, null, cancellationToken))
+            yield return row;
+    }
+
+    /// <summary>
+    /// Streams the rows of <paramref name="sql"/> run on <paramref name="connection"/> as Sluice values, read as the model's
+    /// would be (the same row array, reused: copy what you keep). A planner querying its own tables reads them so.
+    /// </summary>
+    internal async IAsyncEnumerable<object?[]> QueryAsync(NpgsqlConnection connection, string sql, Action<NpgsqlParameterCollection>? parameters,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var columns = await DescribeAsync(connection, sql, cancellationToken, parameters);
+        await using var command = new NpgsqlCommand(sql, connection)
         {
             // A model's query may take long to produce its first row; the connection's timeout is for connecting.
             CommandTimeout = 0,
             // Types without a binary reading of their own come in PostgreSQL's text form.
             UnknownResultTypeList = columns.Select(c => c.Read == PgRead.Text).ToArray(),
         };
+        parameters?.Invoke(command.Parameters);
         NpgsqlDataReader reader;
         try
         {
-            await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction))
-                await readOnly.ExecuteNonQueryAsync(cancellationToken);
             reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
         }
         catch (NpgsqlException e)
@@ -122,19 +189,40 @@ public sealed class PostgresSource : ISource
         }
     }
 
+    /// <summary>Runs statements of a planner of this source on <paramref name="connection"/>, its errors told as the source's.</summary>
+    internal async Task ExecuteAsync(NpgsqlConnection connection, string sql, Action<NpgsqlParameterCollection>? parameters, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        parameters?.Invoke(command.Parameters);
+        try
+        {
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        catch (NpgsqlException e)
+        {
+            throw _errors.Explain(e, _where, null);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlDataSource? dataSource;
+        IChangePlanner? planner;
         lock (_gate)
         {
             dataSource = _dataSource;
             _dataSource = null;
+            planner = _planner;
+            _planner = null;
         }
+        if (planner is IAsyncDisposable disposable)
+            await disposable.DisposeAsync();
         if (dataSource is not null)
             await dataSource.DisposeAsync();
     }
 
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    /// <summary>A connection of this source's pool; errors told as the source's (never the password).</summary>
+    internal async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
         var dataSource = DataSource();
         try
@@ -169,9 +257,11 @@ public sealed class PostgresSource : ISource
         }
     }
 
-    private async Task<List<PgColumn>> DescribeAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    private async Task<List<PgColumn>> DescribeAsync(NpgsqlConnection connection, string sql, CancellationToken ct,
+        Action<NpgsqlParameterCollection>? parameters = null)
     {
         await using var command = new NpgsqlCommand(sql, connection);
+        parameters?.Invoke(command.Parameters);
         try
         {
             // SchemaOnly: PostgreSQL parses and describes the statement without running it.

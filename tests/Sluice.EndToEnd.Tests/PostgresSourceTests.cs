@@ -13,11 +13,13 @@ public sealed class PostgresSourceTests(PostgresServer server) : IClassFixture<P
     private static long Count(SluiceResult run, string name) => run.Json["runs"]![0]!["counts"]![name]!.GetValue<long>();
 
     /// <summary>The emulator project's sluice.yaml, its source turned into the postgres database <paramref name="database"/>.</summary>
-    private async Task UsePostgresAsync(string directory, string yaml, string database)
+    /// <param name="planner">Where the diff is computed: local (streamed into DuckDB) or warehouse (inside PostgreSQL).</param>
+    private async Task UsePostgresAsync(string directory, string yaml, string database, string planner = "local")
     {
         Assert.Contains("type: duckdb\n    path: warehouse.duckdb", yaml, StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(directory, "sluice.yaml"),
-            yaml.Replace("type: duckdb\n    path: warehouse.duckdb", "type: postgres\n    connection: ${CRM_DB_URL}", StringComparison.Ordinal));
+            yaml.Replace("type: duckdb\n    path: warehouse.duckdb", $"type: postgres\n    connection: ${{CRM_DB_URL}}\n    planner: {planner}",
+                StringComparison.Ordinal));
         await File.AppendAllTextAsync(Path.Combine(directory, ".env"), $"CRM_DB_URL={server.Url(database)}\n");
     }
 
@@ -36,12 +38,14 @@ public sealed class PostgresSourceTests(PostgresServer server) : IClassFixture<P
         return database;
     }
 
-    [Fact]
-    public async Task Upsert_sends_every_row_then_only_the_changed_ones_once_then_nothing()
+    [Theory]
+    [InlineData("local")]
+    [InlineData("warehouse")]
+    public async Task Upsert_sends_every_row_then_only_the_changed_ones_once_then_nothing(string planner)
     {
         await using var project = await IterableProject.CreateAsync("upsert");
         var database = await CustomersAsync(120);
-        await UsePostgresAsync(project.Directory, IterableProject.ProjectFile("upsert"), database);
+        await UsePostgresAsync(project.Directory, IterableProject.ProjectFile("upsert"), database, planner);
 
         var first = await project.SluiceAsync("run", "customers-to-iterable", "--json");
         Assert.True(first.ExitCode == 0, first.ToString());
@@ -75,8 +79,10 @@ public sealed class PostgresSourceTests(PostgresServer server) : IClassFixture<P
         NoSecret(first, plan, second, third);
     }
 
-    [Fact]
-    public async Task A_segment_of_a_table_model_sends_only_the_rows_its_filter_keeps()
+    [Theory]
+    [InlineData("local")]
+    [InlineData("warehouse")]
+    public async Task A_segment_of_a_table_model_sends_only_the_rows_its_filter_keeps(string planner)
     {
         await using var project = await IterableProject.CreateAsync("upsert");
         var database = await CustomersAsync(30);
@@ -84,7 +90,7 @@ public sealed class PostgresSourceTests(PostgresServer server) : IClassFixture<P
             .Replace("sql: select customer_id, email, first_name, plan, seats, note from customers",
                 "table: public.customers\n  pros:\n    model: customers\n    filter: plan = 'pro' and seats > 3", StringComparison.Ordinal)
             .Replace("model: customers\n    destination", "model: pros\n    destination", StringComparison.Ordinal);
-        await UsePostgresAsync(project.Directory, yaml, database);
+        await UsePostgresAsync(project.Directory, yaml, database, planner);
 
         var run = await project.SluiceAsync("run", "customers-to-iterable", "--json");
 
@@ -95,13 +101,15 @@ public sealed class PostgresSourceTests(PostgresServer server) : IClassFixture<P
         Assert.Null(await project.GetUserAsync("c7@example.com"));
     }
 
-    [Fact]
-    public async Task Update_updates_the_users_iterable_has_and_reports_the_others_as_not_found()
+    [Theory]
+    [InlineData("local")]
+    [InlineData("warehouse")]
+    public async Task Update_updates_the_users_iterable_has_and_reports_the_others_as_not_found(string planner)
     {
         await using var project = await IterableProject.CreateAsync("update");
         project.Emulator.SeedUsers(Enumerable.Range(1, 3).Select(i => new IterableSeedUser($"c{i}@example.com", null, new JsonObject { ["firstName"] = "Old" })));
         var database = await CustomersAsync(8);
-        await UsePostgresAsync(project.Directory, IterableProject.ProjectFile("update"), database);
+        await UsePostgresAsync(project.Directory, IterableProject.ProjectFile("update"), database, planner);
 
         var run = await project.SluiceAsync("run", "customers-to-iterable", "--json");
 
@@ -126,12 +134,14 @@ public sealed class PostgresSourceTests(PostgresServer server) : IClassFixture<P
         return database;
     }
 
-    [Fact]
-    public async Task Insert_creates_the_added_rows_with_their_typed_values_and_never_touches_them_again()
+    [Theory]
+    [InlineData("local")]
+    [InlineData("warehouse")]
+    public async Task Insert_creates_the_added_rows_with_their_typed_values_and_never_touches_them_again(string planner)
     {
         await using var project = await ActitoProject.CreateAsync("insert");
         var database = await ActitoCustomersAsync(10);
-        await UsePostgresAsync(project.Directory, ActitoProject.ProjectFile("insert"), database);
+        await UsePostgresAsync(project.Directory, ActitoProject.ProjectFile("insert"), database, planner);
 
         var run = await project.SluiceAsync("run", ActitoProject.Sync, "--json");
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -157,12 +167,14 @@ public sealed class PostgresSourceTests(PostgresServer server) : IClassFixture<P
         NoSecret(run, again, still);
     }
 
-    [Fact]
-    public async Task Mirror_deletes_exactly_the_rows_deleted_from_the_postgres_table()
+    [Theory]
+    [InlineData("local")]
+    [InlineData("warehouse")]
+    public async Task Mirror_deletes_exactly_the_rows_deleted_from_the_postgres_table(string planner)
     {
         await using var project = await ActitoProject.CreateAsync("mirror");
         var database = await ActitoCustomersAsync(40);
-        await UsePostgresAsync(project.Directory, ActitoProject.ProjectFile("mirror"), database);
+        await UsePostgresAsync(project.Directory, ActitoProject.ProjectFile("mirror"), database, planner);
         Assert.Equal(0, (await project.SluiceAsync("run", ActitoProject.Sync)).ExitCode);
 
         await server.ExecuteAsync("delete from customers where customer_id in (5, 17, 33)", database);

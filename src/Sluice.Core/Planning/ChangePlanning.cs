@@ -66,6 +66,12 @@ public interface IChangePlanner
     /// held): throws <see cref="SourceException"/> when the model cannot be read.
     /// </summary>
     Task<IChangePlan> PlanAsync(PlanRequest request, ISyncLedger ledger, CancellationToken ct = default);
+
+    /// <summary>
+    /// The sync's ledger where this planner diffs (a warehouse keeps it in its own schema), opened while the state store's
+    /// claim on the sync is held; the run plans against it and commits to it. Null: the state store's ledger.
+    /// </summary>
+    Task<ISyncLedger?> OpenLedgerAsync(string sync, CancellationToken ct = default) => Task.FromResult<ISyncLedger?>(null);
 }
 
 /// <summary>
