@@ -142,7 +142,9 @@ public sealed class PostgresLedger : ISyncLedger
 
     private NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction? tx, string sql)
     {
-        var command = new NpgsqlCommand(sql, c, tx);
+        // No 30 s limit: a statement grows with the ledger (the fold of a first run's millions of journal rows); the
+        // caller's cancellation bounds it, and a dead server ends the session.
+        var command = new NpgsqlCommand(sql, c, tx) { CommandTimeout = 0 };
         command.Parameters.AddWithValue("sync", Sync);
         return command;
     }
