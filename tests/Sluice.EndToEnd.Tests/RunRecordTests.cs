@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Sluice.EndToEnd.Tests.Support;
+using Sluice.Notifications.Tests.Support;
 
 namespace Sluice.EndToEnd.Tests;
 
@@ -129,69 +128,4 @@ public sealed partial class RunRecordTests
 
     [GeneratedRegex(" {2,}")]
     private static partial Regex PlainSeparator();
-
-    /// <summary>A local HTTP endpoint that keeps the bodies posted to it.</summary>
-    private sealed class WebhookReceiver : IAsyncDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Task _loop;
-        private readonly List<string> _bodies = [];
-
-        private WebhookReceiver(int port)
-        {
-            Url = $"http://127.0.0.1:{port}/hook/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _loop = Task.Run(LoopAsync);
-        }
-
-        public string Url { get; }
-
-        public IReadOnlyList<string> Bodies
-        {
-            get
-            {
-                lock (_bodies) return [.. _bodies];
-            }
-        }
-
-        public static WebhookReceiver Start()
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            return new WebhookReceiver(port);
-        }
-
-        private async Task LoopAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-                using (var reader = new StreamReader(context.Request.InputStream))
-                {
-                    var body = await reader.ReadToEndAsync();
-                    lock (_bodies) _bodies.Add(body);
-                }
-                context.Response.StatusCode = 200;
-                context.Response.Close();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            _listener.Close();
-            await _loop;
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Sluice.Server.Tests.Support;
+using Sluice.Notifications.Tests.Support;
 
 namespace Sluice.Server.Tests;
 
