@@ -211,7 +211,8 @@ public sealed partial class PostgresState : IStateStore
                 // Closing the claim's own (unpooled) connection ends its session, and with it the lock.
                 await held.DisposeAsync();
                 _claimed.TryRemove(sync, out _);
-            }) { Errors = Errors, Claim = held };
+            })
+            { Errors = Errors, Claim = held };
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
