@@ -174,7 +174,7 @@ public sealed class PostgresRunHistory : IRunHistory
         await using var command = new NpgsqlCommand($"""
             SELECT sync, run_id, key, outcome, code, reason, rejected_at FROM {T("rejected")}
             WHERE sync = @sync AND run_id = (SELECT max(run_id) FROM {T("rejected")} WHERE sync = @sync)
-            ORDER BY key COLLATE "C" LIMIT @limit
+            ORDER BY CASE WHEN key ~ '^-?[0-9]{1,38}$' THEN key::numeric END NULLS LAST, key COLLATE "C" LIMIT @limit
             """, c, tx);
         command.Parameters.AddWithValue("sync", sync);
         command.Parameters.AddWithValue("limit", limit);

@@ -51,11 +51,9 @@ internal static class RunCommand
                 JsonOutput.Write(new { runs = runs.Where(r => r.Outcome is not null).Select(r => JsonOutput.Run(r.Outcome!.Record)) });
             else
                 WriteSummary(runs, output);
-            if (parse.GetValue(json))
-            {
-                foreach (var notRun in runs.Where(r => r.Outcome is null))
-                    Console.Error.WriteLine($"error: {notRun.Sync} did not run: {notRun.NotRun}");
-            }
+            // Why a sync did not run is an error: on stderr, with or without --json (the table shows it as "not run").
+            foreach (var notRun in runs.Where(r => r.Outcome is null))
+                Console.Error.WriteLine($"error: {notRun.Sync} did not run: {notRun.NotRun}");
             // A sync its configuration stopped is recorded like any run, and shown with every problem.
             var problems = runs.Where(r => r.Outcome?.Problems is not null).SelectMany(r => r.Outcome!.Problems!).Distinct().ToList();
             if (problems.Count > 0)
@@ -170,10 +168,7 @@ internal static class RunCommand
         {
             var name = Markup.Escape(result.Sync);
             if (result.Outcome is not { Record: var run } outcome)
-            {
-                output.Line($"[red]{name} did not run:[/] {Markup.Escape(result.NotRun ?? "")}");
                 continue;
-            }
             var c = run.Counts;
             output.Line($"{name}: {Formats.Count(c.ModelRows)} model rows: {Formats.Count(c.Added)} added, {Formats.Count(c.Changed)} changed, " +
                 $"{Formats.Count(c.Removed)} removed, {Formats.Count(c.Unchanged)} unchanged; delivered {Formats.Count(c.Delivered)}, " +
