@@ -85,21 +85,8 @@ public sealed class PostgresLedger : ISyncLedger
     private static string UpTo(BatchId batch) =>
         $"(run_id < {batch.RunId} OR (run_id = {batch.RunId} AND batch <= {batch.Number}))";
 
-    private async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
-    {
-        try
-        {
-            await using var connection = await _db.OpenConnectionAsync(ct);
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            var result = await work(connection, tx);
-            await tx.CommitAsync(ct);
-            return result;
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
-        {
-            throw Errors.Explain(e, _schema);
-        }
-    }
+    private Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>
+        Pg.InTransactionAsync(_db, Errors, _schema, work, ct);
 
     /// <summary>How PostgreSQL's errors are told (set by the state that opened this).</summary>
     internal PostgresStateErrors Errors { get; init; } = new("PostgreSQL", null);
@@ -419,4 +406,22 @@ public sealed class PostgresLedger : ISyncLedger
 internal static class Pg
 {
     public static string Ident(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>Runs <paramref name="work"/> in one transaction on a pooled connection; PostgreSQL's errors told as the state's.</summary>
+    public static async Task<T> InTransactionAsync<T>(NpgsqlDataSource db, PostgresStateErrors errors, string schema,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var result = await work(connection, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            throw errors.Explain(e, schema);
+        }
+    }
 }

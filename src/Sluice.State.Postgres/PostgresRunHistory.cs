@@ -53,21 +53,8 @@ public sealed class PostgresRunHistory : IRunHistory
             """;
     }
 
-    private async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
-    {
-        try
-        {
-            await using var connection = await _db.OpenConnectionAsync(ct);
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            var result = await work(connection, tx);
-            await tx.CommitAsync(ct);
-            return result;
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
-        {
-            throw Errors.Explain(e, _schema);
-        }
-    }
+    private Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>
+        Pg.InTransactionAsync(_db, Errors, _schema, work, ct);
 
     /// <summary>How PostgreSQL's errors are told (set by the state that opened this).</summary>
     internal PostgresStateErrors Errors { get; init; } = new("PostgreSQL", null);
