@@ -38,6 +38,12 @@ internal sealed record CampaignOptions
     /// </summary>
     public string? StateUrl { get; init; }
 
+    /// <summary>
+    /// The PostgreSQL database the cases' models live in, planned by the warehouse planner (each case a schema of its
+    /// own, holding its table and its sync's ledger); null: a DuckDB file planned by the embedded planner.
+    /// </summary>
+    public string? SourceUrl { get; init; }
+
     /// <summary>Fault campaign: rounds of model changes, each run until converged.</summary>
     public int Rounds { get; init; } = 3;
 
@@ -132,17 +138,21 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
         var faults = options.Kind == CampaignKind.Fault;
         await using var emulator = await EmulatorProcess.StartAsync(target.Host(faults).Arguments(), ct);
         using var http = new HttpClient { BaseAddress = emulator.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-        await File.WriteAllTextAsync(Path.Combine(dir, ".env"), target.EnvFile(emulator.BaseUrl), ct);
-        await File.WriteAllTextAsync(Path.Combine(dir, "sluice.yaml"), target.ProjectYaml(), ct);
+        // Each case's schemas are its own, so that cases of one database never meet.
+        var schema = $"campaign_{Guid.NewGuid().ToString("N")[..12]}";
+        ModelTable table = options.SourceUrl is { } sourceUrl
+            ? new PostgresModelTable(sourceUrl, $"{schema}_model")
+            : new DuckDbModelTable(Path.Combine(dir, "warehouse.duckdb"));
+        var env = target.EnvFile(emulator.BaseUrl) + "\n" + table.EnvLines;
+        var yaml = target.ProjectYaml(table);
         if (options.StateUrl is { } stateUrl)
         {
             // The same guarantees on the shared store: the case's state in a schema of its own, the URL a variable.
-            var schema = $"campaign_{Guid.NewGuid().ToString("N")[..12]}";
-            await File.AppendAllTextAsync(Path.Combine(dir, ".env"), $"\nSLUICE_STATE_URL={stateUrl}\n", ct);
-            await File.WriteAllTextAsync(Path.Combine(dir, "sluice.yaml"),
-                $"state:\n  connection: ${{SLUICE_STATE_URL}}\n  schema: {schema}\n" + target.ProjectYaml(), ct);
+            env += $"SLUICE_STATE_URL={stateUrl}\n";
+            yaml = $"state:\n  connection: ${{SLUICE_STATE_URL}}\n  schema: {schema}\n" + yaml;
         }
-        var warehouse = Path.Combine(dir, "warehouse.duckdb");
+        await File.WriteAllTextAsync(Path.Combine(dir, ".env"), env, ct);
+        await File.WriteAllTextAsync(Path.Combine(dir, "sluice.yaml"), yaml, ct);
 
         var rows = options.Rows ?? target.DefaultRows;
         var model = new ModelState(random, rows) { FreshOnReturn = target.Mode == "insert" && target.InsertCreatesChangedRows };
@@ -164,7 +174,7 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
             }
         }
         await target.SeedAsync(http, seeds, ct);
-        await model.WriteAsync(warehouse, ct);
+        await table.WriteAsync(model, ct);
 
         var faultBody = faults
             ? new JsonObject
@@ -195,7 +205,7 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
                 if (attempt > 0 && random.NextDouble() < 0.75)
                 {
                     model.Mutate();
-                    await model.WriteAsync(warehouse, ct);
+                    await table.WriteAsync(model, ct);
                 }
                 // Uniform over the run's expected length (and a little past it), so kills land before, during and
                 // after batches and commits.
@@ -227,7 +237,7 @@ internal sealed class Campaign(CampaignOptions options, TextWriter log)
                 if (round > 0)
                 {
                     model.Mutate();
-                    await model.WriteAsync(warehouse, ct);
+                    await table.WriteAsync(model, ct);
                 }
                 var (done, used) = await RunToEndAsync(target, cli, dir, maxRuns: 6, ct);
                 runs += used;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using DuckDB.NET.Data;
 
 namespace Sluice.Campaign;
 
@@ -130,29 +129,9 @@ internal sealed class ModelState
         LastChange = $"changed {changed}, changed back {reverted}, removed {removed}, re-added {returned}, added {added}";
     }
 
-    /// <summary>Writes the model as the <c>people</c> table (replacing it); <c>note</c> is an unmapped column.</summary>
-    public async Task WriteAsync(string path, CancellationToken ct)
-    {
-        await using var connection = new DuckDBConnection($"Data Source={path}");
-        await connection.OpenAsync(ct);
-        await using (var command = connection.CreateCommand())
-        {
-            command.CommandText = "CREATE OR REPLACE TABLE people (person_id BIGINT, email VARCHAR, first_name VARCHAR, last_name VARCHAR, " +
-                "plan VARCHAR, seats BIGINT, note VARCHAR)";
-            await command.ExecuteNonQueryAsync(ct);
-        }
-        using (var appender = connection.CreateAppender("people"))
-        {
-            foreach (var (id, row) in Current.OrderBy(p => p.Key))
-            {
-                appender.CreateRow().AppendValue(id).AppendValue(row.Email).AppendValue(row.FirstName).AppendValue(row.LastName)
-                    .AppendValue(row.Plan).AppendValue(row.Seats).AppendValue(_version.ToString(CultureInfo.InvariantCulture)).EndRow();
-            }
-        }
-        await using (var checkpoint = connection.CreateCommand())
-        {
-            checkpoint.CommandText = "CHECKPOINT";
-            await checkpoint.ExecuteNonQueryAsync(ct);
-        }
-    }
+    /// <summary>The rows in key order, with the unmapped <c>note</c> column every row carries (the model's version).</summary>
+    public IEnumerable<(long Id, RowValues Row)> Rows() => Current.OrderBy(p => p.Key).Select(p => (p.Key, p.Value));
+
+    /// <summary>The value of the unmapped <c>note</c> column: changes with every version, never sent.</summary>
+    public string Note => _version.ToString(CultureInfo.InvariantCulture);
 }

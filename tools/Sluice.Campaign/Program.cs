@@ -6,6 +6,7 @@ const string Usage = """
     usage: Sluice.Campaign crash|fault [--seed N] [--kills N] [--kills-per-case] [--rows N] [--dest iterable|salesforce|actito]
                                        [--mode insert|update|upsert|mirror|<mode>-bulk] [--out DIR] [--cli PATH/sluice.dll]
                                        [--rounds N] [--reject-share 0..0.2] [--state embedded|postgres [--state-url URL]]
+                                       [--source duckdb|postgres [--source-url URL]]
            Sluice.Campaign host iterable|salesforce|actito ...   (an emulator process; started by the campaigns)
 
     crash: SIGKILLs `sluice run` at random moments while the model changes between runs, runs to the end, reads each
@@ -14,6 +15,8 @@ const string Usage = """
            token expiry, and rows the destination refuses.
     --state postgres: each case keeps its state in a schema of its own of the PostgreSQL database at --state-url (or
            $SLUICE_STATE_URL), so the guarantees are proven on the shared store too.
+    --source postgres: each case's model is a table in a schema of its own of the PostgreSQL database at --source-url
+           (or $SLUICE_SOURCE_URL), planned by the warehouse planner, whose ledger lives in that database too.
     Exit code 0 when every case is clean, 1 when a case lost, duplicated, left stale, added or wrongly deleted a row, 2 on bad usage.
     """;
 
@@ -101,11 +104,20 @@ static CampaignOptions Parse(string[] args)
                 var other => throw new ArgumentException($"--state must be embedded or postgres, not {other}."),
             },
             "--state-url" => options with { StateUrl = Value() },
+            "--source" => Value() switch
+            {
+                "duckdb" => options with { SourceUrl = null },
+                "postgres" => options with { SourceUrl = options.SourceUrl ?? Environment.GetEnvironmentVariable("SLUICE_SOURCE_URL") ?? "" },
+                var other => throw new ArgumentException($"--source must be duckdb or postgres, not {other}."),
+            },
+            "--source-url" => options with { SourceUrl = Value() },
             _ => throw new ArgumentException($"Unknown option {args[i]}."),
         };
     }
     if (options.StateUrl is "")
         throw new ArgumentException("--state postgres needs the database: --state-url postgres://... or SLUICE_STATE_URL.");
+    if (options.SourceUrl is "")
+        throw new ArgumentException("--source postgres needs the database: --source-url postgres://... or SLUICE_SOURCE_URL.");
     return options;
 }
 

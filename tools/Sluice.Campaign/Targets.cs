@@ -56,7 +56,8 @@ internal abstract class Target(string mode, string variant)
     /// <summary>Fault campaign: how often every access token is expired on top of its short lifetime.</summary>
     public virtual TimeSpan ExpireEvery => TimeSpan.FromSeconds(2);
 
-    public abstract string ProjectYaml();
+    /// <summary>The project: <paramref name="table"/>'s source block, then models reading its relation, destinations and the sync.</summary>
+    public abstract string ProjectYaml(ModelTable table);
 
     public abstract string EnvFile(Uri baseUrl);
 
@@ -68,14 +69,6 @@ internal abstract class Target(string mode, string variant)
 
     /// <summary>The emulator's count of requests that broke the service's documented limits (0 when the client paced itself).</summary>
     public abstract long Violations(JsonObject stats);
-
-    protected const string Warehouse = """
-        sources:
-          warehouse:
-            type: duckdb
-            path: warehouse.duckdb
-
-        """;
 
     protected string SyncBlock(string destination, string match, IEnumerable<(string Column, string Field)> mappings, string extra = "") =>
         $"""
@@ -143,13 +136,13 @@ internal sealed class IterableTarget(string mode) : Target(mode, mode)
         ["seats"] = row.Seats.ToString(CultureInfo.InvariantCulture),
     };
 
-    public override string ProjectYaml() => Warehouse + """
+    public override string ProjectYaml(ModelTable table) => table.SourceYaml + $$"""
         models:
           people:
             source: warehouse
             kind: user
             primary_key: person_id
-            sql: select person_id, email, first_name, last_name, plan, seats, note from people
+            sql: select person_id, email, first_name, last_name, plan, seats, note from {{table.Relation}}
         destinations:
           iterable:
             type: iterable
@@ -250,13 +243,13 @@ internal sealed class SalesforceTarget(string mode, bool bulk) : Target(mode, bu
         ["LastName"] = row.LastName,
     };
 
-    public override string ProjectYaml() => Warehouse + $$"""
+    public override string ProjectYaml(ModelTable table) => table.SourceYaml + $$"""
         models:
           people:
             source: warehouse
             kind: user
             primary_key: person_id
-            sql: select person_id, 'P-' || person_id as external_id, email, first_name, last_name, plan, seats, note from people
+            sql: select person_id, 'P-' || person_id as external_id, email, first_name, last_name, plan, seats, note from {{table.Relation}}
         destinations:
           salesforce:
             type: salesforce
@@ -383,13 +376,13 @@ internal sealed class ActitoTarget(string mode) : Target(mode, mode)
         ["seats"] = row.Seats.ToString(CultureInfo.InvariantCulture),
     };
 
-    public override string ProjectYaml() => Warehouse + $$"""
+    public override string ProjectYaml(ModelTable table) => table.SourceYaml + $$"""
         models:
           people:
             source: warehouse
             kind: user
             primary_key: person_id
-            sql: select person_id, 'C-' || person_id as customer_ref, email, first_name, last_name, plan, seats, note from people
+            sql: select person_id, 'C-' || person_id as customer_ref, email, first_name, last_name, plan, seats, note from {{table.Relation}}
         destinations:
           actito:
             type: actito
