@@ -38,8 +38,14 @@ public sealed partial class DuckDbLedger : ISyncLedger
     /// <summary>The ledger's key type when nothing says otherwise (keys of any type, as text).</summary>
     internal const string TextKey = "VARCHAR";
 
-    /// <summary>DuckDB's memory budget (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>).</summary>
-    internal static string MemoryLimit => "400MB";
+    /// <summary>DuckDB's memory budget while a plan is computed (the grouping and joins spill past it to <see cref="TempDirectory"/>).</summary>
+    internal static string MemoryLimit => "256MB";
+
+    /// <summary>
+    /// DuckDB's budget once the plan is made: delivery reads the staged rows in order and commits small batches, so
+    /// more buffers would only hold pages already read; the staged rows spill to <see cref="TempDirectory"/>.
+    /// </summary>
+    internal static string DeliveryMemoryLimit => "64MB";
 
     /// <summary>Where DuckDB spills: next to the state, so a plan never fills another disk.</summary>
     internal string TempDirectory { get; private init; } = "";
