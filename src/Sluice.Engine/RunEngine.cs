@@ -44,8 +44,8 @@ public sealed class RunEngine
         ISyncLedger? own = null;
         try
         {
-            own = await OwnLedgerAsync(request, ct);
-            return new ClaimedPlan(await PlanAsync(request, own ?? claim, options, ct), own is null ? [claim] : [own, claim]);
+            own = await OwnLedgerAsync(request, claim, ct);
+            return new ClaimedPlan(await PlanAsync(request, own, claim, options, ct), own is null ? [claim] : [own, claim]);
         }
         catch
         {
@@ -56,12 +56,18 @@ public sealed class RunEngine
         }
     }
 
-    /// <summary>The ledger of a planner that keeps its own (a warehouse's), or null: the claimed one is the sync's.</summary>
-    private static Task<ISyncLedger?> OwnLedgerAsync(SyncRunRequest request, CancellationToken ct) =>
-        request.Source.Planner is { } planner ? planner.OpenLedgerAsync(request.Sync.Name, ct) : Task.FromResult<ISyncLedger?>(null);
+    /// <summary>
+    /// The ledger of the source's planner when it plans the sync and keeps its own (a warehouse's), or null: the
+    /// claimed one is the sync's.
+    /// </summary>
+    private static async Task<ISyncLedger?> OwnLedgerAsync(SyncRunRequest request, ISyncLedger claim, CancellationToken ct) =>
+        request.Source.Planner is { } planner && await planner.PlansAsync(request.Sync.Name, claim, ct)
+            ? await planner.OpenLedgerAsync(request.Sync.Name, ct)
+            : null;
 
-    private Task<IChangePlan> PlanAsync(SyncRunRequest request, ISyncLedger ledger, RunOptions options, CancellationToken ct) =>
-        (request.Source.Planner ?? _planner).PlanAsync(request.ToPlanRequest(options.FullResync), ledger, ct);
+    /// <summary>The source's planner plans against the ledger it opened; any other sync is the engine planner's, on the claim.</summary>
+    private Task<IChangePlan> PlanAsync(SyncRunRequest request, ISyncLedger? own, ISyncLedger claim, RunOptions options, CancellationToken ct) =>
+        (own is not null ? request.Source.Planner! : _planner).PlanAsync(request.ToPlanRequest(options.FullResync), own ?? claim, ct);
 
     /// <summary>Runs a sync already resolved.</summary>
     public Task<RunOutcome> RunAsync(
@@ -86,9 +92,9 @@ public sealed class RunEngine
             progress?.Report(tally.Progress(RunPhase.Resolving));
             var request = await resolve(ct);
             progress?.Report(tally.Progress(RunPhase.Planning));
-            await using var own = await OwnLedgerAsync(request, ct);
+            await using var own = await OwnLedgerAsync(request, claim, ct);
             var ledger = own ?? claim;
-            await using var plan = await PlanAsync(request, ledger, options, ct);
+            await using var plan = await PlanAsync(request, own, claim, options, ct);
             await DeliverAsync(request, options, ledger, runId, plan, tally, warnings, progress, ct);
         }
         catch (Exception e) when (RunFailure.From(e, ct) is { } known)

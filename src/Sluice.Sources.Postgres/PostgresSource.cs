@@ -15,8 +15,8 @@ public sealed class PostgresSourceProvider : ISourceProvider
     private readonly Func<PostgresWarehouse, IChangePlanner>? _warehousePlanner;
 
     /// <param name="warehousePlanner">
-    /// Makes the planner of sources with <c>planner: warehouse</c> (it diffs inside the database); without it every source
-    /// is planned locally.
+    /// Makes the planner of sources with <c>planner: warehouse</c> or <c>auto</c> (it diffs inside the database; with
+    /// <see cref="PostgresWarehouse.Auto"/> it chooses per sync); without it every source is planned locally.
     /// </param>
     public PostgresSourceProvider(Func<PostgresWarehouse, IChangePlanner>? warehousePlanner = null) => _warehousePlanner = warehousePlanner;
 
@@ -28,8 +28,8 @@ public sealed class PostgresSourceProvider : ISourceProvider
             "The database: a connection string (Host=...;Database=...;Username=...;Password=...) or a postgres://user:password@host:port/database URL.",
             Required: true),
         new("planner", OptionType.Choice,
-            "Where the diff is computed: warehouse (in this database, against ledgers kept in its schema; only changed rows leave it) or local (rows streamed into Sluice's embedded planner).",
-            Default: "local", Choices: ["local", "warehouse"]),
+            "Where the diff is computed: warehouse (in this database, against ledgers kept in its schema; only changed rows leave it), local (rows streamed into Sluice's embedded planner), or auto: warehouse when the role may create the schema, and for a sync already delivered, the planner whose ledger holds it.",
+            Default: "auto", Choices: ["auto", "local", "warehouse"]),
         new("schema", OptionType.String,
             "The schema the warehouse planner keeps each sync's ledger in (created when missing).", Default: PostgresWarehouse.DefaultSchema),
     ];
@@ -37,13 +37,17 @@ public sealed class PostgresSourceProvider : ISourceProvider
     public ISource Create(SourceConfig config, string projectDirectory)
     {
         string? Setting(string key) => config.Settings.TryGetValue(key, out var value) ? value.Value.Trim() : null;
-        var warehouse = Setting("planner") == "warehouse" ? _warehousePlanner : null;
-        return new PostgresSource(config.Name, Setting("connection") ?? "", warehouse, Setting("schema") ?? PostgresWarehouse.DefaultSchema);
+        var planner = Setting("planner") ?? "auto";
+        return new PostgresSource(config.Name, Setting("connection") ?? "", planner == "local" ? null : _warehousePlanner,
+            Setting("schema") ?? PostgresWarehouse.DefaultSchema, auto: planner == "auto");
     }
 }
 
-/// <summary>What a planner that diffs inside PostgreSQL gets of a source: the source (its connections, its errors) and its ledgers' schema.</summary>
-public sealed record PostgresWarehouse(PostgresSource Source, string Schema)
+/// <summary>
+/// What a planner that diffs inside PostgreSQL gets of a source: the source (its connections, its errors), its ledgers'
+/// schema, and whether it was chosen (<c>planner: warehouse</c>) or may decline a sync (<c>auto</c>).
+/// </summary>
+public sealed record PostgresWarehouse(PostgresSource Source, string Schema, bool Auto = false)
 {
     public const string DefaultSchema = "sluice";
 }
@@ -64,20 +68,23 @@ public sealed class PostgresSource : ISource
 
     private readonly Func<PostgresWarehouse, IChangePlanner>? _warehousePlanner;
     private readonly string _schema;
+    private readonly bool _auto;
     private IChangePlanner? _planner;
 
     /// <param name="name">The source's name in sluice.yaml, for messages.</param>
     /// <param name="connection">The connection string or URL (a secret: never printed).</param>
     /// <param name="warehousePlanner">The planner that diffs inside the database; null: the embedded one plans this source.</param>
     /// <param name="schema">Where that planner keeps the ledgers.</param>
+    /// <param name="auto">Whether that planner chooses per sync (<c>planner: auto</c>) instead of planning every one.</param>
     public PostgresSource(string name, string connection, Func<PostgresWarehouse, IChangePlanner>? warehousePlanner = null,
-        string schema = PostgresWarehouse.DefaultSchema)
+        string schema = PostgresWarehouse.DefaultSchema, bool auto = false)
     {
         _name = name;
         _connection = connection;
         _errors = new PostgresErrors(name, null);
         _warehousePlanner = warehousePlanner;
         _schema = schema;
+        _auto = auto;
     }
 
     /// <summary>The source's name in sluice.yaml.</summary>
@@ -91,7 +98,7 @@ public sealed class PostgresSource : ISource
         get
         {
             lock (_gate)
-                return _planner ??= _warehousePlanner?.Invoke(new PostgresWarehouse(this, _schema));
+                return _planner ??= _warehousePlanner?.Invoke(new PostgresWarehouse(this, _schema, _auto));
         }
     }
 

@@ -72,6 +72,13 @@ public interface IChangePlanner
     /// claim on the sync is held; the run plans against it and commits to it. Null: the state store's ledger.
     /// </summary>
     Task<ISyncLedger?> OpenLedgerAsync(string sync, CancellationToken ct = default) => Task.FromResult<ISyncLedger?>(null);
+
+    /// <summary>
+    /// Whether this planner plans the sync (asked before <see cref="OpenLedgerAsync"/>, with the state store's claimed
+    /// ledger, so that a planner that chooses can keep to the ledger that already holds the sync's deliveries); false:
+    /// the engine's own planner plans it against <paramref name="stateLedger"/>.
+    /// </summary>
+    Task<bool> PlansAsync(string sync, ISyncLedger stateLedger, CancellationToken ct = default) => Task.FromResult(true);
 }
 
 /// <summary>

@@ -29,6 +29,48 @@ public sealed class WarehousePlanner : IChangePlanner, IAsyncDisposable
     public async Task<ISyncLedger?> OpenLedgerAsync(string sync, CancellationToken ct = default) =>
         await (await LedgersAsync(ct)).ClaimAsync(sync, ct);
 
+    /// <summary>
+    /// With <c>planner: warehouse</c>, every sync. With <c>auto</c>, the choice is kept by where the sync's deliveries
+    /// are, so it never changes under a sync (a switch would send every row again): a sync the warehouse ledger knows is
+    /// planned here; one the state's ledger knows (delivered rows or writes in doubt) stays local; a new one is planned
+    /// here when the role may create the ledger schema (or use it) and create temporary tables, else locally.
+    /// </summary>
+    public async Task<bool> PlansAsync(string sync, ISyncLedger stateLedger, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(stateLedger);
+        if (!_warehouse.Auto)
+            return true;
+        await using var connection = await _warehouse.Source.OpenAsync(ct);
+        const string Probe = """
+            SELECT to_regclass(format('%I.in_doubt', @schema)) IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @schema AND has_schema_privilege(oid, 'USAGE')),
+                   (has_database_privilege(current_database(), 'CREATE')
+                      OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @schema
+                                 AND has_schema_privilege(oid, 'USAGE') AND has_schema_privilege(oid, 'CREATE')))
+                   AND has_database_privilege(current_database(), 'TEMP')
+            """;
+        bool ledgerReadable = false, permitted = false;
+        await foreach (var row in _warehouse.Source.QueryAsync(connection, Probe, p => p.AddWithValue("schema", _warehouse.Schema), ct))
+            (ledgerReadable, permitted) = (row[0] is true, row[1] is true);
+        if (ledgerReadable && await KnowsAsync(connection, sync, ct))
+            return true;
+        if (await stateLedger.SizeAsync(ct) > 0 || await stateLedger.ReadInDoubtAsync(ct).AnyAsync(ct))
+            return false;
+        return permitted;
+    }
+
+    /// <summary>Whether the warehouse's ledger holds anything of the sync: delivered rows, a journal not yet folded, writes in doubt.</summary>
+    private async Task<bool> KnowsAsync(Npgsql.NpgsqlConnection connection, string sync, CancellationToken ct)
+    {
+        var s = Pg.Ident(_warehouse.Schema);
+        var known = false;
+        await foreach (var row in _warehouse.Source.QueryAsync(connection,
+            $"SELECT EXISTS (SELECT 1 FROM {s}.ledger WHERE sync = @sync) OR EXISTS (SELECT 1 FROM {s}.journal WHERE sync = @sync) " +
+            $"OR EXISTS (SELECT 1 FROM {s}.in_doubt WHERE sync = @sync)", p => p.AddWithValue("sync", sync), ct))
+            known = row[0] is true;
+        return known;
+    }
+
     public async Task<IChangePlan> PlanAsync(PlanRequest request, ISyncLedger ledger, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
