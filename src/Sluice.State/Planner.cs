@@ -213,7 +213,7 @@ public sealed class Plan : IChangePlan
                 UPDATE {PlanTable} p SET dest_id = l.dest_id FROM {ledger} l WHERE l.key = p.key AND p.kind IN ('C', 'R')
                 """, ct);
         }
-        await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit)}", ct);
+        await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit(added + changedCount))}", ct);
     }
 
     private Exception Explain(DbException e) => StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly
