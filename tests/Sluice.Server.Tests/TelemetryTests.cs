@@ -152,6 +152,8 @@ public sealed partial class TelemetryTests
         var counts = run["counts"]!;
         Assert.Equal(1, Sample(scrape, "sluice_runs_total", $"sluice_sync=\"{sync}\"", "sluice_run_outcome=\"succeeded\""));
         Assert.Equal(1, Sample(scrape, "sluice_run_duration_seconds_count", $"sluice_sync=\"{sync}\""));
+        // Buckets in seconds up to hours (the advice on the instrument), not the SDK's millisecond defaults.
+        Assert.Equal(1, Sample(scrape, "sluice_run_duration_seconds_bucket", $"sluice_sync=\"{sync}\"", "le=\"14400\""));
         Assert.Equal(counts["planned"]!.GetValue<long>(), Sample(scrape, "sluice_rows_planned_total", $"sluice_sync=\"{sync}\""));
         Assert.Equal(counts["sent"]!.GetValue<long>(), Sample(scrape, "sluice_rows_sent_total", $"sluice_sync=\"{sync}\""));
         Assert.Equal(26, Sample(scrape, "sluice_rows_delivered_total", $"sluice_sync=\"{sync}\""));

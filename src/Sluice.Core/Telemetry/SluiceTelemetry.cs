@@ -22,7 +22,9 @@ public static class SluiceTelemetry
     /// <summary>Runs finished, by sync and outcome (<c>succeeded</c>, <c>failed</c>, <c>cancelled</c>).</summary>
     public static Counter<long> Runs { get; } = Meter.CreateCounter<long>("sluice.runs", "{run}", "Runs finished");
 
-    public static Histogram<double> RunDuration { get; } = Meter.CreateHistogram<double>("sluice.run.duration", "s", "Duration of a run, from its claim to its record");
+    // The SDK's default buckets are for milliseconds (0 to 10,000); runs last from a second to hours.
+    public static Histogram<double> RunDuration { get; } = Meter.CreateHistogram("sluice.run.duration", "s", "Duration of a run, from its claim to its record",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400] });
 
     /// <summary>Rows a run planned to send or delete, counted when the plan is made.</summary>
     public static Counter<long> RowsPlanned { get; } = Meter.CreateCounter<long>("sluice.rows.planned", "{row}", "Rows planned to send or delete");
@@ -48,7 +50,8 @@ public static class SluiceTelemetry
     public static Counter<long> Throttled { get; } = Meter.CreateCounter<long>("sluice.api.throttled", "{call}", "HTTP 429 answers");
 
     /// <summary>Time calls waited for the client-side rate limiter (only the waits longer than zero), by service.</summary>
-    public static Histogram<double> PacingWait { get; } = Meter.CreateHistogram<double>("sluice.api.pacing.wait", "s", "Time a call waited for the client-side rate limiter");
+    public static Histogram<double> PacingWait { get; } = Meter.CreateHistogram("sluice.api.pacing.wait", "s", "Time a call waited for the client-side rate limiter",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
 
     /// <summary>The tag names, shared by spans and metrics.</summary>
     public static class Tags
