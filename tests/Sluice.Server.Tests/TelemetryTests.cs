@@ -179,6 +179,28 @@ public sealed partial class TelemetryTests
         Assert.DoesNotContain(ServerProject.Token, all, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Health_is_ready_while_the_state_answers_and_503_when_it_does_not_while_liveness_stays_ok()
+    {
+        await using var project = await ServerProject.CreateAsync(ServerProject.Sync("telemetry-health", "manual"));
+        await project.StartAsync();
+        using (var ready = await project.Anonymous.GetAsync("/health"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+            Assert.Contains("\"state\":\"ok\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The run history's file damaged under the running server: it can no longer record a run.
+        await File.WriteAllBytesAsync(project.Service<Core.State.IStateStore>().Location, Encoding.ASCII.GetBytes(new string('x', 4096)));
+
+        using var unready = await project.Anonymous.GetAsync("/health");
+        var body = await unready.Content.ReadAsStringAsync();
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, unready.StatusCode);
+        Assert.Contains("\"status\":\"unavailable\"", body, StringComparison.Ordinal);
+        using var live = await project.Anonymous.GetAsync("/health/live");
+        Assert.Equal(System.Net.HttpStatusCode.OK, live.StatusCode);
+    }
+
     private const string ServerTelemetryVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
     /// <summary>The value of the one Prometheus sample of <paramref name="name"/> whose labels include all of <paramref name="labels"/>.</summary>
