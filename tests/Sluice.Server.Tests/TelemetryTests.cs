@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -20,7 +19,7 @@ namespace Sluice.Server.Tests;
 /// OTLP/HTTP received by a real local Kestrel endpoint, <c>/metrics</c> and JSON logs of the real <c>sluice serve</c> binary.
 /// The meter and the source are the process's: each test runs a sync of its own name and reads only its series.
 /// </summary>
-public sealed partial class TelemetryTests
+public sealed class TelemetryTests
 {
     [Fact]
     public async Task A_run_is_one_span_with_its_phases_and_a_span_per_batch_tagged_without_keys_or_values()
@@ -102,21 +101,10 @@ public sealed partial class TelemetryTests
         // Every fourth request is answered 429 (Retry-After: 0), so the run retries and its retry lines are logged during the run.
         var emulator = new IterableEmulatorOptions { Faults = new FaultOptions { ThrottleBurstEvery = 4, ThrottleBurstLength = 1, ThrottleRetryAfterSeconds = 0 } };
         await using var project = await ServerProject.CreateAsync(ServerProject.Sync(sync, "manual"), customers: 30, emulator, batchSize: 5);
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--project", project.Directory, "--log-format", "json" })
-            info.ArgumentList.Add(arg);
-        info.Environment["SLUICE_API_TOKENS"] = ServerProject.Token;
-        info.Environment.Remove(ServerTelemetryVariable);
-        using var process = Process.Start(info)!;
+        using var process = ServeCommandTests.Start(project.Directory, ServerProject.Token, "--log-format", "json");
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         var lines = new List<string>();
-        Uri? url = null;
-        while (url is null && await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
-        {
-            lines.Add(line);
-            if (WebUi().Match(line) is { Success: true } m)
-                url = new Uri(m.Groups[1].Value);
-        }
+        var url = await ServeCommandTests.ReadAddressAsync(process, lines);
         Assert.True(url is not null, string.Join('\n', lines));
         var reading = Task.Run(async () =>
         {
@@ -201,8 +189,6 @@ public sealed partial class TelemetryTests
         Assert.Equal(System.Net.HttpStatusCode.OK, live.StatusCode);
     }
 
-    private const string ServerTelemetryVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
-
     /// <summary>The value of the one Prometheus sample of <paramref name="name"/> whose labels include all of <paramref name="labels"/>.</summary>
     private static double Sample(string scrape, string name, params string[] labels)
     {
@@ -213,9 +199,6 @@ public sealed partial class TelemetryTests
         var value = matches[0][(matches[0].LastIndexOf('}') + 1)..].Trim().Split(' ')[0];
         return double.Parse(value, CultureInfo.InvariantCulture);
     }
-
-    [GeneratedRegex(@"web UI: (http://127\.0\.0\.1:\d+/)")]
-    private static partial Regex WebUi();
 
     /// <summary>A local OTLP/HTTP receiver: a real Kestrel endpoint that keeps every body posted to /v1/*.</summary>
     private sealed class Collector : IAsyncDisposable
