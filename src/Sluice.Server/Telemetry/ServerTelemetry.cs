@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -61,7 +62,7 @@ internal static class ServerTelemetry
         app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
         app.MapGet("/health/live", () => TypedResults.Ok(new { Status = "ok" })).AllowAnonymous().ExcludeFromDescription();
         // Ready when the state answers: a server that cannot read its state cannot run or record a sync.
-        app.MapGet("/health", async (SyncRunner runner, ProjectHost project, IStateStore state, CancellationToken ct) =>
+        app.MapGet("/health", async (SyncRunner runner, ProjectHost project, IStateStore state, ILoggerFactory loggers, CancellationToken ct) =>
         {
             string? problem = null;
             try
@@ -70,9 +71,11 @@ internal static class ServerTelemetry
                 timeout.CancelAfter(TimeSpan.FromSeconds(5));
                 await state.Runs.HistoryAsync(null, 1, timeout.Token);
             }
-            catch (Exception e) when (e is StateException or IOException or OperationCanceledException or InvalidOperationException)
+            catch (Exception e) when (e is StateException or IOException or OperationCanceledException or InvalidOperationException or DbException)
             {
-                problem = ct.IsCancellationRequested ? "cancelled" : $"the state ({state.Location}) does not answer: {e.Message}";
+                // The answer is anonymous: it says what is wrong, the log says where and why.
+                problem = ct.IsCancellationRequested ? "cancelled" : "the state does not answer";
+                loggers.CreateLogger("Sluice.Server.Health").LogWarning("Not ready: the state {Location} does not answer: {Message}", state.Location, e.Message);
             }
             var body = new
             {
