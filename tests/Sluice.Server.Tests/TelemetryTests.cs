@@ -44,6 +44,9 @@ public sealed class TelemetryTests
         Assert.Equal("succeeded", run.GetTagItem(SluiceTelemetry.Tags.Outcome));
         Assert.Equal("upsert", run.GetTagItem(SluiceTelemetry.Tags.Mode));
         Assert.Equal("iterable", run.GetTagItem(SluiceTelemetry.Tags.DestinationType));
+        // Its own trace, linked to the API request that started it.
+        Assert.Equal(default, run.ParentSpanId);
+        Assert.Single(run.Links);
         var children = spans.Where(s => s.ParentSpanId == run.SpanId).Select(s => s.OperationName).Order().ToList();
         Assert.Equal(["sluice.check", "sluice.deliver", "sluice.plan"], children);
         var deliver = spans.Single(s => s.ParentSpanId == run.SpanId && s.OperationName == "sluice.deliver");

@@ -25,7 +25,11 @@ internal sealed class RunTelemetry : IDisposable
     {
         _sync = sync;
         _scope = Scope(logger, sync.Name, runId);
-        _span = SluiceTelemetry.Source.StartActivity("sluice.run", ActivityKind.Internal);
+        // Each run is a trace of its own (a run outlives the API request that started it), linked to what started it.
+        var trigger = Activity.Current;
+        Activity.Current = null;
+        _span = SluiceTelemetry.Source.StartActivity("sluice.run", ActivityKind.Internal, default(ActivityContext),
+            links: trigger is null ? null : [new ActivityLink(trigger.Context)]);
         _span?.SetTag(Tags.Sync, sync.Name).SetTag(Tags.Mode, sync.Mode.ToString().ToLowerInvariant())
             .SetTag(Tags.Destination, sync.Destination).SetTag(Tags.RunId, runId).SetTag(Tags.FullResync, fullResync);
     }
