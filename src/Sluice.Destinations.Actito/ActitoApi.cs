@@ -7,7 +7,7 @@ using Sluice.Destinations.Http;
 namespace Sluice.Destinations.Actito;
 
 /// <summary>A fully read answer: status, body and the wait the service asked for, if any.</summary>
-internal sealed record ApiResponse(int Status, byte[] Body, TimeSpan? RetryAfter = null, string? Location = null)
+internal sealed record ApiResponse(int Status, byte[] Body, TimeSpan? RetryAfter = null, string? Location = null) : IHttpAnswer
 {
     public bool IsSuccess => Status is >= 200 and < 300;
 

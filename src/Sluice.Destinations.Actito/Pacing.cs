@@ -18,7 +18,7 @@ internal sealed class Pacing : IAsyncDisposable
         // A bucket of B tokens refilled at R per minute lets through at most B + R calls in any 60 s window,
         // so B + R (+1 for a call on the window's edge) stays within the limit while allowing a small burst.
         var (burst, perMinute) = Rate(callsPerMinute);
-        _rate = new RequestPacer(burst, perMinute / 60.0, time);
+        _rate = new RequestPacer(burst, perMinute / 60.0, time, "Actito");
         _concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = maxConcurrentRequests,

@@ -13,8 +13,10 @@ public sealed class RequestPacer
     private readonly double _perSecond;
     private double _tokens;
     private long _stamp;
+    private readonly ApiTelemetry? _telemetry;
 
-    public RequestPacer(int burst, double perSecond, TimeProvider time)
+    /// <param name="service">The service paced, for the <c>sluice.api.pacing.wait</c> metric; not measured when null.</param>
+    public RequestPacer(int burst, double perSecond, TimeProvider time, string? service = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(burst, 1);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
@@ -24,11 +26,12 @@ public sealed class RequestPacer
         _perSecond = perSecond;
         _tokens = burst;
         _stamp = time.GetTimestamp();
+        _telemetry = service is null ? null : new ApiTelemetry(service);
     }
 
     /// <summary>A bucket that lets <paramref name="tokens"/> calls through every <paramref name="period"/>, with that burst.</summary>
-    public static RequestPacer Every(int tokens, TimeSpan period, TimeProvider time) =>
-        new(tokens, tokens / period.TotalSeconds, time);
+    public static RequestPacer Every(int tokens, TimeSpan period, TimeProvider time, string? service = null) =>
+        new(tokens, tokens / period.TotalSeconds, time, service);
 
     /// <summary>Waits for this call's slot.</summary>
     public async ValueTask WaitAsync(CancellationToken cancellationToken)
@@ -44,6 +47,7 @@ public sealed class RequestPacer
         }
         if (wait <= TimeSpan.Zero)
             return;
+        _telemetry?.Paced(wait);
         try
         {
             await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);

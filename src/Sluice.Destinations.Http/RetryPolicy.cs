@@ -18,6 +18,7 @@ public sealed class RetryPolicy<T>
     private readonly RetryLimits _limits;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline<Tried> _pipeline;
+    private readonly ApiTelemetry _telemetry;
 
     public RetryPolicy(string service, RetryLimits limits, TimeProvider time, ILogger logger)
     {
@@ -27,6 +28,7 @@ public sealed class RetryPolicy<T>
         _service = service;
         _limits = limits;
         _logger = logger;
+        _telemetry = new ApiTelemetry(service);
         var builder = new ResiliencePipelineBuilder<Tried> { TimeProvider = time };
         if (limits.MaxRetries > 0)
         {
@@ -39,6 +41,7 @@ public sealed class RetryPolicy<T>
                 OnRetry = args =>
                 {
                     var tried = args.Outcome.Result!;
+                    _telemetry.Retrying(tried.Result, tried.Error?.SourceException, tried.Verdict.Kind);
                     RetryLog.Retrying(_logger, _service, tried.What, tried.Verdict.Reason ?? "failed", args.AttemptNumber + 1,
                         Allowed(tried.Verdict), args.RetryDelay.TotalSeconds);
                     return default;
@@ -65,7 +68,7 @@ public sealed class RetryPolicy<T>
     {
         ArgumentNullException.ThrowIfNull(attempt);
         ArgumentNullException.ThrowIfNull(judge);
-        var call = new Call<TState>(what, state, attempt, judge, resendIsSafe);
+        var call = new Call<TState>(what, state, attempt, judge, resendIsSafe, _telemetry);
         var tried = await _pipeline.ExecuteAsync(static (c, ct) => c.RunAsync(ct), call, cancellationToken).ConfigureAwait(false);
         tried.Error?.Throw();
         return tried.Result!;
@@ -103,7 +106,7 @@ public sealed class RetryPolicy<T>
     }
 
     private sealed class Call<TState>(string what, TState state, Func<TState, CancellationToken, ValueTask<T>> attempt,
-        Func<TState, T, Verdict> judge, bool resendIsSafe)
+        Func<TState, T, Verdict> judge, bool resendIsSafe, ApiTelemetry telemetry)
     {
         public async ValueTask<Tried> RunAsync(CancellationToken cancellationToken)
         {
@@ -114,11 +117,16 @@ public sealed class RetryPolicy<T>
             }
             catch (Exception e) when (Transport.IsFailure(e, cancellationToken))
             {
+                // A call counts only when T is an HTTP answer: wrappers of other calls (and SMTP) are not API calls.
+                if (typeof(IHttpAnswer).IsAssignableFrom(typeof(T)))
+                    telemetry.Failed();
                 var verdict = Transport.Judge(e);
                 if (!resendIsSafe && verdict.Kind != FailureKind.Unreachable)
                     verdict = Verdict.Final;
                 return new Tried { What = what, Error = ExceptionDispatchInfo.Capture(e), Verdict = verdict };
             }
+            if (result is IHttpAnswer answer)
+                telemetry.Answered(answer);
             return new Tried { What = what, Result = result, Verdict = judge(state, result) };
         }
     }

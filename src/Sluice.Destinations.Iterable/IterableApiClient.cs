@@ -18,7 +18,7 @@ internal enum ApiEndpoint
 }
 
 /// <summary>One answer from Iterable, body read in full so a retry decision can look at it.</summary>
-internal sealed class ApiReply(int status, byte[] body, TimeSpan? retryAfter, bool retriable)
+internal sealed class ApiReply(int status, byte[] body, TimeSpan? retryAfter, bool retriable) : IHttpAnswer
 {
     private ApiEnvelope? _envelope;
     private bool _parsed;
@@ -102,12 +102,12 @@ internal sealed class IterableApiClient : IAsyncDisposable
             // 200 ms and no burst: the server's bucket holds 5 requests, so it keeps 4 in reserve for network jitter.
             // The others slightly under the documented limits (update 500/s, user GETs 100/s, getFields 3/s) so that
             // the server's leaky bucket never overflows even with network jitter.
-            _pacers[(int)ApiEndpoint.BulkUpdate] = RequestPacer.Every(1, TimeSpan.FromMilliseconds(200), _time);
-            _pacers[(int)ApiEndpoint.Update] = RequestPacer.Every(25, TimeSpan.FromMilliseconds(55), _time);
-            _pacers[(int)ApiEndpoint.GetUser] = RequestPacer.Every(10, TimeSpan.FromMilliseconds(105), _time);
-            _pacers[(int)ApiEndpoint.GetFields] = RequestPacer.Every(1, TimeSpan.FromMilliseconds(350), _time);
+            _pacers[(int)ApiEndpoint.BulkUpdate] = RequestPacer.Every(1, TimeSpan.FromMilliseconds(200), _time, "Iterable");
+            _pacers[(int)ApiEndpoint.Update] = RequestPacer.Every(25, TimeSpan.FromMilliseconds(55), _time, "Iterable");
+            _pacers[(int)ApiEndpoint.GetUser] = RequestPacer.Every(10, TimeSpan.FromMilliseconds(105), _time, "Iterable");
+            _pacers[(int)ApiEndpoint.GetFields] = RequestPacer.Every(1, TimeSpan.FromMilliseconds(350), _time, "Iterable");
             // updateEmail has no documented limit of its own: paced like users/update.
-            _pacers[(int)ApiEndpoint.UpdateEmail] = RequestPacer.Every(25, TimeSpan.FromMilliseconds(55), _time);
+            _pacers[(int)ApiEndpoint.UpdateEmail] = RequestPacer.Every(25, TimeSpan.FromMilliseconds(55), _time, "Iterable");
         }
         _retry = new RetryPolicy<ApiReply>("Iterable", new RetryLimits { MaxRetries = settings.MaxRetries }, _time, logger);
     }

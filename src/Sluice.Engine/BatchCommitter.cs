@@ -1,5 +1,6 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.State;
+using Sluice.Engine.Telemetry;
 
 namespace Sluice.Engine;
 
@@ -20,8 +21,11 @@ internal sealed class BatchCommitter(ISyncLedger ledger, IRunHistory runs, long 
 
     private string Sync => ledger.Sync;
 
-    public async Task CommitAsync(BatchId batchId, PendingBatch batch, IReadOnlyList<RecordResult> results, CancellationToken ct)
+    /// <summary>Commits one answered batch; returns how many of its rows were acknowledged and how many refused.</summary>
+    public async Task<(long Delivered, long Rejected)> CommitAsync(BatchId batchId, PendingBatch batch, IReadOnlyList<RecordResult> results,
+        CancellationToken ct)
     {
+        long sent = 0, lookedUp = 0, delivered = 0, deleted = 0, skipped = 0, notFound = 0, refused = 0;
         var sync = Sync;
         var entries = new List<LedgerEntry>(batch.Count);
         var rejected = new List<RejectedRow>();
@@ -31,34 +35,34 @@ internal sealed class BatchCommitter(ISyncLedger ledger, IRunHistory runs, long 
             if (!batch.TryGet(result.Key, out var record, out var hash) || !answered.Add(result.Key))
                 continue;
             if (result.Sent)
-                Interlocked.Increment(ref tally.Sent);
+                sent++;
             if (result.LookedUp)
-                Interlocked.Increment(ref tally.LookedUp);
+                lookedUp++;
             var created = record.Operation == RecordOperation.Create;
             switch (result.Outcome)
             {
                 case RecordOutcome.Delivered or RecordOutcome.NotFound when record.Operation == RecordOperation.Delete:
                     // Gone either way: a record already deleted by someone else is as deleted as ours.
                     entries.Add(new LedgerEntry(result.Key, 0, null, Deleted: true));
-                    Interlocked.Increment(ref tally.Deleted);
+                    deleted++;
                     break;
                 case RecordOutcome.Delivered:
                     entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId, Created: created));
-                    Interlocked.Increment(ref tally.Delivered);
+                    delivered++;
                     break;
                 case RecordOutcome.Skipped:
                     entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId, Created: created));
-                    Interlocked.Increment(ref tally.Skipped);
+                    skipped++;
                     break;
                 case RecordOutcome.NotFound:
                     rejected.Add(new RejectedRow(sync, runId, result.Key, "not_found", result.Code ?? "NOT_FOUND",
                         result.Reason ?? "no matching record in the destination", default));
-                    Interlocked.Increment(ref tally.NotFound);
+                    notFound++;
                     break;
                 default:
                     rejected.Add(new RejectedRow(sync, runId, result.Key, "rejected", result.Code,
                         result.Reason ?? "rejected by the destination", default));
-                    Interlocked.Increment(ref tally.Rejected);
+                    refused++;
                     break;
             }
         }
@@ -68,9 +72,18 @@ internal sealed class BatchCommitter(ISyncLedger ledger, IRunHistory runs, long 
         {
             rejected.Add(new RejectedRow(sync, runId, key, "rejected", "NO_RESULT",
                 "the destination returned no result for this row; it is sent again next run", default));
-            Interlocked.Increment(ref tally.Rejected);
-            Interlocked.Increment(ref tally.Sent);
+            refused++;
+            sent++;
         }
+        // Counted before the commit, as the rows were sent whatever the ledger does next.
+        Interlocked.Add(ref tally.Sent, sent);
+        Interlocked.Add(ref tally.LookedUp, lookedUp);
+        Interlocked.Add(ref tally.Delivered, delivered);
+        Interlocked.Add(ref tally.Deleted, deleted);
+        Interlocked.Add(ref tally.Skipped, skipped);
+        Interlocked.Add(ref tally.NotFound, notFound);
+        Interlocked.Add(ref tally.Rejected, refused);
+        Rows.Batch(sync, sent, delivered, deleted, refused, notFound);
         await ledger.CommitAsync(batchId, entries, unanswered, ct);
         Interlocked.Increment(ref tally.Batches);
         bool flush;
@@ -81,6 +94,7 @@ internal sealed class BatchCommitter(ISyncLedger ledger, IRunHistory runs, long 
         }
         if (flush)
             await FlushAsync(ct);
+        return (delivered + deleted + skipped, refused + notFound);
     }
 
     /// <summary>Writes the rejected rows not yet in the run's history.</summary>

@@ -3,6 +3,8 @@ using System.Threading.Channels;
 using Sluice.Core.Destinations;
 using Sluice.Core.Planning;
 using Sluice.Core.State;
+using Sluice.Core.Telemetry;
+using Sluice.Engine.Telemetry;
 
 namespace Sluice.Engine;
 
@@ -33,12 +35,14 @@ internal sealed class DeliveryPipeline(ISyncLedger ledger, long runId, BatchComm
                 await foreach (var batch in channel.Reader.ReadAllAsync(stop.Token))
                 {
                     var batchId = new BatchId(runId, Interlocked.Increment(ref batchNumber));
+                    using var span = RunTelemetry.Phase("sluice.batch")?.SetTag(SluiceTelemetry.Tags.BatchRows, batch.Count);
                     // Once sent, a write may land even if its answer never comes back: it is in doubt until committed.
                     await ledger.MarkInDoubtAsync(batchId,
                         batch.Records.Select(r => new InDoubtWrite(r.Key, r.Operation, Format(r.MatchValue), batch.HashOf(r.Key))).ToList(), ct);
                     // In-flight batches finish even when another batch failed: only new ones stop.
                     var results = await writer.WriteAsync(new DeliveryBatch(context.Mappings, batch.Records), ct);
-                    await committer.CommitAsync(batchId, batch, results, ct);
+                    var (delivered, rejected) = await committer.CommitAsync(batchId, batch, results, ct);
+                    span?.SetTag(SluiceTelemetry.Tags.BatchDelivered, delivered).SetTag(SluiceTelemetry.Tags.BatchRejected, rejected);
                     progress?.Report(tally.Progress(RunPhase.Delivering));
                 }
             }

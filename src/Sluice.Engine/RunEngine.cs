@@ -5,6 +5,7 @@ using Sluice.Core.Destinations;
 using Sluice.Core.Planning;
 using Sluice.Core.Sources;
 using Sluice.Core.State;
+using Sluice.Engine.Telemetry;
 using Sluice.State;
 
 namespace Sluice.Engine;
@@ -84,18 +85,28 @@ public sealed class RunEngine
     {
         await using var claim = await _state.ClaimAsync(sync.Name, ct);
         var runId = await _state.Runs.StartRunAsync(sync.Name, options.FullResync, ct);
+        using var telemetry = new RunTelemetry(sync, runId, options.FullResync, _logger);
         var tally = new RunTally();
         var warnings = new List<string>();
         RunFailure? failure = null;
         try
         {
             progress?.Report(tally.Progress(RunPhase.Resolving));
-            var request = await resolve(ct);
+            SyncRunRequest request;
+            using (RunTelemetry.Phase("sluice.check"))
+                request = await resolve(ct);
+            telemetry.Resolved(request.Provider.Type);
             progress?.Report(tally.Progress(RunPhase.Planning));
             await using var own = await OwnLedgerAsync(request, claim, ct);
             var ledger = own ?? claim;
-            await using var plan = await PlanAsync(request, own, claim, options, ct);
-            await DeliverAsync(request, options, ledger, runId, plan, tally, warnings, progress, ct);
+            IChangePlan plan;
+            using (RunTelemetry.Phase("sluice.plan"))
+                plan = await PlanAsync(request, own, claim, options, ct);
+            await using (plan)
+            {
+                using var deliver = RunTelemetry.Phase("sluice.deliver");
+                await DeliverAsync(request, options, ledger, runId, plan, tally, telemetry, warnings, progress, ct);
+            }
         }
         catch (Exception e) when (RunFailure.From(e, ct) is { } known)
         {
@@ -118,18 +129,20 @@ public sealed class RunEngine
         RunWarningPolicy.Apply(sync, status, tally.Planned > 0 || tally.HasPlan, counts, earlier, warnings);
         await _state.Runs.FinishRunAsync(runId, status, counts, warnings, failure?.Message, CancellationToken.None);
         var record = (await _state.Runs.HistoryAsync(sync.Name, 2, CancellationToken.None)).ToList();
+        telemetry.Finished(record[0], failure?.Category);
         if (_notifier is not null)
             await NotifyAsync(sync, record[0], record.Count > 1 ? record[1] : null, earlier);
         return new RunOutcome(record[0], failure?.Category, failure?.Problems);
     }
 
     private async Task DeliverAsync(SyncRunRequest request, RunOptions options, ISyncLedger ledger, long runId, IChangePlan plan, RunTally tally,
-        List<string> warnings, IProgress<RunProgress>? progress, CancellationToken ct)
+        RunTelemetry telemetry, List<string> warnings, IProgress<RunProgress>? progress, CancellationToken ct)
     {
         var sync = request.Sync;
         var totals = plan.Totals;
         tally.FromPlan(totals);
         await RecordInvalidKeysAsync(request, runId, plan, ct);
+        telemetry.Invalid(totals.NullKeys + totals.DuplicateRows);
 
         var runPlan = RunPlan.For(request, totals, options);
         if (runPlan.EmptyModel)
@@ -145,6 +158,7 @@ public sealed class RunEngine
         }
         tally.Planned = runPlan.ToSend + runPlan.ToDelete;
         tally.Pacing = runPlan.Estimate;
+        telemetry.Planned(tally.Planned);
         if (runPlan.Estimate is { } paced)
             _logger.LogInformation("Sync {Sync} is paced by its destination's limits: {Pacing}", sync.Name, paced.ToString());
 

@@ -37,6 +37,15 @@ public sealed class ServerOptions
     /// <summary>The clock of the scheduler and of the server's own decisions.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Where to send traces and metrics over OTLP/HTTP (protobuf), such as <c>http://collector:4318</c>. When null, the
+    /// standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> variable turns the export on; without either nothing is exported.
+    /// </summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>How the console logs are written (when the host does not configure logging itself).</summary>
+    public Telemetry.LogFormat LogFormat { get; init; } = Telemetry.LogFormat.Text;
+
     /// <summary>Watch sluice.yaml and reload it on change (a bad edit keeps the last good configuration).</summary>
     public bool WatchProject { get; init; } = true;
 }

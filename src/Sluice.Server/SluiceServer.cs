@@ -15,6 +15,7 @@ using Sluice.Core.State;
 using Sluice.Server.Api;
 using Sluice.Server.Auth;
 using Sluice.Server.Scheduling;
+using Sluice.Server.Telemetry;
 
 namespace Sluice.Server;
 
@@ -79,15 +80,11 @@ public sealed class SluiceServer : IAsyncDisposable
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.Logging.ClearProviders();
         if (logging is null)
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                // Quartz's scopes (scheduler name and id) would prefix every line; Sluice's messages name the sync and run.
-                o.IncludeScopes = false;
-            }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Quartz", LogLevel.Warning);
+            builder.Logging.AddSluiceConsole(options.LogFormat).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Quartz", LogLevel.Warning);
         else
             logging(builder.Logging);
 
+        builder.AddSluiceTelemetry(options);
         var services = builder.Services;
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         services.AddSingleton(options);
@@ -151,13 +148,7 @@ public sealed class SluiceServer : IAsyncDisposable
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference().AllowAnonymous();
-        app.MapGet("/health", (SyncRunner runner, ProjectHost project) => TypedResults.Ok(new
-        {
-            Status = "ok",
-            Syncs = project.Current.Syncs.Count,
-            Running = runner.Active.Count,
-            ConfigProblems = project.Problems.Count,
-        })).AllowAnonymous().ExcludeFromDescription();
+        app.MapSluiceTelemetry();
         app.MapSluiceApi();
         app.MapRazorPages();
         return app;

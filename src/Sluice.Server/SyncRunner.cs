@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Sluice.Core.Destinations;
 using Sluice.Core.State;
 using Sluice.Engine;
 using Sluice.Notifications;
@@ -65,6 +66,7 @@ public sealed class SyncRunner : IAsyncDisposable
     private readonly IStateStore _state;
     private readonly ServerOptions _options;
     private readonly ILoggerFactory _loggers;
+    private readonly DestinationServices _destinations;
     private readonly ILogger _logger;
     private readonly HttpClient _webhooks = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -75,6 +77,13 @@ public sealed class SyncRunner : IAsyncDisposable
         _options = options;
         _loggers = loggers;
         _logger = loggers.CreateLogger<SyncRunner>();
+        // The destinations log through the server's loggers, so their lines carry the run's sync and id as the engine's do.
+        _destinations = new DestinationServices
+        {
+            HttpClientFactory = options.Services.HttpClientFactory,
+            TimeProvider = options.Services.TimeProvider,
+            LoggerFactory = loggers,
+        };
     }
 
     /// <summary>Where the web UI is reached, for the links in warnings (set when the server listens).</summary>
@@ -150,7 +159,7 @@ public sealed class SyncRunner : IAsyncDisposable
                 active.Refusal = $"There is no sync named '{active.Sync}' in sluice.yaml any more.";
                 return null;
             }
-            await using var resolver = new SyncResolver(project, _options.Catalog, _options.Services);
+            await using var resolver = new SyncResolver(project, _options.Catalog, _destinations);
             // Warnings go to the sync's channels (webhook, email) once when they start and once when they clear, linking the run's page.
             var notifier = new ChannelNotifier(project, _webhooks, new NotifierOptions { RunLink = RunLink, Time = _options.Time }, _loggers);
             var engine = new RunEngine(new ObservedState(_state, (_, id) => active.MarkStarted(id)), notifier, _loggers);

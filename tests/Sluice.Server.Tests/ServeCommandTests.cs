@@ -42,13 +42,7 @@ public sealed partial class ServeCommandTests
         using var process = Start(project.Directory, ServerProject.Token);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         var printed = new List<string>();
-        Uri? url = null;
-        while (url is null && await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
-        {
-            printed.Add(line);
-            if (WebUi().Match(line) is { Success: true } m)
-                url = new Uri(m.Groups[1].Value);
-        }
+        var url = await ReadAddressAsync(process, printed);
         Assert.True(url is not null, $"no address printed:\n{string.Join('\n', printed)}\n{(process.HasExited ? await stderr : "")}");
 
         using var http = new HttpClient { BaseAddress = url };
@@ -72,7 +66,20 @@ public sealed partial class ServeCommandTests
     [GeneratedRegex(@"web UI: (http://127\.0\.0\.1:\d+/)")]
     private static partial Regex WebUi();
 
-    private static Process Start(string projectDirectory, string? token)
+    /// <summary>Reads stdout up to the printed web UI address (null when the process ends first), keeping the lines read.</summary>
+    internal static async Task<Uri?> ReadAddressAsync(Process process, List<string> printed)
+    {
+        while (await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+        {
+            printed.Add(line);
+            if (WebUi().Match(line) is { Success: true } m)
+                return new Uri(m.Groups[1].Value);
+        }
+        return null;
+    }
+
+    /// <summary>Starts the real <c>sluice serve</c> on a free port for this project, with <paramref name="arguments"/> added.</summary>
+    internal static Process Start(string projectDirectory, string? token, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -80,10 +87,12 @@ public sealed partial class ServeCommandTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--project", projectDirectory })
+        string[] all = [Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--project", projectDirectory, .. arguments];
+        foreach (var arg in all)
             info.ArgumentList.Add(arg);
         info.Environment["NO_COLOR"] = "1";
         info.Environment.Remove("SLUICE_API_TOKENS");
+        info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"); // a collector of the machine's is not this test's
         if (token is not null)
             info.Environment["SLUICE_API_TOKENS"] = token;
         return Process.Start(info)!;

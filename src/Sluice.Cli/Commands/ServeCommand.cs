@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sluice.Core.State;
 using Sluice.Server;
+using Sluice.Server.Telemetry;
 
 namespace Sluice.Cli.Commands;
 
@@ -36,7 +37,12 @@ internal static class ServeCommand
             },
         };
         var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload sluice.yaml when it changes (POST /api/reload still does)." };
-        var command = new Command("serve", "Run syncs on their schedules, with a REST API and a web UI.") { urls, tokensFile, publicUrl, noWatch };
+        var logFormat = new Option<LogFormat>("--log-format")
+        {
+            Description = "Console logs as text lines or as one JSON object a line (for log collectors). Traces and metrics go over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.",
+            DefaultValueFactory = _ => LogFormat.Text,
+        };
+        var command = new Command("serve", "Run syncs on their schedules, with a REST API and a web UI.") { urls, tokensFile, publicUrl, noWatch, logFormat };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
             var tokens = ReadTokens(parse.GetValue(tokensFile));
@@ -57,6 +63,7 @@ internal static class ServeCommand
                 Tokens = tokens,
                 WatchProject = !parse.GetValue(noWatch),
                 PublicUrl = parse.GetValue(publicUrl),
+                LogFormat = parse.GetValue(logFormat),
             }, ct: ct);
             Console.WriteLine($"Sluice is serving {workspace.Project.Syncs.Count} sync(s) of {workspace.Project.Directory}");
             foreach (var url in server.Urls)

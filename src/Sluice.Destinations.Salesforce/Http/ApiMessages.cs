@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Sluice.Destinations.Http;
 
 namespace Sluice.Destinations.Salesforce.Http;
 
@@ -21,7 +22,7 @@ internal sealed record ApiRequest(
     bool Idempotent = true);
 
 /// <summary>An answer read in full, so the retry strategy can look at it and the connection is released at once.</summary>
-internal sealed class ApiResponse
+internal sealed class ApiResponse : IHttpAnswer
 {
     public required int Status { get; init; }
     public required byte[] Body { get; init; }

@@ -111,7 +111,7 @@ internal sealed class ServerProject : IAsyncDisposable
 
     public static ProjectCatalog Catalog() => new([new DuckDbSourceProvider()], [new IterableDestinationProvider()]);
 
-    public async Task StartAsync(TimeProvider? time = null)
+    public async Task StartAsync(TimeProvider? time = null, Uri? otlp = null)
     {
         var services = new DestinationServices { LoggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)) };
         Server = await SluiceServer.StartAsync(new ServerOptions
@@ -123,6 +123,7 @@ internal sealed class ServerProject : IAsyncDisposable
             Urls = ["http://127.0.0.1:0"],
             Tokens = [Token, "second-token"],
             Time = time ?? TimeProvider.System,
+            OtlpEndpoint = otlp,
         }, logging: b => b.SetMinimumLevel(LogLevel.Warning));
         Api = new HttpClient { BaseAddress = BaseUrl };
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
