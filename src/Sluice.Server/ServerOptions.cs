@@ -37,6 +37,12 @@ public sealed class ServerOptions
     /// <summary>The clock of the scheduler and of the server's own decisions.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// How often paused syncs are checked (and resumed when the check passes) and <c>not_succeeded_hours</c> is judged for
+    /// syncs that do not run.
+    /// </summary>
+    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Watch sluice.yaml and reload it on change (a bad edit keeps the last good configuration).</summary>
     public bool WatchProject { get; init; } = true;
 }
