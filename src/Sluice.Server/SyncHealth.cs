@@ -39,6 +39,8 @@ public sealed class SyncHealth
         _state = state;
         _options = options;
         _logger = logger;
+        // Subscribed when built, before the scheduler starts (and subscribes): a success resumes the sync before the
+        // scheduler fires the syncs after it, which would otherwise find it still paused and skip.
         _runner.Finished += OnFinished;
     }
 

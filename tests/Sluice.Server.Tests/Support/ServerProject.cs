@@ -50,12 +50,15 @@ internal sealed class ServerProject : IAsyncDisposable
         emulator ??= new IterableEmulatorOptions();
         emulator.ApiKey = ApiKey;
         var project = new ServerProject(directory, await IterableEmulator.StartAsync(emulator));
-        await File.WriteAllTextAsync(Path.Combine(directory, ".env"),
-            $"ITERABLE_API_KEY={ApiKey}\nITERABLE_BASE_URL={project.Emulator.BaseUrl.ToString().TrimEnd('/')}\n");
+        await project.WriteEnvAsync(ApiKey);
         await project.WriteProjectAsync(syncs, batchSize);
         await project.WriteCustomersAsync(customers);
         return project;
     }
+
+    /// <summary>Writes .env with this Iterable key (the emulator accepts <see cref="ApiKey"/> only).</summary>
+    public Task WriteEnvAsync(string apiKey) => File.WriteAllTextAsync(Path.Combine(Directory, ".env"),
+        $"ITERABLE_API_KEY={apiKey}\nITERABLE_BASE_URL={Emulator.BaseUrl.ToString().TrimEnd('/')}\n");
 
     /// <summary>A sync of the customers model into Iterable, with the given schedule.</summary>
     public static string Sync(string name, string schedule) => $"""
@@ -111,7 +114,7 @@ internal sealed class ServerProject : IAsyncDisposable
 
     public static ProjectCatalog Catalog() => new([new DuckDbSourceProvider()], [new IterableDestinationProvider()]);
 
-    public async Task StartAsync(TimeProvider? time = null)
+    public async Task StartAsync(TimeProvider? time = null, TimeSpan? checkInterval = null)
     {
         var services = new DestinationServices { LoggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)) };
         Server = await SluiceServer.StartAsync(new ServerOptions
@@ -123,10 +126,20 @@ internal sealed class ServerProject : IAsyncDisposable
             Urls = ["http://127.0.0.1:0"],
             Tokens = [Token, "second-token"],
             Time = time ?? TimeProvider.System,
+            CheckInterval = checkInterval ?? TimeSpan.FromMinutes(1),
         }, logging: b => b.SetMinimumLevel(LogLevel.Warning));
         Api = new HttpClient { BaseAddress = BaseUrl };
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         Anonymous = new HttpClient { BaseAddress = BaseUrl };
+    }
+
+    /// <summary>Stops the server (as a restart's first half); the project, its state and the emulator stay.</summary>
+    public async Task StopServerAsync()
+    {
+        Api.Dispose();
+        Anonymous.Dispose();
+        await Server!.DisposeAsync();
+        Server = null;
     }
 
     public T Service<T>()
