@@ -20,20 +20,8 @@ public sealed class UiTests
         await project.WaitForHistoryAsync("hourly-customers", runs => runs.Any(r => r.Status != Core.State.RunStatus.Running));
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-        page.SetDefaultTimeout(60_000);
-
-        await page.GotoAsync(new Uri(project.BaseUrl, "/").ToString());
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
-        await page.Locator("input[name=token]").FillAsync(ServerProject.Token);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await LogInAsync(browser, project);
 
         var row = page.Locator("#syncs tr[data-sync='customers']");
         await Expect(row).ToContainTextAsync("never run");
@@ -55,11 +43,98 @@ public sealed class UiTests
         await page.GotoAsync(new Uri(project.BaseUrl, "/").ToString());
         await Expect(row).ToContainTextAsync("succeeded");
         await Expect(row).ToContainTextAsync("26 delivered, 4 rejected");
-        var shot = Path.Combine(AppContext.BaseDirectory, "server-ui.png");
+        await ScreenshotAsync(page, "server-ui.png");
+    }
+
+    [Fact]
+    public async Task A_sync_page_charts_its_runs_and_shows_its_pause_and_the_warnings_page_lists_the_warnings_in_force()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does).");
+        var syncs = """
+              customers:
+                model: customers
+                destination: iterable
+                mode: upsert
+                match: { column: email, field: email }
+                mappings:
+                  first_name: firstName
+                warnings:
+                  rejected_rows_percent: 5
+              downstream:
+                model: customers
+                destination: iterable
+                mode: upsert
+                match: { column: email, field: email }
+                mappings:
+                  first_name: firstName
+                schedule: after customers
+
+            """;
+        await using var project = await ServerProject.CreateAsync(syncs, customers: 30);
+        await project.StartAsync();
+        // Two runs that succeed with rejected rows (4 of 30: the warning starts with the first), then the key is revoked.
+        await project.WaitForRunAsync(await project.RunNowAsync("customers"));
+        await project.WriteCustomersAsync(45);
+        await project.WaitForRunAsync(await project.RunNowAsync("customers"));
+        await project.WriteEnvAsync("a-revoked-iterable-key");
+        using (var reload = await project.Api.PostAsync("/api/reload", null))
+            Assert.True(reload.IsSuccessStatusCode);
+        await project.WaitForRunAsync(await project.RunNowAsync("customers"));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await LogInAsync(browser, project);
+
+        await Expect(page.Locator("#syncs tr[data-sync='customers']")).ToContainTextAsync("paused");
+        await Expect(page.Locator("#syncs tr[data-sync='customers'] .paused-reason")).ToContainTextAsync("broken: destination credentials");
+        await Expect(page.Locator("#syncs tr[data-sync='downstream'] .paused-reason")).ToContainTextAsync("runs after 'customers'");
+
+        await page.GotoAsync(new Uri(project.BaseUrl, "/syncs/customers").ToString());
+        await Expect(page.Locator("#paused")).ToContainTextAsync("Broken: destination credentials.");
+        await Expect(page.Locator("#paused")).ToContainTextAsync("refused the API key");
+        // One point per run on each line: three runs (two that sent rows, one that failed before sending).
+        await Expect(page.Locator("#run-chart circle.point-sent")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#run-chart circle.point-rejected")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#sync-warnings")).ToContainTextAsync("run-failed");
+        await ScreenshotAsync(page, "server-sync.png");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Warnings" }).ClickAsync();
+        var warning = page.Locator("#warnings tr[data-sync='customers'][data-warning='run-failed']");
+        await Expect(warning).ToContainTextAsync("refused the API key");
+        await ScreenshotAsync(page, "server-warnings.png");
+
+        await page.GotoAsync(new Uri(project.BaseUrl, "/syncs/customers").ToString());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resume now" }).ClickAsync();
+        await Expect(page.Locator("#paused")).ToHaveCountAsync(0);
+    }
+
+    private static async Task<IBrowser> LaunchAsync(IPlaywright playwright) => await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = Chromium,
+        Headless = true,
+        Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"],
+    });
+
+    private static async Task<IPage> LogInAsync(IBrowser browser, ServerProject project)
+    {
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        page.SetDefaultTimeout(60_000);
+        await page.GotoAsync(new Uri(project.BaseUrl, "/").ToString());
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
+        await page.Locator("input[name=token]").FillAsync(ServerProject.Token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Expect(page.Locator("#syncs")).ToBeVisibleAsync();
+        return page;
+    }
+
+    /// <summary>Saves a screenshot beside the tests; into docs/ only on request, so test runs leave the work tree alone.</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var shot = Path.Combine(AppContext.BaseDirectory, name);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
-        // The README's screenshot is refreshed on request only, so test runs leave the work tree alone.
         if (Environment.GetEnvironmentVariable("SLUICE_UPDATE_SCREENSHOTS") == "1")
-            File.Copy(shot, Path.Combine(RepositoryRoot(), "docs", "server-ui.png"), overwrite: true);
+            File.Copy(shot, Path.Combine(RepositoryRoot(), "docs", name), overwrite: true);
     }
 
     private static string RepositoryRoot()

@@ -179,8 +179,9 @@ public abstract class StoreContractTests : IAsyncLifetime
             first = await store.Runs.StartRunAsync(Sync, fullResync: true);
             await store.Runs.FinishRunAsync(first, RunStatus.Failed, new RunCounts { ModelRows = 3, Rejected = 1 }, ["run_failed"], "it failed");
         }
-        await using (await store.ClaimAsync("another-sync"))
-            running = await store.Runs.StartRunAsync("another-sync", fullResync: false);
+        // Held to the end: a run whose claim is released may be found interrupted, and this one must be running.
+        await using var claim = await store.ClaimAsync("another-sync");
+        running = await store.Runs.StartRunAsync("another-sync", fullResync: false);
 
         // Another instance of the store (another process, for a shared database) reads the same run.
         var other = await OpenAsync();
