@@ -108,6 +108,58 @@ public sealed class UiTests
         await Expect(page.Locator("#paused")).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task Run_now_on_a_mirror_sync_shows_its_plan_with_the_deletes_first_and_runs_it_when_confirmed()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does).");
+        const string actitoKey = "server-test-actito-key";
+        await using var actito = await Sluice.Emulators.Actito.ActitoEmulator.StartAsync(new Sluice.Emulators.Actito.ActitoEmulatorOptions { ApiKey = actitoKey });
+        var destination = $"""
+              actito:
+                type: actito
+                api_key: ${"{"}ACTITO_API_KEY{"}"}
+                base_url: {actito.BaseUrl.ToString().TrimEnd('/')}
+                entity: sluice_demo
+                table: Profiles
+            """;
+        var syncs = """
+              mirror:
+                model: customers
+                destination: actito
+                mode: mirror
+                match: { column: email, field: emailAddress }
+                max_deletes: 50%
+                mappings:
+                  first_name: firstName
+
+            """;
+        await using var project = await ServerProject.CreateAsync(syncs, customers: 30, destinations: destination);
+        await File.AppendAllTextAsync(Path.Combine(project.Directory, ".env"), $"ACTITO_API_KEY={actitoKey}\n");
+        await project.StartAsync();
+        Assert.Equal("succeeded", (await project.WaitForRunAsync(await project.RunNowAsync("mirror")))["status"]!.GetValue<string>());
+        var delivered = actito.ProfileCount("Profiles", "sluice_demo");
+        await project.WriteCustomersAsync(27); // 28, 29 and 30 leave the model
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await LogInAsync(browser, project);
+        await page.Locator("#syncs tr[data-sync='mirror']").GetByRole(AriaRole.Button, new() { Name = "Run mirror now" }).ClickAsync();
+
+        // The plan comes first: what would be deleted, and nothing ran yet.
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/syncs/mirror\?plan=true$"));
+        await Expect(page.Locator("#deletes")).ToContainTextAsync("29");
+        await Expect(page.Locator("#deletes")).ToContainTextAsync("30");
+        await Expect(page.Locator("#guard")).ToHaveCountAsync(0);
+        var toDelete = int.Parse(await page.Locator("#to-delete").InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(toDelete, 2, 3); // 28 only if Actito took its malformed email
+        Assert.Single(await project.Service<Core.State.IStateStore>().Runs.HistoryAsync("mirror"));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm and run" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
+        await Expect(page.Locator("#status")).ToHaveTextAsync("succeeded");
+        Assert.Equal(delivered - toDelete, actito.ProfileCount("Profiles", "sluice_demo"));
+    }
+
     private static async Task<IBrowser> LaunchAsync(IPlaywright playwright) => await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
     {
         ExecutablePath = Chromium,

@@ -43,7 +43,9 @@ internal sealed class ServerProject : IAsyncDisposable
     /// <summary>A client without a token.</summary>
     public HttpClient Anonymous { get; private set; } = null!;
 
-    public static async Task<ServerProject> CreateAsync(string syncs, int customers = 20, IterableEmulatorOptions? emulator = null, int batchSize = 1000)
+    /// <param name="destinations">More destinations (YAML under <c>destinations:</c>) beside <c>iterable</c>.</param>
+    public static async Task<ServerProject> CreateAsync(string syncs, int customers = 20, IterableEmulatorOptions? emulator = null, int batchSize = 1000,
+        string destinations = "")
     {
         var directory = Path.Combine(Path.GetTempPath(), "sluice-server-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -51,7 +53,7 @@ internal sealed class ServerProject : IAsyncDisposable
         emulator.ApiKey = ApiKey;
         var project = new ServerProject(directory, await IterableEmulator.StartAsync(emulator));
         await project.WriteEnvAsync(ApiKey);
-        await project.WriteProjectAsync(syncs, batchSize);
+        await project.WriteProjectAsync(syncs, batchSize, destinations);
         await project.WriteCustomersAsync(customers);
         return project;
     }
@@ -74,7 +76,7 @@ internal sealed class ServerProject : IAsyncDisposable
         """;
 
     /// <summary>Writes sluice.yaml with these syncs; <paramref name="batchSize"/> makes runs of several batches.</summary>
-    public Task WriteProjectAsync(string syncs, int batchSize = 1000) => File.WriteAllTextAsync(Path.Combine(Directory, "sluice.yaml"), $"""
+    public Task WriteProjectAsync(string syncs, int batchSize = 1000, string destinations = "") => File.WriteAllTextAsync(Path.Combine(Directory, "sluice.yaml"), $"""
         sources:
           warehouse:
             type: duckdb
@@ -91,6 +93,7 @@ internal sealed class ServerProject : IAsyncDisposable
             api_key: ${"{"}ITERABLE_API_KEY{"}"}
             base_url: ${"{"}ITERABLE_BASE_URL{"}"}
             batch_size: {batchSize}
+        {destinations}
         syncs:
         {syncs}
         """);
@@ -112,7 +115,8 @@ internal sealed class ServerProject : IAsyncDisposable
 
     public static bool BadEmail(int i) => i % 7 == 0;
 
-    public static ProjectCatalog Catalog() => new([new DuckDbSourceProvider()], [new IterableDestinationProvider()]);
+    public static ProjectCatalog Catalog() =>
+        new([new DuckDbSourceProvider()], [new IterableDestinationProvider(), new Sluice.Destinations.Actito.ActitoDestinationProvider()]);
 
     public async Task StartAsync(TimeProvider? time = null, TimeSpan? checkInterval = null)
     {
