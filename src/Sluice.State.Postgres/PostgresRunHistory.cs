@@ -138,7 +138,7 @@ public sealed class PostgresRunHistory : IRunHistory
         if (sync is not null)
             command.Parameters.AddWithValue("sync", sync);
         command.Parameters.AddWithValue("limit", limit);
-        return await ReadRunsAsync(command, ct);
+        return await RunRows.ReadAllAsync(command, ct);
     }, ct);
 
     public Task<RunRecord?> GetRunAsync(long runId, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
@@ -146,7 +146,7 @@ public sealed class PostgresRunHistory : IRunHistory
         await ExecuteAsync(c, tx, DeadRuns("AND r.run_id = @run"), ct, ("now", Now), ("why", InterruptedMessage), ("run", runId));
         await using var command = new NpgsqlCommand($"SELECT {RunColumns} FROM {T("runs")} WHERE run_id = @run", c, tx);
         command.Parameters.AddWithValue("run", runId);
-        return (await ReadRunsAsync(command, ct)).FirstOrDefault();
+        return (await RunRows.ReadAllAsync(command, ct)).FirstOrDefault();
     }, ct);
 
     public Task<bool> AddWarningAsync(long runId, string warning, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
@@ -168,14 +168,6 @@ public sealed class PostgresRunHistory : IRunHistory
 
     private const string RunColumns = "run_id, sync, started_at, finished_at, status, full_resync, counts, warnings, error";
 
-    private static async Task<IReadOnlyList<RunRecord>> ReadRunsAsync(NpgsqlCommand command, CancellationToken ct)
-    {
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var runs = new List<RunRecord>();
-        while (await reader.ReadAsync(ct))
-            runs.Add(RunRows.Read(reader));
-        return runs;
-    }
 
     public Task<IReadOnlyList<RejectedRow>> RejectedAsync(string sync, int limit = 1000, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
     {

@@ -168,7 +168,7 @@ public sealed class DuckDbRunHistory : IRunHistory
         if (sync is not null)
             command.Parameters.Add(new DuckDBParameter(sync));
         command.Parameters.Add(new DuckDBParameter(limit));
-        return await ReadRunsAsync(command, ct);
+        return await RunRows.ReadAllAsync(command, ct);
     }, ct);
 
     public Task<RunRecord?> GetRunAsync(long runId, CancellationToken ct = default) => SessionAsync(async c =>
@@ -177,7 +177,7 @@ public sealed class DuckDbRunHistory : IRunHistory
         await using var command = c.CreateCommand();
         command.CommandText = $"SELECT {RunColumns} FROM runs WHERE run_id = ?";
         command.Parameters.Add(new DuckDBParameter(runId));
-        return (await ReadRunsAsync(command, ct)).FirstOrDefault();
+        return (await RunRows.ReadAllAsync(command, ct)).FirstOrDefault();
     }, ct);
 
     public Task<bool> AddWarningAsync(long runId, string warning, CancellationToken ct = default) => SessionAsync(async c =>
@@ -196,14 +196,6 @@ public sealed class DuckDbRunHistory : IRunHistory
         return true;
     }, ct);
 
-    private static async Task<IReadOnlyList<RunRecord>> ReadRunsAsync(DbCommand command, CancellationToken ct)
-    {
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var runs = new List<RunRecord>();
-        while (await reader.ReadAsync(ct))
-            runs.Add(RunRows.Read(reader));
-        return runs;
-    }
 
     /// <summary>
     /// Marks interrupted the runs still "running" whose process, on this machine, is gone: history shows what happened

@@ -25,6 +25,17 @@ public static class RunRows
             reader.IsDBNull(8) ? null : reader.GetString(8));
     }
 
+    /// <summary>Every run <paramref name="command"/> selects (its columns in the stored order).</summary>
+    public static async Task<IReadOnlyList<RunRecord>> ReadAllAsync(DbCommand command, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var runs = new List<RunRecord>();
+        while (await reader.ReadAsync(ct))
+            runs.Add(Read(reader));
+        return runs;
+    }
+
     /// <summary>A run's warnings from their stored JSON (none when null).</summary>
     public static List<string> Warnings(string? json) => json is null ? [] : JsonSerializer.Deserialize<List<string>>(json) ?? [];
 }
