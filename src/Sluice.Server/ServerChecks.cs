@@ -49,10 +49,15 @@ public sealed class ServerChecks(SyncHealth health, ProjectHost project, SyncRun
         catch (OperationCanceledException)
         {
         }
-        catch (Exception e) when (e is StateException or IOException or InvalidOperationException)
+        catch (Exception e) when (e is StateException or IOException)
         {
             // The next tick tries again; a state that can't be read is reported by every run too.
             _logger.LogWarning("The server's check failed ({What}): {Message}", what, e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A failing check must not stop the server (a background service that throws stops its host).
+            _logger.LogError(e, "The server's check failed ({What})", what);
         }
     }
 
