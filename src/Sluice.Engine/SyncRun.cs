@@ -88,4 +88,25 @@ public static class RunWarnings
     public const string MirrorGuard = "mirror-guard";
     public const string RowCountChange = "row-count-change";
     public const string NotSucceeded = "not-succeeded";
+
+    /// <summary>How many runs back the warnings that compare with earlier runs read the history.</summary>
+    public const int HistoryDepth = EarlierRuns.Depth;
+
+    /// <summary>What a warning of <paramref name="run"/> means in numbers, judged against the sync's history (newest first).</summary>
+    public static string Describe(string warning, SyncConfig sync, RunRecord run, IReadOnlyList<RunRecord> history) =>
+        RunWarningPolicy.Describe(warning, sync, run, EarlierRuns.From(history, run.RunId));
+
+    /// <summary>
+    /// Whether the sync's <c>not_succeeded_hours</c> is exceeded at <paramref name="now"/> without a run (a sync that does
+    /// not run any more): its description when it is, else null. A sync that never ran, or whose latest run succeeded, is not.
+    /// </summary>
+    public static string? NotSucceededAt(SyncConfig sync, IReadOnlyList<RunRecord> history, DateTime now)
+    {
+        ArgumentNullException.ThrowIfNull(sync);
+        ArgumentNullException.ThrowIfNull(history);
+        if (sync.Warnings.NotSucceededFor is not { } limit || history.Count == 0 || history[0].Status == RunStatus.Succeeded)
+            return null;
+        var earlier = new EarlierRuns(now, history.FirstOrDefault(r => r.Status == RunStatus.Succeeded), history[^1].StartedAt);
+        return now - earlier.NotSucceededSince > limit ? RunWarningPolicy.Describe(NotSucceeded, sync, history[0], earlier) : null;
+    }
 }

@@ -37,6 +37,10 @@ internal sealed class ObservedState(IStateStore inner, Action<string, long> star
         public Task<IReadOnlyList<RunRecord>> HistoryAsync(string? sync, int limit = 50, CancellationToken ct = default) =>
             inner.HistoryAsync(sync, limit, ct);
 
+        public Task<RunRecord?> GetRunAsync(long runId, CancellationToken ct = default) => inner.GetRunAsync(runId, ct);
+
+        public Task<bool> AddWarningAsync(long runId, string warning, CancellationToken ct = default) => inner.AddWarningAsync(runId, warning, ct);
+
         public Task<IReadOnlyList<RejectedRow>> RejectedAsync(string sync, int limit = 1000, CancellationToken ct = default) =>
             inner.RejectedAsync(sync, limit, ct);
     }

@@ -46,6 +46,12 @@ public sealed class ServerOptions
     /// <summary>How the console logs are written (when the host does not configure logging itself).</summary>
     public Telemetry.LogFormat LogFormat { get; init; } = Telemetry.LogFormat.Text;
 
+    /// <summary>
+    /// How often paused syncs are checked (and resumed when the check passes) and <c>not_succeeded_hours</c> is judged for
+    /// syncs that do not run.
+    /// </summary>
+    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Watch sluice.yaml and reload it on change (a bad edit keeps the last good configuration).</summary>
     public bool WatchProject { get; init; } = true;
 }

@@ -8,11 +8,9 @@ using Sluice.Server.Scheduling;
 namespace Sluice.Server;
 
 /// <summary>What the API and the UI read: syncs with their last and next runs, runs, rejected rows, plans.</summary>
-public sealed class ServerQueries(ProjectHost project, IStateStore state, SyncRunner runner, SyncScheduler scheduler, ServerOptions options)
+public sealed class ServerQueries(ProjectHost project, IStateStore state, SyncRunner runner, SyncScheduler scheduler, SyncHealth health,
+    ServerOptions options)
 {
-    /// <summary>How far back a run is looked up by id (history answers by sync and recency).</summary>
-    public const int RunLookback = 10_000;
-
     /// <summary>How many rejected rows of a run are read for paging and search.</summary>
     public const int RejectedLimit = 100_000;
 
@@ -37,7 +35,8 @@ public sealed class ServerQueries(ProjectHost project, IStateStore state, SyncRu
         var last = history.FirstOrDefault(r => r.Status != RunStatus.Running && r.RunId != running?.RunId);
         return new SyncView(sync.Name, sync.Model, sync.Destination, sync.Mode.ToString().ToLowerInvariant(), sync.Schedule.ToString(),
             await scheduler.NextRunAsync(sync.Name, ct), last is null ? null : RunView.From(last),
-            running is null ? null : RunView.From(running, live), scheduler.ScheduleProblems.GetValueOrDefault(sync.Name));
+            running is null ? null : RunView.From(running, live), scheduler.ScheduleProblems.GetValueOrDefault(sync.Name),
+            health.PauseOf(sync.Name) is { } pause ? PauseView.From(pause) : null);
     }
 
     public async Task<IReadOnlyList<RunView>> RunsAsync(string sync, int limit, CancellationToken ct)
@@ -48,8 +47,35 @@ public sealed class ServerQueries(ProjectHost project, IStateStore state, SyncRu
 
     public async Task<RunView?> RunAsync(long runId, CancellationToken ct)
     {
-        var record = (await state.Runs.HistoryAsync(null, RunLookback, ct)).FirstOrDefault(r => r.RunId == runId);
+        var record = await state.Runs.GetRunAsync(runId, ct);
         return record is null ? null : RunView.From(record, runner.ActiveById(runId));
+    }
+
+    /// <summary>
+    /// The warnings in force: those of each sync's latest finished run (the engine tells people when a run starts or
+    /// clears one, against the run before), each since the first run of the unbroken streak that has it, with its numbers.
+    /// </summary>
+    public async Task<IReadOnlyList<WarningView>> WarningsAsync(string? only, CancellationToken ct)
+    {
+        var views = new List<WarningView>();
+        var now = options.Time.GetUtcNow().UtcDateTime;
+        foreach (var sync in project.Current.Syncs.Values.Where(s => only is null || s.Name == only).OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            var history = (await state.Runs.HistoryAsync(sync.Name, RunWarnings.HistoryDepth, ct))
+                .SkipWhile(r => r.Status == RunStatus.Running).ToList();
+            if (history.Count == 0)
+                continue;
+            var latest = history[0];
+            foreach (var warning in latest.Warnings)
+            {
+                var first = history.TakeWhile(r => r.Warnings.Contains(warning)).Last();
+                var detail = warning == RunWarnings.NotSucceeded
+                    ? RunWarnings.NotSucceededAt(sync, history, now) ?? RunWarnings.Describe(warning, sync, latest, history)
+                    : RunWarnings.Describe(warning, sync, latest, history);
+                views.Add(new WarningView(sync.Name, warning, RunView.Utc(first.FinishedAt ?? first.StartedAt), first.RunId, latest.RunId, detail));
+            }
+        }
+        return views;
     }
 
     /// <summary>

@@ -50,6 +50,8 @@ public sealed class SluiceServer : IAsyncDisposable
     {
         if (options.Tokens.Count == 0 || new TokenSet(options.Tokens).Count == 0)
             throw new ArgumentException("sluice serve needs at least one API token.", nameof(options));
+        if (options.CheckInterval <= TimeSpan.Zero)
+            throw new ArgumentException($"The check interval is {options.CheckInterval}: give a positive duration.", nameof(options));
         var state = await options.OpenState(ct);
         try
         {
@@ -94,6 +96,8 @@ public sealed class SluiceServer : IAsyncDisposable
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncScheduler>();
         services.AddSingleton<ServerQueries>();
+        services.AddSingleton<SyncHealth>();
+        services.AddSingleton<ServerChecks>();
         services.AddQuartz(q =>
         {
             q.ConfigureScheduler(s =>
@@ -111,6 +115,7 @@ public sealed class SluiceServer : IAsyncDisposable
         services.AddHostedService(sp => sp.GetRequiredService<SyncScheduler>());
         services.AddHostedService<RunnerLifetime>();
         services.AddHostedService<ProjectWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ServerChecks>());
 
         services.AddProblemDetails();
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>

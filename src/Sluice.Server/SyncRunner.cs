@@ -89,7 +89,8 @@ public sealed class SyncRunner : IAsyncDisposable
     /// <summary>Where the web UI is reached, for the links in warnings (set when the server listens).</summary>
     public Uri? BaseUrl { get; set; }
 
-    private Uri? RunLink(RunRecord run) => BaseUrl is { } root ? new Uri(root, $"runs/{run.RunId}") : null;
+    /// <summary>The run's page in the web UI, for the links in warnings.</summary>
+    internal Uri? RunLink(RunRecord run) => BaseUrl is { } root ? new Uri(root, $"runs/{run.RunId}") : null;
 
     /// <summary>Raised when a run has finished and is recorded (the scheduler starts the syncs scheduled after it).</summary>
     public event Action<RunOutcome>? Finished;

@@ -132,29 +132,42 @@ public sealed class PostgresRunHistory : IRunHistory
     {
         await ExecuteAsync(c, tx, DeadRuns(""), ct, ("now", Now), ("why", InterruptedMessage));
         await using var command = new NpgsqlCommand($"""
-            SELECT run_id, sync, started_at, finished_at, status, full_resync, counts, warnings, error FROM {T("runs")}
+            SELECT {RunColumns} FROM {T("runs")}
             {(sync is null ? "" : "WHERE sync = @sync")} ORDER BY run_id DESC LIMIT @limit
             """, c, tx);
         if (sync is not null)
             command.Parameters.AddWithValue("sync", sync);
         command.Parameters.AddWithValue("limit", limit);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var runs = new List<RunRecord>();
-        while (await reader.ReadAsync(ct))
-        {
-            runs.Add(new RunRecord(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetDateTime(2),
-                reader.IsDBNull(3) ? null : reader.GetDateTime(3),
-                Enum.Parse<RunStatus>(reader.GetString(4), ignoreCase: true),
-                reader.GetBoolean(5),
-                reader.IsDBNull(6) ? new RunCounts() : JsonSerializer.Deserialize<RunCounts>(reader.GetString(6))!,
-                reader.IsDBNull(7) ? [] : JsonSerializer.Deserialize<List<string>>(reader.GetString(7))!,
-                reader.IsDBNull(8) ? null : reader.GetString(8)));
-        }
-        return (IReadOnlyList<RunRecord>)runs;
+        return await RunRows.ReadAllAsync(command, ct);
     }, ct);
+
+    public Task<RunRecord?> GetRunAsync(long runId, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
+    {
+        await ExecuteAsync(c, tx, DeadRuns("AND r.run_id = @run"), ct, ("now", Now), ("why", InterruptedMessage), ("run", runId));
+        await using var command = new NpgsqlCommand($"SELECT {RunColumns} FROM {T("runs")} WHERE run_id = @run", c, tx);
+        command.Parameters.AddWithValue("run", runId);
+        return (await RunRows.ReadAllAsync(command, ct)).FirstOrDefault();
+    }, ct);
+
+    public Task<bool> AddWarningAsync(long runId, string warning, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
+    {
+        // The row is locked until the transaction ends, so two workers adding warnings to one run keep both.
+        await using var read = new NpgsqlCommand($"SELECT warnings FROM {T("runs")} WHERE run_id = @run AND status <> 'running' FOR UPDATE", c, tx);
+        read.Parameters.AddWithValue("run", runId);
+        var stored = await read.ExecuteScalarAsync(ct);
+        if (stored is null)
+            return false;
+        var warnings = RunRows.Warnings(stored as string);
+        if (warnings.Contains(warning))
+            return false;
+        warnings.Add(warning);
+        await ExecuteAsync(c, tx, $"UPDATE {T("runs")} SET warnings = @warnings WHERE run_id = @run", ct,
+            ("warnings", JsonSerializer.Serialize(warnings)), ("run", runId));
+        return true;
+    }, ct);
+
+    private const string RunColumns = "run_id, sync, started_at, finished_at, status, full_resync, counts, warnings, error";
+
 
     public Task<IReadOnlyList<RejectedRow>> RejectedAsync(string sync, int limit = 1000, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
     {

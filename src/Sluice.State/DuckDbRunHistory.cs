@@ -155,34 +155,47 @@ public sealed class DuckDbRunHistory : IRunHistory
             "DELETE FROM rejected WHERE sync = (SELECT sync FROM runs WHERE run_id = ?) AND run_id < ?", ct, runId, runId);
     }, ct);
 
+    private const string RunColumns = "run_id, sync, started_at, finished_at, status, full_resync, counts, warnings, error";
+
     public Task<IReadOnlyList<RunRecord>> HistoryAsync(string? sync, int limit = 50, CancellationToken ct = default) => SessionAsync(async c =>
     {
         await MarkDeadRunsAsync(c, ct);
         await using var command = c.CreateCommand();
         command.CommandText = $"""
-            SELECT run_id, sync, started_at, finished_at, status, full_resync, counts, warnings, error FROM runs
+            SELECT {RunColumns} FROM runs
             {(sync is null ? "" : "WHERE sync = ?")} ORDER BY run_id DESC LIMIT ?
             """;
         if (sync is not null)
             command.Parameters.Add(new DuckDBParameter(sync));
         command.Parameters.Add(new DuckDBParameter(limit));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var runs = new List<RunRecord>();
-        while (await reader.ReadAsync(ct))
-        {
-            runs.Add(new RunRecord(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetDateTime(2),
-                reader.IsDBNull(3) ? null : reader.GetDateTime(3),
-                Enum.Parse<RunStatus>(reader.GetString(4), ignoreCase: true),
-                reader.GetBoolean(5),
-                reader.IsDBNull(6) ? new RunCounts() : JsonSerializer.Deserialize<RunCounts>(reader.GetString(6))!,
-                reader.IsDBNull(7) ? [] : JsonSerializer.Deserialize<List<string>>(reader.GetString(7))!,
-                reader.IsDBNull(8) ? null : reader.GetString(8)));
-        }
-        return (IReadOnlyList<RunRecord>)runs;
+        return await RunRows.ReadAllAsync(command, ct);
     }, ct);
+
+    public Task<RunRecord?> GetRunAsync(long runId, CancellationToken ct = default) => SessionAsync(async c =>
+    {
+        await MarkDeadRunsAsync(c, ct);
+        await using var command = c.CreateCommand();
+        command.CommandText = $"SELECT {RunColumns} FROM runs WHERE run_id = ?";
+        command.Parameters.Add(new DuckDBParameter(runId));
+        return (await RunRows.ReadAllAsync(command, ct)).FirstOrDefault();
+    }, ct);
+
+    public Task<bool> AddWarningAsync(long runId, string warning, CancellationToken ct = default) => SessionAsync(async c =>
+    {
+        await using var command = c.CreateCommand();
+        command.CommandText = "SELECT warnings FROM runs WHERE run_id = ? AND status <> 'running'";
+        command.Parameters.Add(new DuckDBParameter(runId));
+        var stored = await command.ExecuteScalarAsync(ct);
+        if (stored is null)
+            return false;
+        var warnings = RunRows.Warnings(stored as string);
+        if (warnings.Contains(warning))
+            return false;
+        warnings.Add(warning);
+        await c.ExecuteAsync("UPDATE runs SET warnings = ? WHERE run_id = ?", ct, JsonSerializer.Serialize(warnings), runId);
+        return true;
+    }, ct);
+
 
     /// <summary>
     /// Marks interrupted the runs still "running" whose process, on this machine, is gone: history shows what happened

@@ -63,6 +63,62 @@ public sealed partial class ServeCommandTests
         Assert.DoesNotContain(ServerProject.ApiKey, all, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Demo_serve_leaves_the_server_running_on_the_demo_and_its_emulators_with_scheduled_runs_that_succeed()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "sluice-server-tests", Guid.NewGuid().ToString("N"));
+        using var process = StartCli(["demo", "--serve", "--customers", "200", "--urls", "http://127.0.0.1:0", "--dir", directory], token: null);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var printed = new List<string>();
+        Uri? url = null;
+        string? token = null;
+        while (url is null && await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+        {
+            printed.Add(line);
+            if (DemoToken().Match(line) is { Success: true } t)
+                token = t.Groups[1].Value;
+            if (WebUi().Match(line) is { Success: true } m)
+                url = new Uri(m.Groups[1].Value);
+        }
+        Assert.True(url is not null && token is not null, $"no address or token printed:\n{string.Join('\n', printed)}\n{(process.HasExited ? await stderr : "")}");
+        var rest = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+        using var http = new HttpClient { BaseAddress = url };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        // Nothing ran before the server: the interval syncs run at once, and the syncs after them follow.
+        foreach (var sync in new[] { "customers-to-iterable", "customers-update-existing", "accounts-to-salesforce", "contacts-to-salesforce", "customers-to-actito" })
+        {
+            while (true)
+            {
+                var view = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync($"/api/syncs/{sync}", TestContext.Current.CancellationToken))!;
+                var status = view["last_run"]?["status"]?.GetValue<string>();
+                Assert.True(status is null or "succeeded", $"{sync}: {view.ToJsonString()}");
+                if (status == "succeeded")
+                    break;
+                await Task.Delay(200, TestContext.Current.CancellationToken);
+            }
+        }
+        var schedules = await http.GetStringAsync("/api/syncs", TestContext.Current.CancellationToken);
+        Assert.Contains("\"schedule\":\"every 1m\"", schedules, StringComparison.Ordinal);
+        Assert.Contains("\"schedule\":\"after customers-to-iterable\"", schedules, StringComparison.Ordinal);
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, process.ExitCode);
+        Assert.DoesNotContain("   at ", await rest + await stderr, StringComparison.Ordinal);
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [GeneratedRegex(@"the token ([0-9a-f]{32})")]
+    private static partial Regex DemoToken();
+
     [GeneratedRegex(@"web UI: (http://127\.0\.0\.1:\d+/)")]
     private static partial Regex WebUi();
 
@@ -79,7 +135,10 @@ public sealed partial class ServeCommandTests
     }
 
     /// <summary>Starts the real <c>sluice serve</c> on a free port for this project, with <paramref name="arguments"/> added.</summary>
-    internal static Process Start(string projectDirectory, string? token, params string[] arguments)
+    internal static Process Start(string projectDirectory, string? token, params string[] arguments) =>
+        StartCli(["serve", "--urls", "http://127.0.0.1:0", "--project", projectDirectory, .. arguments], token);
+
+    private static Process StartCli(IEnumerable<string> args, string? token)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -87,8 +146,8 @@ public sealed partial class ServeCommandTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        string[] all = [Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--project", projectDirectory, .. arguments];
-        foreach (var arg in all)
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sluice.dll"));
+        foreach (var arg in args)
             info.ArgumentList.Add(arg);
         info.Environment["NO_COLOR"] = "1";
         info.Environment.Remove("SLUICE_API_TOKENS");

@@ -170,6 +170,40 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_is_read_by_its_id_and_a_warning_added_after_it_finished_is_kept_once()
+    {
+        var store = await OpenAsync();
+        long first, running;
+        await using (await store.ClaimAsync(Sync))
+        {
+            first = await store.Runs.StartRunAsync(Sync, fullResync: true);
+            await store.Runs.FinishRunAsync(first, RunStatus.Failed, new RunCounts { ModelRows = 3, Rejected = 1 }, ["run_failed"], "it failed");
+        }
+        // Held to the end: a run whose claim is released may be found interrupted, and this one must be running.
+        await using var claim = await store.ClaimAsync("another-sync");
+        running = await store.Runs.StartRunAsync("another-sync", fullResync: false);
+
+        // Another instance of the store (another process, for a shared database) reads the same run.
+        var other = await OpenAsync();
+        var run = await other.Runs.GetRunAsync(first);
+        Assert.NotNull(run);
+        Assert.Equal((first, Sync, RunStatus.Failed, true, 3L, "it failed"), (run.RunId, run.Sync, run.Status, run.FullResync, run.Counts.ModelRows, run.Error));
+        Assert.Equal(["run_failed"], run.Warnings);
+        Assert.NotNull(run.FinishedAt);
+        Assert.Equal("another-sync", (await store.Runs.GetRunAsync(running))!.Sync);
+        Assert.Null(await store.Runs.GetRunAsync(running + 1000));
+
+        Assert.True(await store.Runs.AddWarningAsync(first, "not_succeeded_hours"));
+        Assert.False(await other.Runs.AddWarningAsync(first, "not_succeeded_hours"));
+        Assert.Equal(["run_failed", "not_succeeded_hours"], (await other.Runs.GetRunAsync(first))!.Warnings);
+        Assert.Equal(["run_failed", "not_succeeded_hours"], (await store.Runs.HistoryAsync(Sync, 1))[0].Warnings);
+        // A run still going records its warnings when it finishes: nothing is added to it before.
+        Assert.False(await store.Runs.AddWarningAsync(running, "not_succeeded_hours"));
+        Assert.Empty((await store.Runs.GetRunAsync(running))!.Warnings);
+        Assert.False(await store.Runs.AddWarningAsync(running + 1000, "not_succeeded_hours"));
+    }
+
+    [Fact]
     public async Task A_run_left_running_is_interrupted_when_its_sync_is_next_claimed_and_run()
     {
         var store = await OpenAsync();

@@ -27,16 +27,39 @@ internal static class DemoCommand
         var dir = new Option<string?>("--dir") { Description = "Where to write the demo project (default: a new temporary folder)." };
         var customers = new Option<int>("--customers") { Description = "How many sample customers (100 to 5,000,000).", DefaultValueFactory = _ => 50_000 }
             .AtLeast(100, 5_000_000);
+        var serve = new Option<bool>("--serve")
+        {
+            Description = "Instead of the story, leave `sluice serve` running on the demo project and its emulators, with its syncs on " +
+                "short schedules: open the printed address, log in with the printed token and watch them run. Ctrl+C stops it.",
+        };
+        var urls = new Option<string[]>("--urls")
+        {
+            Description = "With --serve: where to listen (default http://127.0.0.1:5080).",
+            DefaultValueFactory = _ => ["http://127.0.0.1:5080"],
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("demo", "Run Sluice end to end on sample data against local emulators (no account needed).")
         {
-            dir, customers,
+            dir, customers, serve, urls,
         };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(() =>
-            RunAsync(parse.GetValue(dir) ?? Path.Combine(Path.GetTempPath(), $"sluice-demo-{Guid.NewGuid():N}"[..24]), parse.GetValue(customers), ct)));
+            RunAsync(parse.GetValue(dir) ?? Path.Combine(Path.GetTempPath(), $"sluice-demo-{Guid.NewGuid():N}"[..24]), parse.GetValue(customers),
+                parse.GetValue(serve) ? parse.GetValue(urls)! : null, ct)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string directory, int customers, CancellationToken ct)
+    /// <summary>The demo's schedules under <c>--serve</c>: short, so that a newcomer sees runs come, and chains of <c>after</c>.</summary>
+    private static readonly (string Sync, string Schedule)[] ServeSchedules =
+    [
+        ("customers-to-iterable", "every 1m"),
+        ("customers-update-existing", "after customers-to-iterable"),
+        ("accounts-to-salesforce", "every 2m"),
+        ("contacts-to-salesforce", "after accounts-to-salesforce"),
+        ("customers-to-actito", "every 5m"),
+    ];
+
+    /// <param name="serveUrls">Serve the project there instead of telling the story (<c>--serve</c>), or null.</param>
+    private static async Task<int> RunAsync(string directory, int customers, IReadOnlyList<string>? serveUrls, CancellationToken ct)
     {
         directory = Path.GetFullPath(directory);
         Directory.CreateDirectory(directory);
@@ -74,7 +97,7 @@ internal static class DemoCommand
         await using var actito = await ActitoEmulator.StartAsync(new ActitoEmulatorOptions { ApiKey = ActitoKey }, ct);
         output.Line($"Started the Salesforce emulator at {salesforce.BaseUrl} and the Actito emulator at {actito.BaseUrl}.");
 
-        await File.WriteAllTextAsync(Path.Combine(directory, "sluice.yaml"), ProjectFile, ct);
+        await File.WriteAllTextAsync(Path.Combine(directory, "sluice.yaml"), serveUrls is null ? ProjectFile : ScheduledProjectFile(), ct);
         var environment = new Dictionary<string, string?>
         {
             ["ITERABLE_BASE_URL"] = iterable.BaseUrl.ToString().TrimEnd('/'),
@@ -92,6 +115,8 @@ internal static class DemoCommand
             "# Written by `sluice demo`: the emulators' made-up keys and the URLs they had (they stop with the demo).\n" +
             string.Concat(environment.Select(v => $"{v.Key}={v.Value}\n")), ct);
         await File.WriteAllTextAsync(Path.Combine(directory, ".gitignore"), ".sluice/\n.env\n", ct);
+        if (serveUrls is not null)
+            return await ServeAsync(directory, environment, serveUrls, output, ct);
 
         await using (var workspace = Workspace.Load(directory, SluiceCli.Catalog(), SluiceCli.Services(), environment))
         {
@@ -161,6 +186,32 @@ internal static class DemoCommand
         output.Line(Markup.Escape($"  {sluice} history --project {project}"));
         output.Line(Markup.Escape($"  {sluice} rejected customers-update-existing --project {project}"));
         return ok ? ExitCodes.Ok : ExitCodes.RunFailed;
+    }
+
+    /// <summary>
+    /// Serves the demo project while its emulators run: a token of <c>SLUICE_API_TOKENS</c>, or a new one printed here
+    /// (the demo's own, for a server on this machine: a real one is never printed).
+    /// </summary>
+    private static async Task<int> ServeAsync(string directory, Dictionary<string, string?> environment, IReadOnlyList<string> urls, Output output,
+        CancellationToken ct)
+    {
+        var tokens = ServeCommand.ReadTokens(null);
+        var token = tokens.Count == 0 ? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) : null;
+        output.Heading("Serving the demo project");
+        output.Line("Its syncs run on short schedules (" + Markup.Escape(string.Join(", ", ServeSchedules.Select(s => $"{s.Sync}: {s.Schedule}"))) + ").");
+        output.Line(token is null
+            ? $"Log in with one of the tokens of {ServeCommand.TokensVariable}."
+            : $"Log in with the token [bold]{token}[/] (made up for this demo; set {ServeCommand.TokensVariable} to choose one).");
+        await using var workspace = Workspace.Load(directory, SluiceCli.Catalog(), SluiceCli.Services(), environment);
+        return await ServeCommand.ServeAsync(workspace, urls, token is null ? tokens : [token], watch: true, publicUrl: null, environment, ct);
+    }
+
+    private static string ScheduledProjectFile()
+    {
+        var text = ProjectFile.ReplaceLineEndings("\n");
+        foreach (var (sync, schedule) in ServeSchedules)
+            text = text.Replace($"\n  {sync}:\n", $"\n  {sync}:\n    schedule: {schedule}\n", StringComparison.Ordinal);
+        return text;
     }
 
     private static string Percent(long part, long whole) =>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Sluice.Core.State;
 using Sluice.Server;
 using Sluice.Server.Telemetry;
 
@@ -53,36 +52,45 @@ internal static class ServeCommand
                 return ExitCodes.BadConfig;
             }
             await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
-            await using var server = await SluiceServer.StartAsync(new ServerOptions
-            {
-                ProjectDirectory = workspace.Project.Directory,
-                Catalog = SluiceCli.Catalog(),
-                Services = SluiceCli.Services(),
-                OpenState = async token => (IStateStore)await workspace.StateAsync(token),
-                Urls = parse.GetValue(urls)!,
-                Tokens = tokens,
-                WatchProject = !parse.GetValue(noWatch),
-                PublicUrl = parse.GetValue(publicUrl),
-                LogFormat = parse.GetValue(logFormat),
-            }, ct: ct);
-            Console.WriteLine($"Sluice is serving {workspace.Project.Syncs.Count} sync(s) of {workspace.Project.Directory}");
-            foreach (var url in server.Urls)
-                Console.WriteLine($"  web UI: {url}  API: {url}api/syncs  API docs: {url}scalar");
-            Console.WriteLine("Press Ctrl+C to stop (running syncs commit what was acknowledged first).");
-            try
-            {
-                await server.WaitForShutdownAsync(ct);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            await server.StopAsync(CancellationToken.None);
-            return ExitCodes.Ok;
+            return await ServeAsync(workspace, parse.GetValue(urls)!, tokens, !parse.GetValue(noWatch), parse.GetValue(publicUrl), null, ct, parse.GetValue(logFormat));
         }));
         return command;
     }
 
-    private static List<string> ReadTokens(string? file)
+    /// <summary>Serves the workspace's project until Ctrl+C or SIGTERM (or <paramref name="ct"/>), printing where.</summary>
+    public static async Task<int> ServeAsync(Workspace workspace, IReadOnlyList<string> urls, IReadOnlyList<string> tokens, bool watch,
+        Uri? publicUrl, IReadOnlyDictionary<string, string?>? environment, CancellationToken ct, LogFormat logFormat = LogFormat.Text)
+    {
+        await using var server = await SluiceServer.StartAsync(new ServerOptions
+        {
+            ProjectDirectory = workspace.Project.Directory,
+            Catalog = SluiceCli.Catalog(),
+            Services = SluiceCli.Services(),
+            OpenState = async token => await workspace.StateAsync(token),
+            Urls = urls,
+            Tokens = tokens,
+            WatchProject = watch,
+            PublicUrl = publicUrl,
+            Environment = environment,
+            LogFormat = logFormat,
+        }, ct: ct);
+        Console.WriteLine($"Sluice is serving {workspace.Project.Syncs.Count} sync(s) of {workspace.Project.Directory}");
+        foreach (var url in server.Urls)
+            Console.WriteLine($"  web UI: {url}  API: {url}api/syncs  API docs: {url}scalar");
+        Console.WriteLine("Press Ctrl+C to stop (running syncs commit what was acknowledged first).");
+        try
+        {
+            await server.WaitForShutdownAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await server.StopAsync(CancellationToken.None);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The tokens of <see cref="TokensVariable"/> (comma-separated), or of a file (one a line, # comments).</summary>
+    public static List<string> ReadTokens(string? file)
     {
         var text = file is null ? Environment.GetEnvironmentVariable(TokensVariable) ?? "" : File.ReadAllText(file);
         return text.Split([',', '\n', '\r'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

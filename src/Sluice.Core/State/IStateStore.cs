@@ -42,6 +42,16 @@ public interface IRunHistory
     /// <summary>The latest runs, newest first, of one sync or all (<paramref name="sync"/> null).</summary>
     Task<IReadOnlyList<RunRecord>> HistoryAsync(string? sync, int limit = 50, CancellationToken ct = default);
 
+    /// <summary>One run by its id, or null when history has no such run.</summary>
+    Task<RunRecord?> GetRunAsync(long runId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Adds a warning to a finished run's warnings (once: a warning it has already is left alone), for a warning raised
+    /// after the run by a check of its own, so that the next run compares with it as with the run's own warnings.
+    /// True when this call added it; false when the run had it already, is still running or does not exist.
+    /// </summary>
+    Task<bool> AddWarningAsync(long runId, string warning, CancellationToken ct = default);
+
     /// <summary>The rejected rows of the sync's latest run that had any, in key order.</summary>
     Task<IReadOnlyList<RejectedRow>> RejectedAsync(string sync, int limit = 1000, CancellationToken ct = default);
 }

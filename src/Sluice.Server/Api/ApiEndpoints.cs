@@ -75,6 +75,30 @@ internal static class ApiEndpoints
             })
             .WithSummary("What the next run would send and delete (as `sluice plan`), without sending anything.");
 
+        api.MapPost("/syncs/{name}/resume", async Task<Results<Ok<SyncView>, ProblemHttpResult>> (
+                string name, ServerQueries q, SyncHealth health, CancellationToken ct) =>
+            {
+                if (!q.Project.Syncs.ContainsKey(name))
+                    return NoSync(q, name);
+                if (health.Resume(name, "asked through the API") && await q.SyncAsync(name, ct) is { } view)
+                    return TypedResults.Ok(view);
+                return health.PauseOf(name) is { Upstream: { } upstream }
+                    ? Problem(StatusCodes.Status409Conflict, $"Sync '{name}' is paused with '{upstream}'",
+                        $"It runs after '{upstream}', which is paused: resume that one (POST /api/syncs/{upstream}/resume).")
+                    : Problem(StatusCodes.Status409Conflict, $"Sync '{name}' is not paused", "Nothing to resume.");
+            })
+            .WithSummary("Resume a paused sync now, without waiting for its check (a run that fails the same way pauses it again).");
+
+        api.MapGet("/warnings", async (ServerQueries q, CancellationToken ct) => TypedResults.Ok(await q.WarningsAsync(null, ct)))
+            .WithTags("warnings")
+            .WithSummary("The warnings in force (started and not cleared) for every sync: since when, and their numbers.");
+
+        api.MapGet("/syncs/{name}/warnings", async Task<Results<Ok<IReadOnlyList<WarningView>>, ProblemHttpResult>> (
+                string name, ServerQueries q, CancellationToken ct) =>
+                q.Project.Syncs.ContainsKey(name) ? TypedResults.Ok(await q.WarningsAsync(name, ct)) : NoSync(q, name))
+            .WithTags("warnings")
+            .WithSummary("The sync's warnings in force.");
+
         api.MapGet("/runs/{id:long}", async Task<Results<Ok<RunView>, ProblemHttpResult>> (long id, ServerQueries q, CancellationToken ct) =>
                 await q.RunAsync(id, ct) is { } run ? TypedResults.Ok(run) : NoRun(id))
             .WithSummary("A run with its counts, warnings, error and, while it runs, its progress.");

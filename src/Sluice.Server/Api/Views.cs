@@ -13,7 +13,21 @@ public sealed record SyncView(
     DateTimeOffset? NextRun,
     RunView? LastRun,
     RunView? Running,
-    string? ScheduleProblem);
+    string? ScheduleProblem,
+    PauseView? Paused);
+
+/// <summary>
+/// Why a sync is paused: the broken part (<c>source</c>, <c>model</c>, <c>destination credentials</c>), what is wrong,
+/// since when, the run that found it, the latest check that found it still broken; <c>upstream</c>: the sync it runs after
+/// that is paused, when it is paused for that one.
+/// </summary>
+public sealed record PauseView(string Part, string Reason, DateTimeOffset Since, long? RunId, string? Upstream, DateTimeOffset? CheckedAt)
+{
+    public static PauseView From(SyncPause p) => new(p.Part, p.Reason, p.Since, p.RunId, p.Upstream, p.CheckedAt);
+}
+
+/// <summary>A warning in force for a sync: since when (and the run that raised it), the latest run that has it, and its numbers.</summary>
+public sealed record WarningView(string Sync, string Warning, DateTimeOffset Since, long SinceRun, long LatestRun, string Detail);
 
 /// <summary>One run, with the counts of <see cref="RunCounts"/> and, while it runs here, its progress.</summary>
 public sealed record RunView(

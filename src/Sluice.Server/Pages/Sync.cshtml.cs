@@ -6,13 +6,15 @@ using Sluice.Server.Api;
 
 namespace Sluice.Server.Pages;
 
-public sealed class SyncModel(ServerQueries queries) : PageModel
+public sealed class SyncModel(ServerQueries queries, SyncHealth health) : PageModel
 {
     public SyncView Sync { get; private set; } = null!;
 
     public IReadOnlyList<RunView> Runs { get; private set; } = [];
 
     public PlanView? Plan { get; private set; }
+
+    public IReadOnlyList<WarningView> Warnings { get; private set; } = [];
 
     public string? PlanProblem { get; private set; }
 
@@ -22,10 +24,12 @@ public sealed class SyncModel(ServerQueries queries) : PageModel
             return NotFound();
         Sync = sync;
         Runs = await queries.RunsAsync(name, 100, ct);
+        Warnings = await queries.WarningsAsync(name, ct);
         if (plan)
         {
             try
             {
+                // Samples: none to send (keys only say little); a mirror's deletes are listed anyway, the first 20.
                 Plan = await queries.PlanAsync(queries.Project.Syncs[name], fullResync: false, samples: 0, ct);
             }
             catch (ConfigException e)
@@ -38,5 +42,12 @@ public sealed class SyncModel(ServerQueries queries) : PageModel
             }
         }
         return Page();
+    }
+
+    /// <summary>"Resume now": the sync runs on its schedule again; a run that fails the same way pauses it again.</summary>
+    public IActionResult OnPostResume(string name)
+    {
+        health.Resume(name, "asked in the web UI");
+        return Redirect($"/syncs/{Uri.EscapeDataString(name)}");
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Quartz;
 using Sluice.Engine;
 
@@ -9,7 +10,7 @@ namespace Sluice.Server.Scheduling;
 /// runs and other processes. Quartz's cancellation token is signalled when the server stops.
 /// </summary>
 [DisallowConcurrentExecution]
-internal sealed class SyncJob(SyncRunner runner) : IJob
+internal sealed class SyncJob(SyncRunner runner, SyncHealth health, ILogger<SyncJob> logger) : IJob
 {
     public const string ReasonKey = "reason";
 
@@ -17,6 +18,12 @@ internal sealed class SyncJob(SyncRunner runner) : IJob
     {
         var sync = context.JobDetail.Key.Name;
         var reason = context.MergedJobDataMap.TryGetValue(ReasonKey, out var r) && r is string given ? given : "schedule";
+        if (health.PauseOf(sync) is { } pause)
+        {
+            logger.LogInformation("Sync {Sync} is paused ({Part} broken{Upstream}): this {Reason} run is skipped", sync, pause.Part,
+                pause.Upstream is { } up ? $" in '{up}', which it runs after" : "", reason);
+            return;
+        }
         await runner.RunAsync(sync, new RunOptions(), reason, cancellationToken);
     }
 }

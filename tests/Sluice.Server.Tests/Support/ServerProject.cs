@@ -43,19 +43,24 @@ internal sealed class ServerProject : IAsyncDisposable
     /// <summary>A client without a token.</summary>
     public HttpClient Anonymous { get; private set; } = null!;
 
-    public static async Task<ServerProject> CreateAsync(string syncs, int customers = 20, IterableEmulatorOptions? emulator = null, int batchSize = 1000)
+    /// <param name="destinations">More destinations (YAML under <c>destinations:</c>) beside <c>iterable</c>.</param>
+    public static async Task<ServerProject> CreateAsync(string syncs, int customers = 20, IterableEmulatorOptions? emulator = null, int batchSize = 1000,
+        string destinations = "")
     {
         var directory = Path.Combine(Path.GetTempPath(), "sluice-server-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         emulator ??= new IterableEmulatorOptions();
         emulator.ApiKey = ApiKey;
         var project = new ServerProject(directory, await IterableEmulator.StartAsync(emulator));
-        await File.WriteAllTextAsync(Path.Combine(directory, ".env"),
-            $"ITERABLE_API_KEY={ApiKey}\nITERABLE_BASE_URL={project.Emulator.BaseUrl.ToString().TrimEnd('/')}\n");
-        await project.WriteProjectAsync(syncs, batchSize);
+        await project.WriteEnvAsync(ApiKey);
+        await project.WriteProjectAsync(syncs, batchSize, destinations);
         await project.WriteCustomersAsync(customers);
         return project;
     }
+
+    /// <summary>Writes .env with this Iterable key (the emulator accepts <see cref="ApiKey"/> only).</summary>
+    public Task WriteEnvAsync(string apiKey) => File.WriteAllTextAsync(Path.Combine(Directory, ".env"),
+        $"ITERABLE_API_KEY={apiKey}\nITERABLE_BASE_URL={Emulator.BaseUrl.ToString().TrimEnd('/')}\n");
 
     /// <summary>A sync of the customers model into Iterable, with the given schedule.</summary>
     public static string Sync(string name, string schedule) => $"""
@@ -71,7 +76,7 @@ internal sealed class ServerProject : IAsyncDisposable
         """;
 
     /// <summary>Writes sluice.yaml with these syncs; <paramref name="batchSize"/> makes runs of several batches.</summary>
-    public Task WriteProjectAsync(string syncs, int batchSize = 1000) => File.WriteAllTextAsync(Path.Combine(Directory, "sluice.yaml"), $"""
+    public Task WriteProjectAsync(string syncs, int batchSize = 1000, string destinations = "") => File.WriteAllTextAsync(Path.Combine(Directory, "sluice.yaml"), $"""
         sources:
           warehouse:
             type: duckdb
@@ -88,6 +93,7 @@ internal sealed class ServerProject : IAsyncDisposable
             api_key: ${"{"}ITERABLE_API_KEY{"}"}
             base_url: ${"{"}ITERABLE_BASE_URL{"}"}
             batch_size: {batchSize}
+        {destinations}
         syncs:
         {syncs}
         """);
@@ -109,9 +115,10 @@ internal sealed class ServerProject : IAsyncDisposable
 
     public static bool BadEmail(int i) => i % 7 == 0;
 
-    public static ProjectCatalog Catalog() => new([new DuckDbSourceProvider()], [new IterableDestinationProvider()]);
+    public static ProjectCatalog Catalog() =>
+        new([new DuckDbSourceProvider()], [new IterableDestinationProvider(), new Sluice.Destinations.Actito.ActitoDestinationProvider()]);
 
-    public async Task StartAsync(TimeProvider? time = null, Uri? otlp = null)
+    public async Task StartAsync(TimeProvider? time = null, Uri? otlp = null, TimeSpan? checkInterval = null)
     {
         var services = new DestinationServices { LoggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)) };
         Server = await SluiceServer.StartAsync(new ServerOptions
@@ -124,10 +131,20 @@ internal sealed class ServerProject : IAsyncDisposable
             Tokens = [Token, "second-token"],
             Time = time ?? TimeProvider.System,
             OtlpEndpoint = otlp,
+            CheckInterval = checkInterval ?? TimeSpan.FromMinutes(1),
         }, logging: b => b.SetMinimumLevel(LogLevel.Warning));
         Api = new HttpClient { BaseAddress = BaseUrl };
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         Anonymous = new HttpClient { BaseAddress = BaseUrl };
+    }
+
+    /// <summary>Stops the server (as a restart's first half); the project, its state and the emulator stay.</summary>
+    public async Task StopServerAsync()
+    {
+        Api.Dispose();
+        Anonymous.Dispose();
+        await Server!.DisposeAsync();
+        Server = null;
     }
 
     public T Service<T>()
