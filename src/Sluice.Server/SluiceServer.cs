@@ -15,14 +15,16 @@ using Sluice.Core.State;
 using Sluice.Server.Api;
 using Sluice.Server.Auth;
 using Sluice.Server.Scheduling;
+using Sluice.State.Postgres;
 
 namespace Sluice.Server;
 
 /// <summary>
 /// <c>sluice serve</c>: one ASP.NET Core process that runs the project's syncs on their schedules (Quartz.NET), answers
 /// the REST API under <c>/api</c> (OpenAPI document at <c>/openapi/v1.json</c>, browsable at <c>/scalar</c>) and serves
-/// the web UI. The state is the host's (<see cref="ServerOptions.OpenState"/>); Quartz keeps its schedule in memory,
-/// which is right for the embedded state (one worker).
+/// the web UI. The state is the host's (<see cref="ServerOptions.OpenState"/>): with the embedded state Quartz keeps its
+/// schedule in memory (one worker); with the PostgreSQL state in its clustered ADO.NET store in the same database, so
+/// that several workers share the schedule and each firing runs on one of them.
 /// </summary>
 public sealed class SluiceServer : IAsyncDisposable
 {
@@ -52,7 +54,9 @@ public sealed class SluiceServer : IAsyncDisposable
         var state = await options.OpenState(ct);
         try
         {
-            var app = Build(options, state, logging);
+            // A PostgreSQL state is shared by every worker: Quartz keeps the schedule beside it, clustered.
+            var store = state is PostgresState pg ? await pg.OpenSchedulerStoreAsync(ct) : null;
+            var app = Build(options, state, store, logging);
             // Loading the project now makes a bad sluice.yaml stop the start with its problems, before anything listens.
             _ = app.Services.GetRequiredService<ProjectHost>();
             await app.StartAsync(ct);
@@ -67,7 +71,7 @@ public sealed class SluiceServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(ServerOptions options, IStateStore state, Action<ILoggingBuilder>? logging)
+    private static WebApplication Build(ServerOptions options, IStateStore state, SchedulerStore? store, Action<ILoggingBuilder>? logging)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -101,12 +105,16 @@ public sealed class SluiceServer : IAsyncDisposable
         {
             q.ConfigureScheduler(s =>
             {
-                // Quartz names schedulers process-wide: each server (tests start several in one process) has its own.
-                s.InstanceName = $"sluice-{Guid.NewGuid():N}";
-                // A stopping server asks running syncs to stop; the engine commits what was acknowledged and records the run.
+                // Clustered workers must share the name (the tables are keyed by it); Quartz 4 keeps schedulers per
+                // container, so several servers in one process (the tests) do not collide on it.
+                s.InstanceName = store?.SchedulerName ?? "sluice";
+                // A stopping server asks running syncs to stop; the runner lets their batches in flight commit first.
                 s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
             });
-            q.UseInMemoryStore();
+            if (store is null)
+                q.UseInMemoryStore();
+            else
+                q.UsePersistentStore(p => UseClusteredStore(p, store));
             q.UseDefaultThreadPool(pool => pool.MaxConcurrency = Math.Max(2, Environment.ProcessorCount));
             q.UseTimeProvider(options.Time);
         });
@@ -163,7 +171,27 @@ public sealed class SluiceServer : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Stops listening, lets the running syncs stop cleanly and closes the state.</summary>
+    /// <summary>
+    /// Quartz's ADO.NET job store on the state database, clustered: each worker checks in every few seconds, and one
+    /// that stops checking in (killed) has its firings recovered by another (<see cref="SyncScheduler"/> marks sync jobs
+    /// RequestRecovery). Instance ids are generated (host and clock), so two workers on one host differ.
+    /// </summary>
+    private static void UseClusteredStore(IPersistentStoreBuilder p, SchedulerStore store)
+    {
+        p.UsePostgres(d => d.ConnectionString = store.ConnectionString);
+        p.ConfigureStore(o => o.TablePrefix = store.TablePrefix);
+        p.UseSystemTextJsonSerializer();
+        p.UseClustering(c =>
+        {
+            c.CheckinInterval = TimeSpan.FromSeconds(5);
+            c.CheckinMisfireThreshold = TimeSpan.FromSeconds(10);
+        });
+    }
+
+    /// <summary>Aborts the running syncs at once (a second Ctrl+C), without waiting for their batches in flight.</summary>
+    public void CancelRuns() => _app.Services.GetRequiredService<SyncRunner>().CancelAll();
+
+    /// <summary>Stops listening, lets the running syncs commit their batches in flight, and closes the state.</summary>
     public async Task StopAsync(CancellationToken ct = default) => await _app.StopAsync(ct);
 
     /// <summary>Waits until the server stops (Ctrl+C, SIGTERM, or <paramref name="ct"/>).</summary>
@@ -180,6 +208,7 @@ public sealed class SluiceServer : IAsyncDisposable
     {
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task StopAsync(CancellationToken cancellationToken) => runner.StopAsync();
+        // The token is the host's shutdown timeout: past it, runs still going are aborted.
+        public Task StopAsync(CancellationToken cancellationToken) => runner.StopAsync(cancellationToken);
     }
 }
