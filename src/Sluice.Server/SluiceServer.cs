@@ -30,11 +30,13 @@ public sealed class SluiceServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly IStateStore _state;
+    private readonly FileStream? _embeddedLock;
 
-    private SluiceServer(WebApplication app, IStateStore state)
+    private SluiceServer(WebApplication app, IStateStore state, FileStream? embeddedLock)
     {
         _app = app;
         _state = state;
+        _embeddedLock = embeddedLock;
     }
 
     /// <summary>The addresses the server listens on (with the real port when 0 was asked).</summary>
@@ -52,22 +54,47 @@ public sealed class SluiceServer : IAsyncDisposable
         if (options.Tokens.Count == 0 || new TokenSet(options.Tokens).Count == 0)
             throw new ArgumentException("sluice serve needs at least one API token.", nameof(options));
         var state = await options.OpenState(ct);
+        FileStream? embeddedLock = null;
         try
         {
-            // A PostgreSQL state is shared by every worker: Quartz keeps the schedule beside it, clustered.
+            // A PostgreSQL state is shared by every worker: Quartz keeps the schedule beside it, clustered. The embedded
+            // one keeps it in memory, so a second server there would run every slot again: one server per project.
             var store = state is PostgresState pg ? await pg.OpenSchedulerStoreAsync(ct) : null;
+            embeddedLock = store is null ? LockEmbedded(options.ProjectDirectory) : null;
             var app = Build(options, state, store, logging);
             // Loading the project now makes a bad sluice.yaml stop the start with its problems, before anything listens.
             _ = app.Services.GetRequiredService<ProjectHost>();
             await app.StartAsync(ct);
-            var server = new SluiceServer(app, state);
+            var server = new SluiceServer(app, state, embeddedLock);
             app.Services.GetRequiredService<SyncRunner>().BaseUrl = options.PublicUrl ?? server.Urls.FirstOrDefault();
             return server;
         }
         catch
         {
+            if (embeddedLock is not null)
+                await embeddedLock.DisposeAsync();
             await state.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Holds <c>.sluice/serve.lock</c> exclusively for the server's life (on Linux and macOS .NET takes an flock for
+    /// <see cref="FileShare.None"/>; the system drops it when the process dies, however it dies).
+    /// </summary>
+    private static FileStream LockEmbedded(string projectDirectory)
+    {
+        var folder = Path.Combine(projectDirectory, ".sluice");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            return new FileStream(Path.Combine(folder, "serve.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new StateException(
+                $"Another `sluice serve` is running on {projectDirectory}: with the embedded state (.sluice/) one server runs a project's " +
+                "schedules. Stop that one first, or put the state in PostgreSQL (`state:` in sluice.yaml) to run several workers on one schedule.");
         }
     }
 
@@ -201,6 +228,8 @@ public sealed class SluiceServer : IAsyncDisposable
     {
         await _app.DisposeAsync();
         await _state.DisposeAsync();
+        if (_embeddedLock is not null)
+            await _embeddedLock.DisposeAsync();
     }
 
     /// <summary>Stops the runner with the host, so runs started by the API stop cleanly as the scheduler's do.</summary>

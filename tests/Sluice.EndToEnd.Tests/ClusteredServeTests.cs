@@ -116,6 +116,7 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
         // Both workers ran syncs, each run was run by one of them, and each was logged by the one that ran it.
         var byA = a.RunIds();
         var byB = b.RunIds();
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Campaign.TotalSeconds:0} s, every {interval.TotalSeconds:0} s: worker A ran {byA.Count}, worker B {byB.Count}. {report}");
         Assert.True(byA.Count > 0 && byB.Count > 0, $"one worker did everything: {byA.Count} and {byB.Count} runs. {report}");
         Assert.Empty(byA.Intersect(byB));
         Assert.Equal(all.Select(r => r.RunId).Order(), byA.Concat(byB).Order());

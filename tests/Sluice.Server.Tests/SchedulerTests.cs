@@ -88,6 +88,23 @@ public sealed class SchedulerTests
         Assert.Equal(8, plan["to_send"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task A_second_server_on_an_embedded_project_is_refused_and_told_to_use_the_postgres_state_for_several_workers()
+    {
+        await using var project = await ServerProject.CreateAsync(ServerProject.Sync("customers", "every 1h"));
+        await project.StartAsync();
+
+        // Its schedule lives in memory: a second server would run every slot again.
+        var refused = await Assert.ThrowsAsync<StateException>(() => project.StartAsync());
+        Assert.Contains("Another `sluice serve` is running on", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("PostgreSQL", refused.Message, StringComparison.Ordinal);
+
+        // The lock goes with the server: a new one starts once it is gone.
+        await project.Server!.DisposeAsync();
+        await project.StartAsync();
+        Assert.NotNull(await project.Service<SyncScheduler>().NextRunAsync("customers", default));
+    }
+
     private static async Task<long> InDoubtAsync(ServerProject project, string sync)
     {
         await using var ledger = await project.Service<IStateStore>().ClaimAsync(sync);
