@@ -193,7 +193,11 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
         var user = uri.UserInfo.Split(':');
         return new NpgsqlConnectionStringBuilder
         {
-            Host = uri.Host, Port = uri.Port, Username = user[0], Password = Uri.UnescapeDataString(user[1]), Database = uri.AbsolutePath.TrimStart('/'),
+            Host = uri.Host,
+            Port = uri.Port,
+            Username = user[0],
+            Password = Uri.UnescapeDataString(user[1]),
+            Database = uri.AbsolutePath.TrimStart('/'),
         }.ConnectionString;
     }
 
