@@ -10,19 +10,21 @@ namespace Sluice.Engine;
 
 /// <summary>
 /// Streams a plan's rows into batches and delivers them, as many at once as the destination allows: each batch is
-/// recorded in doubt before it is sent and committed as soon as its answer returns. One batch failing stops new
-/// batches; those in flight finish and are committed.
+/// recorded in doubt before it is sent and committed as soon as its answer returns. One batch failing, or a graceful
+/// stop, stops new batches; those in flight finish and are committed.
 /// </summary>
 internal sealed class DeliveryPipeline(ISyncLedger ledger, long runId, BatchCommitter committer, RunTally tally,
     IProgress<RunProgress>? progress)
 {
+    /// <param name="graceful">Stops new batches; those in flight finish, then <see cref="OperationCanceledException"/>.</param>
+    /// <param name="ct">Stops everything, requests in flight included.</param>
     public async Task RunAsync(IChangePlan plan, RunPlan runPlan, IDestinationWriter writer, SyncContext context, InsertSettlement settlement,
-        CancellationToken ct)
+        CancellationToken graceful, CancellationToken ct)
     {
         var batchSize = Math.Max(1, writer.BatchSize);
         var concurrency = Math.Max(1, writer.MaxConcurrency);
         var channel = Channel.CreateBounded<PendingBatch>(new BoundedChannelOptions(concurrency) { SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, graceful);
         Exception? failure = null;
         var batchNumber = 0;
 
@@ -65,6 +67,9 @@ internal sealed class DeliveryPipeline(ISyncLedger ledger, long runId, BatchComm
         if (channel.Reader.Completion is { IsFaulted: true } completion)
             ExceptionDispatchInfo.Capture(completion.Exception!.InnerException!).Throw();
         ct.ThrowIfCancellationRequested();
+        // Stopped before every batch was taken: the run is cancelled, and the rest goes next run.
+        if (!channel.Reader.Completion.IsCompletedSuccessfully)
+            graceful.ThrowIfCancellationRequested();
     }
 
     private static async Task ProduceAsync(IChangePlan plan, RunPlan runPlan, InsertSettlement settlement, int batchSize,

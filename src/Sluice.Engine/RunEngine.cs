@@ -89,26 +89,29 @@ public sealed class RunEngine
         var tally = new RunTally();
         var warnings = new List<string>();
         RunFailure? failure = null;
+        // Before delivery nothing is in flight at the destination, so a graceful stop cancels like a hard one.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, options.Stop);
+        var stop = stopping.Token;
         try
         {
             progress?.Report(tally.Progress(RunPhase.Resolving));
             SyncRunRequest request;
             using (RunTelemetry.Phase("sluice.check"))
-                request = await resolve(ct);
+                request = await resolve(stop);
             telemetry.Resolved(request.Provider.Type);
             progress?.Report(tally.Progress(RunPhase.Planning));
-            await using var own = await OwnLedgerAsync(request, claim, ct);
+            await using var own = await OwnLedgerAsync(request, claim, stop);
             var ledger = own ?? claim;
             IChangePlan plan;
             using (RunTelemetry.Phase("sluice.plan"))
-                plan = await PlanAsync(request, own, claim, options, ct);
+                plan = await PlanAsync(request, own, claim, options, stop);
             await using (plan)
             {
                 using var deliver = RunTelemetry.Phase("sluice.deliver");
-                await DeliverAsync(request, options, ledger, runId, plan, tally, telemetry, warnings, progress, ct);
+                await DeliverAsync(request, options, ledger, runId, plan, tally, telemetry, warnings, progress, stop, ct);
             }
         }
-        catch (Exception e) when (RunFailure.From(e, ct) is { } known)
+        catch (Exception e) when (RunFailure.From(e, stop) is { } known)
         {
             failure = known;
         }
@@ -136,12 +139,12 @@ public sealed class RunEngine
     }
 
     private async Task DeliverAsync(SyncRunRequest request, RunOptions options, ISyncLedger ledger, long runId, IChangePlan plan, RunTally tally,
-        RunTelemetry telemetry, List<string> warnings, IProgress<RunProgress>? progress, CancellationToken ct)
+        RunTelemetry telemetry, List<string> warnings, IProgress<RunProgress>? progress, CancellationToken stop, CancellationToken ct)
     {
         var sync = request.Sync;
         var totals = plan.Totals;
         tally.FromPlan(totals);
-        await RecordInvalidKeysAsync(request, runId, plan, ct);
+        await RecordInvalidKeysAsync(request, runId, plan, stop);
         telemetry.Invalid(totals.NullKeys + totals.DuplicateRows);
 
         var runPlan = RunPlan.For(request, totals, options);
@@ -167,18 +170,18 @@ public sealed class RunEngine
             return;
 
         var context = request.Context;
-        await using var writer = await request.Destination.OpenAsync(context, runPlan.Counts, ct);
+        await using var writer = await request.Destination.OpenAsync(context, runPlan.Counts, stop);
         if (totals.InDoubt + totals.InDoubtRemoved + createsInDoubt.Count > 0)
         {
             progress?.Report(tally.Progress(RunPhase.Settling));
             await writer.SettleInFlightAsync(ct);
         }
-        var settlement = await InsertSettlement.SettleAsync(ledger, new BatchId(runId, 0), writer, context, createsInDoubt, _logger, ct);
+        var settlement = await InsertSettlement.SettleAsync(ledger, new BatchId(runId, 0), writer, context, createsInDoubt, _logger, stop);
         progress?.Report(tally.Progress(RunPhase.Delivering));
         var committer = new BatchCommitter(ledger, _state.Runs, runId, tally);
         try
         {
-            await new DeliveryPipeline(ledger, runId, committer, tally, progress).RunAsync(plan, runPlan, writer, context, settlement, ct);
+            await new DeliveryPipeline(ledger, runId, committer, tally, progress).RunAsync(plan, runPlan, writer, context, settlement, stop, ct);
         }
         finally
         {

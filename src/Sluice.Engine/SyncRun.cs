@@ -32,7 +32,15 @@ public sealed record SyncRunRequest(
 /// <summary>How to run.</summary>
 /// <param name="FullResync">Send every row again, not only the changes.</param>
 /// <param name="AllowMassDelete">Let a mirror run delete more than its max_deletes guard.</param>
-public sealed record RunOptions(bool FullResync = false, bool AllowMassDelete = false);
+public sealed record RunOptions(bool FullResync = false, bool AllowMassDelete = false)
+{
+    /// <summary>
+    /// A graceful stop: when signalled, no new batch is sent, the batches in flight finish and are committed, and the
+    /// run is recorded as cancelled. The run's own cancellation token stays the hard stop, which also aborts requests in
+    /// flight (they stay in doubt for the next run).
+    /// </summary>
+    public CancellationToken Stop { get; init; }
+}
 
 /// <summary>The phases of a run, in order.</summary>
 public enum RunPhase

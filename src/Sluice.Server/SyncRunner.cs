@@ -13,11 +13,12 @@ public sealed class ActiveRun
     private readonly TaskCompletionSource<long> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile RunProgress? _progress;
 
-    internal ActiveRun(string sync, string reason, DateTimeOffset at, CancellationTokenSource cancel)
+    internal ActiveRun(string sync, string reason, DateTimeOffset at, CancellationTokenSource stop, CancellationTokenSource cancel)
     {
         Sync = sync;
         Reason = reason;
         RequestedAt = at;
+        Stop = stop;
         Cancel = cancel;
     }
 
@@ -33,6 +34,10 @@ public sealed class ActiveRun
 
     public RunProgress? Progress => _progress;
 
+    /// <summary>The graceful stop: no new batch, the ones in flight commit (<see cref="RunOptions.Stop"/>).</summary>
+    internal CancellationTokenSource Stop { get; }
+
+    /// <summary>The hard stop, which aborts requests in flight too (they stay in doubt for the next run).</summary>
     internal CancellationTokenSource Cancel { get; }
 
     internal Task<long> Started => _started.Task;
@@ -56,11 +61,13 @@ public sealed record StartResult(long? RunId, ActiveRun? AlreadyRunning, string?
 /// <summary>
 /// Runs syncs for the scheduler and the API through the engine (<see cref="RunEngine"/>): one run of a sync at a time
 /// in this process (and the state's claim across processes), live progress for the API and the UI, and on shutdown
-/// a cancellation the engine honours, so acknowledged batches are committed and the run is recorded as cancelled.
+/// a graceful stop: no new batch is sent, the batches in flight finish and commit, and the run is recorded as
+/// cancelled; only the host's shutdown timeout (or a second Ctrl+C) cancels hard.
 /// </summary>
 public sealed class SyncRunner : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, ActiveRun> _active = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _draining = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ProjectHost _project;
     private readonly IStateStore _state;
@@ -114,7 +121,10 @@ public sealed class SyncRunner : IAsyncDisposable
         return new StartResult(null, null, active.Refusal ?? "The run could not start; the server log says why.");
     }
 
-    /// <summary>Runs a sync to its end; null when it is running already (here or in another process).</summary>
+    /// <summary>
+    /// Runs a sync to its end; null when it is running already (here or in another process). <paramref name="ct"/>
+    /// (Quartz's, signalled when the scheduler shuts down) stops it gracefully.
+    /// </summary>
     public async Task<RunOutcome?> RunAsync(string sync, RunOptions options, string reason, CancellationToken ct)
     {
         if (!TryBegin(sync, reason, ct, out var active, out var holder))
@@ -131,19 +141,21 @@ public sealed class SyncRunner : IAsyncDisposable
     {
         if (ActiveById(runId) is not { } run)
             return false;
-        run.Cancel.Cancel();
+        run.Stop.Cancel();
         return true;
     }
 
     private bool TryBegin(string sync, string reason, CancellationToken ct, out ActiveRun active, out ActiveRun? holder)
     {
-        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, ct);
-        active = new ActiveRun(sync, reason, _options.Time.GetUtcNow(), cancel);
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_draining.Token, ct);
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        active = new ActiveRun(sync, reason, _options.Time.GetUtcNow(), stop, cancel);
         if (_active.TryAdd(sync, active))
         {
             holder = null;
             return true;
         }
+        stop.Dispose();
         cancel.Dispose();
         holder = ActiveFor(sync);
         return false;
@@ -164,7 +176,7 @@ public sealed class SyncRunner : IAsyncDisposable
             // Warnings go to the sync's channels (webhook, email) once when they start and once when they clear, linking the run's page.
             var notifier = new ChannelNotifier(project, _webhooks, new NotifierOptions { RunLink = RunLink, Time = _options.Time }, _loggers);
             var engine = new RunEngine(new ObservedState(_state, (_, id) => active.MarkStarted(id)), notifier, _loggers);
-            outcome = await engine.RunAsync(sync, t => resolver.ResolveAsync(sync, checkDestination: true, t), options,
+            outcome = await engine.RunAsync(sync, t => resolver.ResolveAsync(sync, checkDestination: true, t), options with { Stop = active.Stop.Token },
                 new LatestProgress(active), active.Cancel.Token);
             _logger.LogInformation("Run {RunId} of sync {Sync} ({Reason}) {Status}: {Delivered} delivered, {Rejected} rejected",
                 outcome.Record.RunId, active.Sync, active.Reason, outcome.Record.Status, outcome.Record.Counts.Delivered, outcome.Record.Counts.Rejected);
@@ -186,6 +198,7 @@ public sealed class SyncRunner : IAsyncDisposable
         finally
         {
             _active.TryRemove(new KeyValuePair<string, ActiveRun>(active.Sync, active));
+            active.Stop.Dispose();
             active.Cancel.Dispose();
             if (outcome is not null)
                 RaiseFinished(outcome);
@@ -204,16 +217,24 @@ public sealed class SyncRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops every run: the engine stops sending, commits what was acknowledged and records the run as cancelled.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops every run gracefully (no new batch; those in flight finish and commit; recorded as cancelled) and waits
+    /// for them; <paramref name="hard"/> (the host's shutdown timeout) or <see cref="CancelAll"/> then aborts them.
+    /// </summary>
+    public async Task StopAsync(CancellationToken hard = default)
     {
-        await _stopping.CancelAsync();
+        await _draining.CancelAsync();
+        await using var abort = hard.Register(CancelAll);
         await Task.WhenAll(_active.Values.Select(r => r.Completion));
     }
+
+    /// <summary>Aborts every run, requests in flight included (what they sent stays in doubt for the next run).</summary>
+    public void CancelAll() => _stopping.Cancel();
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        _draining.Dispose();
         _stopping.Dispose();
         _webhooks.Dispose();
     }

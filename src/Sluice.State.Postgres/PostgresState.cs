@@ -23,6 +23,7 @@ public sealed partial class PostgresState : IStateStore
     public const string DefaultSchema = "sluice";
 
     private readonly NpgsqlDataSource _db;
+    private readonly string _connection;
     private readonly string _claimConnection;
     private readonly string _schema;
     private readonly TimeProvider _time;
@@ -30,11 +31,12 @@ public sealed partial class PostgresState : IStateStore
     private readonly PostgresRunHistory _runs;
     private readonly ConcurrentDictionary<string, byte> _claimed = new(StringComparer.Ordinal);
 
-    private PostgresState(NpgsqlDataSource db, string claimConnection, string schema, string location, TimeProvider time,
+    private PostgresState(NpgsqlDataSource db, string connection, string claimConnection, string schema, string location, TimeProvider time,
         PostgresStateErrors errors)
     {
         Errors = errors;
         _db = db;
+        _connection = connection;
         _claimConnection = claimConnection;
         _schema = schema;
         _time = time;
@@ -89,7 +91,7 @@ public sealed partial class PostgresState : IStateStore
         // alive so that an idle claim is not dropped by a firewall while the run waits on its destination.
         var claims = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, KeepAlive = 30 };
         var db = NpgsqlDataSource.Create(builder.ConnectionString);
-        var state = new PostgresState(db, claims.ConnectionString, schema, location, time ?? TimeProvider.System, errors);
+        var state = new PostgresState(db, builder.ConnectionString, claims.ConnectionString, schema, location, time ?? TimeProvider.System, errors);
         try
         {
             await state.MigrateAsync(ct);
@@ -240,6 +242,50 @@ public sealed partial class PostgresState : IStateStore
         return new SyncBusyException(sync,
             $"Sync '{sync}' is in use by {who}: one process at a time plans or runs a sync. " +
             "Wait for it to finish (`sluice history` shows it), or stop that process, then try again.");
+    }
+
+    /// <summary>
+    /// Creates or migrates the tables of <c>sluice serve</c>'s clustered Quartz job store in this state's schema
+    /// (<see cref="SchedulerTables"/>) and says how Quartz reaches them.
+    /// </summary>
+    public async Task<SchedulerStore> OpenSchedulerStoreAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await SchedulerTables.MigrateAsync(_db, _schema, _time, ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw Errors.Explain(e, _schema);
+        }
+        return new SchedulerStore(_connection, SchedulerTables.TablePrefix(_schema), $"sluice-{_schema}");
+    }
+
+    /// <summary>
+    /// Takes the lock every worker takes while it makes the scheduler store match its sluice.yaml, so that two workers
+    /// applying one change at once compare and replace in turn. Held on a connection of its own until disposed.
+    /// </summary>
+    public async Task<IAsyncDisposable> LockSchedulesAsync(CancellationToken ct = default)
+    {
+        var held = new NpgsqlConnection(_claimConnection);
+        try
+        {
+            await held.OpenAsync(ct);
+            await using var take = new NpgsqlCommand("SELECT pg_advisory_lock(@k)", held);
+            take.Parameters.AddWithValue("k", LockKey(_schema, "\0schedules"));
+            await take.ExecuteNonQueryAsync(ct);
+            return held;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            await held.DisposeAsync();
+            throw Errors.Explain(e, _schema);
+        }
+        catch
+        {
+            await held.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The syncs that have anything in their ledger here (for a migration's check).</summary>

@@ -341,6 +341,27 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
     }
 
     [Fact]
+    public async Task The_scheduler_tables_are_created_once_when_workers_start_together_and_a_newer_version_is_refused()
+    {
+        var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => OpenAsync()));
+        var opened = await Task.WhenAll(stores.Cast<PostgresState>().Select(s => s.OpenSchedulerStoreAsync()));
+
+        Assert.All(opened, o => Assert.Equal(("sluice.qrtz_", "sluice-sluice"), (o.TablePrefix, o.SchedulerName)));
+        Assert.DoesNotContain(server.Password, opened[0].ToString());
+        await using var c = new NpgsqlConnection(server.ConnectionString(_database));
+        await c.OpenAsync();
+        Assert.Equal(1L, await new NpgsqlCommand("SELECT count(*) FROM sluice.scheduler_schema_version", c).ExecuteScalarAsync());
+        // Quartz's tables, as Quartz 4.7.3 names them: 15 of them, all empty until a server schedules something.
+        Assert.Equal(15L, await new NpgsqlCommand(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'sluice' AND table_name LIKE 'qrtz\\_%'", c).ExecuteScalarAsync());
+        Assert.Equal(0L, await new NpgsqlCommand("SELECT count(*) FROM sluice.qrtz_job_details", c).ExecuteScalarAsync());
+
+        await server.ExecuteAsync("INSERT INTO sluice.scheduler_schema_version VALUES (7, now())", _database);
+        var newer = await Assert.ThrowsAsync<StateException>(() => ((PostgresState)stores[0]).OpenSchedulerStoreAsync());
+        Assert.Contains("written by a newer Sluice (version 7; this one knows up to 1)", newer.Message);
+    }
+
+    [Fact]
     public async Task The_location_hides_the_password_and_bad_connections_say_what_is_wrong_without_it()
     {
         var store = await OpenAsync();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Sluice.Server;
 using Sluice.Server.Telemetry;
 
@@ -77,7 +78,14 @@ internal static class ServeCommand
         Console.WriteLine($"Sluice is serving {workspace.Project.Syncs.Count} sync(s) of {workspace.Project.Directory}");
         foreach (var url in server.Urls)
             Console.WriteLine($"  web UI: {url}  API: {url}api/syncs  API docs: {url}scalar");
-        Console.WriteLine("Press Ctrl+C to stop (running syncs commit what was acknowledged first).");
+        Console.WriteLine("Press Ctrl+C to stop (running syncs finish their batches in flight first; Ctrl+C again aborts them).");
+        // The host handles the first Ctrl+C (a graceful stop); a second one aborts the runs still going.
+        var interrupts = 0;
+        using var again = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ =>
+        {
+            if (Interlocked.Increment(ref interrupts) > 1)
+                server.CancelRuns();
+        });
         try
         {
             await server.WaitForShutdownAsync(ct);

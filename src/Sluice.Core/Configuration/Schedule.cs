@@ -25,7 +25,9 @@ public sealed record IntervalSchedule(TimeSpan Every) : Schedule
     public override string ToString() =>
         Every.TotalHours >= 1 && Every.TotalHours == Math.Floor(Every.TotalHours)
             ? $"every {Every.TotalHours:0}h"
-            : $"every {Every.TotalMinutes:0}m";
+            : Every.TotalMinutes == Math.Floor(Every.TotalMinutes)
+                ? $"every {Every.TotalMinutes:0}m"
+                : $"every {Every.TotalSeconds:0}s";
 }
 
 public sealed record CronSchedule(string Expression, CronExpression Cron, TimeZoneInfo TimeZone) : Schedule

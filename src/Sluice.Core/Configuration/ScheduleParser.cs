@@ -4,12 +4,12 @@ using Cronos;
 
 namespace Sluice.Core.Configuration;
 
-/// <summary>Reads <c>schedule:</c>: manual, every &lt;n&gt;m/h/d, a 5-field cron expression, or after &lt;sync&gt;.</summary>
+/// <summary>Reads <c>schedule:</c>: manual, every &lt;n&gt;s/m/h/d (seconds for demos and tests: at least 5), a 5-field cron expression, or after &lt;sync&gt;.</summary>
 internal static partial class ScheduleParser
 {
-    public const string Forms = "manual, every <n>m, every <n>h, every <n>d, a 5-field cron expression such as '0 6 * * *', or after <sync>";
+    public const string Forms = "manual, every <n>s (at least 5), every <n>m, every <n>h, every <n>d, a 5-field cron expression such as '0 6 * * *', or after <sync>";
 
-    [GeneratedRegex(@"^every\s+(\d+)\s*([mhd])$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^every\s+(\d+)\s*([smhd])$", RegexOptions.IgnoreCase)]
     private static partial Regex Every();
 
     [GeneratedRegex(@"^after\s+(\S+)$")]
@@ -33,15 +33,17 @@ internal static partial class ScheduleParser
         if (text.StartsWith("every", StringComparison.OrdinalIgnoreCase))
         {
             var m = Every().Match(text);
-            if (!m.Success || !int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+            var unit = m.Success ? char.ToLowerInvariant(m.Groups[2].Value[0]) : ' ';
+            // Seconds are for demos and tests; under 5 a run would hardly finish before the next is due.
+            if (!m.Success || !int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < (unit == 's' ? 5 : 1))
             {
-                error = $"'{text}' is not an interval: write every <n>m, every <n>h or every <n>d with n of at least 1";
+                error = $"'{text}' is not an interval: write every <n>m, every <n>h or every <n>d with n of at least 1 (or every <n>s with n of at least 5)";
                 return null;
             }
 
-            var unit = char.ToLowerInvariant(m.Groups[2].Value[0]);
             return new IntervalSchedule(unit switch
             {
+                's' => TimeSpan.FromSeconds(n),
                 'm' => TimeSpan.FromMinutes(n),
                 'h' => TimeSpan.FromHours(n),
                 _ => TimeSpan.FromDays(n),

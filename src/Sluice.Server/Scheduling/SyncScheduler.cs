@@ -5,6 +5,7 @@ using Quartz;
 using Sluice.Core.Configuration;
 using Sluice.Core.State;
 using Sluice.Engine;
+using Sluice.State.Postgres;
 
 namespace Sluice.Server.Scheduling;
 
@@ -14,8 +15,8 @@ namespace Sluice.Server.Scheduling;
 /// syncs have a job and no trigger. Misfires run once: an interval fires now and goes on, a cron fires once and
 /// proceeds. With the in-memory store (embedded state) Quartz forgets everything when the process ends, so the
 /// slot missed while no server ran is read from run history at start (<see cref="ScheduleMath"/>). The clustered
-/// ADO.NET store (PostgreSQL state, several workers) keeps triggers itself; this class then only adds, replaces
-/// and removes them when sluice.yaml changes.
+/// ADO.NET store (PostgreSQL state, several workers) keeps triggers and their misfires itself; this class then only
+/// adds, replaces and removes what differs from sluice.yaml, comparing with the store under a lock all workers take.
 /// </summary>
 public sealed class SyncScheduler : IHostedService
 {
@@ -27,9 +28,11 @@ public sealed class SyncScheduler : IHostedService
     private readonly IStateStore _state;
     private readonly ServerOptions _options;
     private readonly ILogger<SyncScheduler> _logger;
-    private readonly Dictionary<string, Schedule> _applied = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _applying = new(1, 1);
     private IScheduler? _scheduler;
+
+    /// <summary>Whether Quartz's store is the clustered one on the PostgreSQL state (shared with other workers).</summary>
+    private bool Clustered => _state is PostgresState;
 
     public SyncScheduler(ISchedulerFactory factory, ProjectHost project, SyncRunner runner, IStateStore state, ServerOptions options,
         ILogger<SyncScheduler> logger)
@@ -105,26 +108,28 @@ public sealed class SyncScheduler : IHostedService
         }
     }
 
-    /// <summary>Makes Quartz hold exactly the project's syncs and schedules; unchanged schedules keep their triggers.</summary>
+    /// <summary>
+    /// Makes Quartz's store hold exactly the project's syncs and schedules, comparing with what the store holds (with
+    /// the clustered store another worker may have applied the same change already): unchanged schedules keep their
+    /// triggers. Workers of one PostgreSQL state apply in turn, under the state's lock.
+    /// </summary>
     internal async Task ApplyAsync(ProjectConfig project, bool startup, CancellationToken ct)
     {
         var scheduler = _scheduler ?? throw new InvalidOperationException("The scheduler is not started.");
         await _applying.WaitAsync(ct);
         try
         {
-            foreach (var gone in _applied.Keys.Where(k => !project.Syncs.ContainsKey(k)).ToList())
+            await using var turn = _state is PostgresState shared ? await shared.LockSchedulesAsync(ct) : null;
+            foreach (var gone in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), ct)).Where(k => !project.Syncs.ContainsKey(k.Name)))
             {
-                await scheduler.DeleteJob(new JobKey(gone, Group), ct);
-                _applied.Remove(gone);
-                _problems.TryRemove(gone, out _);
+                await scheduler.DeleteJob(gone, ct);
+                _problems.TryRemove(gone.Name, out _);
             }
             var now = _options.Time.GetUtcNow();
             foreach (var sync in project.Syncs.Values)
             {
-                if (_applied.TryGetValue(sync.Name, out var had) && had.ToString() == sync.Schedule.ToString())
-                    continue;
-                await ScheduleAsync(scheduler, sync, startup, now, ct);
-                _applied[sync.Name] = sync.Schedule;
+                if (!await IsAppliedAsync(scheduler, sync, ct))
+                    await ScheduleAsync(scheduler, sync, startup, now, ct);
             }
         }
         finally
@@ -133,10 +138,24 @@ public sealed class SyncScheduler : IHostedService
         }
     }
 
+    private static string Describe(SyncConfig sync) => $"sync {sync.Name}: {sync.Schedule}";
+
+    /// <summary>Whether the store holds the sync's job for its schedule and, when it is timed, its trigger.</summary>
+    private async Task<bool> IsAppliedAsync(IScheduler scheduler, SyncConfig sync, CancellationToken ct)
+    {
+        if (await scheduler.GetJobDetail(new JobKey(sync.Name, Group), ct) is not { } job || job.Description != Describe(sync))
+            return false;
+        if (!ScheduleMath.IsTimed(sync.Schedule) || _problems.ContainsKey(sync.Name))
+            return true;
+        return await scheduler.GetTrigger(new TriggerKey(sync.Name, Group), ct) is { } trigger && trigger.Description == Describe(sync);
+    }
+
     private async Task ScheduleAsync(IScheduler scheduler, SyncConfig sync, bool startup, DateTimeOffset now, CancellationToken ct)
     {
-        var job = JobBuilder.Create<SyncJob>().WithIdentity(sync.Name, Group).StoreDurably()
-            .WithDescription($"sync {sync.Name}: {sync.Schedule}").Build();
+        // RequestRecovery: when a clustered worker dies mid-run, another one runs the sync again at once (the engine
+        // settles what the dead run left in doubt).
+        var job = JobBuilder.Create<SyncJob>().WithIdentity(sync.Name, Group).StoreDurably().RequestRecovery()
+            .WithDescription(Describe(sync)).Build();
         _problems.TryRemove(sync.Name, out _);
         if (!ScheduleMath.IsTimed(sync.Schedule))
         {
@@ -170,11 +189,13 @@ public sealed class SyncScheduler : IHostedService
             return;
         }
 
-        var trigger = TriggerBuilder.Create(_options.Time).WithIdentity(sync.Name, Group).ForJob(job.Key)
+        var trigger = TriggerBuilder.Create(_options.Time).WithIdentity(sync.Name, Group).ForJob(job.Key).WithDescription(Describe(sync))
             .StartAt(sync.Schedule is CronSchedule ? now : first)
             .WithSchedule(builder).Build();
         await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, ct);
-        if (startup && sync.Schedule is CronSchedule && ScheduleMath.MissedSlot(sync.Schedule, last, now))
+        // A persistent store kept the trigger while no worker ran, and Quartz's misfire handling fires it once: only
+        // the in-memory store needs history to find the slot it missed.
+        if (startup && !Clustered && sync.Schedule is CronSchedule && ScheduleMath.MissedSlot(sync.Schedule, last, now))
         {
             _logger.LogInformation("Sync {Sync} missed its slot of {Schedule} while no server ran: it runs once now", sync.Name, sync.Schedule);
             await TriggerAsync(sync.Name, "missed slot");

@@ -220,6 +220,14 @@ public sealed class SyncTests
     }
 
     [Fact]
+    public void An_interval_in_seconds_is_read_and_written_back()
+    {
+        var schedule = Assert.IsType<IntervalSchedule>(LoadSync("    schedule: every 8s\n").Schedule);
+        Assert.Equal(TimeSpan.FromSeconds(8), schedule.Every);
+        Assert.Equal("every 8s", schedule.ToString());
+    }
+
+    [Fact]
     public void A_cron_schedule_defaults_to_utc()
     {
         var schedule = Assert.IsType<CronSchedule>(LoadSync("    schedule: 30 * * * *\n").Schedule);
@@ -227,15 +235,16 @@ public sealed class SyncTests
     }
 
     [Theory]
-    [InlineData("every 30 minutes", "the schedule of sync 's' is invalid: 'every 30 minutes' is not an interval: write every <n>m, every <n>h or every <n>d with n of at least 1")]
-    [InlineData("every 0m", "the schedule of sync 's' is invalid: 'every 0m' is not an interval: write every <n>m, every <n>h or every <n>d with n of at least 1")]
+    [InlineData("every 30 minutes", "the schedule of sync 's' is invalid: 'every 30 minutes' is not an interval: write every <n>m, every <n>h or every <n>d with n of at least 1 (or every <n>s with n of at least 5)")]
+    [InlineData("every 0m", "the schedule of sync 's' is invalid: 'every 0m' is not an interval: write every <n>m, every <n>h or every <n>d with n of at least 1 (or every <n>s with n of at least 5)")]
+    [InlineData("every 2s", "the schedule of sync 's' is invalid: 'every 2s' is not an interval: write every <n>m, every <n>h or every <n>d with n of at least 1 (or every <n>s with n of at least 5)")]
     [InlineData("daily", "the schedule of sync 's' is invalid: 'daily' is not a schedule")]
     public void An_invalid_schedule_is_a_problem_at_its_line(string text, string message)
     {
         var problem = ProblemOf($"    schedule: {text}\n");
         Assert.Equal(new SourceLocation("sluice.yaml", 28, 15), problem.Location);
         Assert.Equal(message, problem.Message);
-        Assert.Equal($"Write one of: manual, every <n>m, every <n>h, every <n>d, a 5-field cron expression such as '0 6 * * *', or after <sync>.", problem.Hint);
+        Assert.Equal($"Write one of: manual, every <n>s (at least 5), every <n>m, every <n>h, every <n>d, a 5-field cron expression such as '0 6 * * *', or after <sync>.", problem.Hint);
     }
 
     [Fact]
