@@ -77,4 +77,35 @@ public sealed class DuplicateMatchTests
         Assert.Equal("First1600", FirstName(await project.GetUserAsync("c100@example.com")));
         Assert.Equal("2001", Assert.Single(await RejectedAsync(project))!["key"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task A_new_salesforce_row_with_the_external_id_of_an_unchanged_contact_is_rejected_and_the_contact_kept()
+    {
+        await using var project = await SalesforceProject.CreateAsync();
+        // Person 21 gets the external id of person 3, in another case: Salesforce compares external ids without it.
+        await project.WriteProjectFileAsync(SalesforceProject.ProjectFile(new SalesforceSync()).Replace(
+            "'P-' || person_id as external_id", "CASE WHEN person_id = 21 THEN 'p-3' ELSE 'P-' || person_id END as external_id",
+            StringComparison.Ordinal));
+        var people = SalesforceProject.People(20);
+        await project.WritePeopleAsync(people);
+        var first = await project.SluiceAsync("run", SalesforceProject.SyncName, "--json");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(20, Count(first, "delivered"));
+
+        people.Add(new Person(21, "intruder@example.com", "Intruder", "Other", null));
+        await project.WritePeopleAsync(people);
+        var second = await project.SluiceAsync("run", SalesforceProject.SyncName, "--json");
+
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(0, Count(second, "delivered"));
+        Assert.Equal(1, Count(second, "invalidKeys"));
+        var contacts = await project.ByExternalIdAsync("Contact", "FirstName");
+        Assert.Equal(20, contacts.Count);
+        Assert.Equal("First3", contacts["P-3"]["FirstName"]!.GetValue<string>());
+        var rejected = await project.SluiceAsync("rejected", SalesforceProject.SyncName, "--json");
+        var row = Assert.Single(rejected.Json["rows"]!.AsArray())!;
+        Assert.Equal("21", row["key"]!.GetValue<string>());
+        Assert.Contains("Row key 21 has the same External_Id__c 'p-3'", row["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("row key 3,", row["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
 }
