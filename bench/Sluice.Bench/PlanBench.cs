@@ -289,7 +289,9 @@ internal static class PlanBench
     {
         var source = new DuckDbSource("warehouse", Path.Combine(dir, "warehouse.duckdb"));
         IReadOnlyList<ModelColumn> columns = await source.DescribeAsync(Warehouse.ModelSql, ct);
-        return new PlanRequest(Warehouse.Sync, Warehouse.ModelSql, source, Warehouse.PrimaryKey, Warehouse.Match, Warehouse.Mappings, columns);
+        // As an Iterable email sync: emails compared without regard to case (the duplicate match check runs).
+        return new PlanRequest(Warehouse.Sync, Warehouse.ModelSql, source, Warehouse.PrimaryKey, Warehouse.Match, Warehouse.Mappings, columns,
+            MatchComparison: MatchComparison.IgnoreCase);
     }
 
     /// <summary>Builds (once) the warehouse, the ledger of a previous full delivery, then the changes.</summary>
@@ -344,7 +346,8 @@ internal static class PlanBench
 
     /// <summary>
     /// Writes the ledger of a run that delivered every row, in one statement: key, the planner's hash of the match
-    /// and mapped values, the destination id Iterable's writer records (the email), now.
+    /// and mapped values, the destination id Iterable's writer records (the email), now, and the hash of the email as
+    /// compared (lower case).
     /// </summary>
     private static async Task SeedLedgerAsync(DuckDbLedger store, string warehouse, CancellationToken ct)
     {
@@ -355,8 +358,9 @@ internal static class PlanBench
         try
         {
             await connection.ExecuteAsync($"""
-                INSERT INTO {store.LedgerName}
-                SELECT {Sql.Ident(Warehouse.PrimaryKey)}, {HashExpression()}, {Sql.Ident(Warehouse.Match.Column)}, ?
+                INSERT INTO {store.LedgerName} (key, hash, dest_id, delivered_at, match_hash)
+                SELECT {Sql.Ident(Warehouse.PrimaryKey)}, {HashExpression()}, {Sql.Ident(Warehouse.Match.Column)}, ?,
+                       hash(lower(CAST({Sql.Ident(Warehouse.Match.Column)} AS VARCHAR)))
                 FROM ({Warehouse.ModelSql}) AS sluice_model
                 """, ct, DateTime.UtcNow);
         }

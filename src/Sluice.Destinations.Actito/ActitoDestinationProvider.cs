@@ -1,5 +1,6 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Core.Planning;
 
 namespace Sluice.Destinations.Actito;
 
@@ -23,6 +24,9 @@ public sealed class ActitoDestinationProvider : IDestinationProvider
         "e.g. match: { column: customer_ref, field: customerId }.";
 
     public IReadOnlySet<SyncMode> Modes { get; } = new HashSet<SyncMode> { SyncMode.Insert, SyncMode.Update, SyncMode.Upsert, SyncMode.Mirror };
+
+    /// <summary>Profiles are found by their unique attribute without regard to case, as the writer matches its answers.</summary>
+    public MatchComparison CompareMatches(SyncContext sync) => MatchComparison.IgnoreCase;
 
     public IReadOnlyList<SyncProblem> CheckSync(DestinationSettings settings, SyncContext sync)
     {

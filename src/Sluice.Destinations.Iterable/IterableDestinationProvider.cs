@@ -1,5 +1,6 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Core.Planning;
 
 namespace Sluice.Destinations.Iterable;
 
@@ -21,6 +22,10 @@ public sealed class IterableDestinationProvider : IDestinationProvider
 
     /// <inheritdoc />
     public IReadOnlySet<SyncMode> Modes => SupportedModes;
+
+    /// <summary>Iterable keys users by email case-insensitively, by userId exactly.</summary>
+    public MatchComparison CompareMatches(SyncContext sync) =>
+        sync?.Match.Field == FieldRules.Email ? MatchComparison.IgnoreCase : MatchComparison.Exact;
 
     /// <inheritdoc />
     public IReadOnlyList<SyncProblem> CheckSync(DestinationSettings settings, SyncContext sync)

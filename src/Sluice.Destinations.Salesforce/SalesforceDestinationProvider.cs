@@ -1,5 +1,6 @@
 using Sluice.Core.Destinations;
 using Sluice.Core.Models;
+using Sluice.Core.Planning;
 using Sluice.Destinations.Salesforce.Schema;
 
 namespace Sluice.Destinations.Salesforce;
@@ -30,6 +31,13 @@ public sealed class SalesforceDestinationProvider : IDestinationProvider
 
     /// <summary>Retry delays, batch sizes and polling; tests shorten them.</summary>
     internal SalesforceTuning Tuning { get; init; } = SalesforceTuning.Default;
+
+    /// <summary>
+    /// External ids compare case-insensitively (as the client's own duplicate check, BatchPrep); record ids are matched
+    /// exactly.
+    /// </summary>
+    public MatchComparison CompareMatches(SyncContext sync) =>
+        string.Equals(sync?.Match.Field, "Id", StringComparison.OrdinalIgnoreCase) ? MatchComparison.Exact : MatchComparison.IgnoreCase;
 
     public IReadOnlyList<SyncProblem> CheckSync(DestinationSettings settings, SyncContext sync)
     {

@@ -32,7 +32,7 @@ internal sealed class BatchCommitter(ISyncLedger ledger, IRunHistory runs, long 
         var answered = new HashSet<string>(StringComparer.Ordinal);
         foreach (var result in results)
         {
-            if (!batch.TryGet(result.Key, out var record, out var hash) || !answered.Add(result.Key))
+            if (!batch.TryGet(result.Key, out var record, out var hash, out var matchHash) || !answered.Add(result.Key))
                 continue;
             if (result.Sent)
                 sent++;
@@ -47,11 +47,11 @@ internal sealed class BatchCommitter(ISyncLedger ledger, IRunHistory runs, long 
                     deleted++;
                     break;
                 case RecordOutcome.Delivered:
-                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId, Created: created));
+                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId, Created: created, MatchHash: matchHash));
                     delivered++;
                     break;
                 case RecordOutcome.Skipped:
-                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId, Created: created));
+                    entries.Add(new LedgerEntry(result.Key, hash, result.DestinationId ?? record.DestinationId, Created: created, MatchHash: matchHash));
                     skipped++;
                     break;
                 case RecordOutcome.NotFound:
@@ -113,24 +113,24 @@ internal sealed class BatchCommitter(ISyncLedger ledger, IRunHistory runs, long 
 internal sealed class PendingBatch(int capacity)
 {
     private readonly List<DeliveryRecord> _records = new(capacity);
-    private readonly Dictionary<string, (DeliveryRecord Record, ulong Hash)> _byKey = new(capacity, StringComparer.Ordinal);
+    private readonly Dictionary<string, (DeliveryRecord Record, ulong Hash, ulong? MatchHash)> _byKey = new(capacity, StringComparer.Ordinal);
 
     public IReadOnlyList<DeliveryRecord> Records => _records;
 
     public int Count => _records.Count;
 
-    public void Add(DeliveryRecord record, ulong hash)
+    public void Add(DeliveryRecord record, ulong hash, ulong? matchHash = null)
     {
         _records.Add(record);
-        _byKey[record.Key] = (record, hash);
+        _byKey[record.Key] = (record, hash, matchHash);
     }
 
     public ulong HashOf(string key) => _byKey[key].Hash;
 
-    public bool TryGet(string key, out DeliveryRecord record, out ulong hash)
+    public bool TryGet(string key, out DeliveryRecord record, out ulong hash, out ulong? matchHash)
     {
         var found = _byKey.TryGetValue(key, out var entry);
-        (record, hash) = (entry.Record, entry.Hash);
+        (record, hash, matchHash) = (entry.Record, entry.Hash, entry.MatchHash);
         return found;
     }
 }

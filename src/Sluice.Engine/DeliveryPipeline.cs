@@ -78,9 +78,9 @@ internal sealed class DeliveryPipeline(ISyncLedger ledger, long runId, BatchComm
         try
         {
             var batch = new PendingBatch(batchSize);
-            async ValueTask AddAsync(DeliveryRecord record, ulong hash)
+            async ValueTask AddAsync(DeliveryRecord record, ulong hash, ulong? matchHash = null)
             {
-                batch.Add(record, hash);
+                batch.Add(record, hash, matchHash);
                 if (batch.Count < batchSize)
                     return;
                 await channel.WriteAsync(batch, ct);
@@ -94,7 +94,7 @@ internal sealed class DeliveryPipeline(ISyncLedger ledger, long runId, BatchComm
                     continue;
                 var knownIds = operation == RecordOperation.Create ? settlement.KnownIds(row.Key, row.KnownIds) : null;
                 await AddAsync(new DeliveryRecord(row.Key, operation, row.MatchValue, row.Values,
-                    settlement.DestinationId(row.Key, row.DestinationId), knownIds), row.Hash);
+                    settlement.DestinationId(row.Key, row.DestinationId), knownIds), row.Hash, row.MatchHash);
             }
             if (runPlan.ToDelete > 0)
             {

@@ -191,7 +191,7 @@ public sealed class RunEngine
 
     private async Task RecordInvalidKeysAsync(SyncRunRequest request, long runId, IChangePlan plan, CancellationToken ct)
     {
-        if (plan.Totals.NullKeys == 0 && plan.Totals.DuplicateKeys == 0)
+        if (plan.Totals.NullKeys == 0 && plan.Totals.DuplicateKeys == 0 && plan.Totals.DuplicateMatches == 0)
             return;
         var pk = request.Model.PrimaryKey;
         var rows = new List<RejectedRow>();
@@ -202,6 +202,14 @@ public sealed class RunEngine
                     $"{count} row(s) of model '{request.Model.Name}' have a null primary key '{pk}'; they are not sent. Fix the model so every row has a {pk}.", default)
                 : new RejectedRow(request.Sync.Name, runId, key, "invalid", "DUPLICATE_PRIMARY_KEY",
                     $"primary key '{pk}' = '{key}' appears in {count} rows of model '{request.Model.Name}'; none of them is sent until it is unique.", default));
+        }
+        var match = request.Sync.Match;
+        await foreach (var dup in plan.ReadDuplicateMatchesAsync(ct))
+        {
+            rows.Add(new RejectedRow(request.Sync.Name, runId, dup.Key, "invalid", "DUPLICATE_MATCH_VALUE",
+                $"Row key {dup.Key} has the same {match.Field} '{dup.MatchValue}' (column '{match.Column}') as row key {dup.WinnerKey}, " +
+                "which Sluice delivers; the destination would merge them into one record. It is not sent until its value is unique " +
+                "in the model.", default));
         }
         await _state.Runs.AddRejectedAsync(request.Sync.Name, runId, rows, ct);
     }
@@ -257,6 +265,8 @@ internal sealed class ClaimedPlan(IChangePlan plan, IReadOnlyList<ISyncLedger> l
         plan.ReadRemovedAsync(limit, includeInDoubt, ct);
 
     public IAsyncEnumerable<(string? Key, long Count)> ReadInvalidKeysAsync(CancellationToken ct = default) => plan.ReadInvalidKeysAsync(ct);
+
+    public IAsyncEnumerable<DuplicateMatch> ReadDuplicateMatchesAsync(CancellationToken ct = default) => plan.ReadDuplicateMatchesAsync(ct);
 
     public async ValueTask DisposeAsync()
     {

@@ -32,7 +32,7 @@ internal sealed class RunTally
 
     public RunCounts ToCounts()
     {
-        var invalid = (_plan?.NullKeys ?? 0) + (_plan?.DuplicateRows ?? 0);
+        var invalid = (_plan?.NullKeys ?? 0) + (_plan?.DuplicateRows ?? 0) + (_plan?.DuplicateMatches ?? 0);
         return new RunCounts
         {
             ModelRows = _plan?.ModelRows ?? 0,

@@ -26,7 +26,8 @@ public sealed record SyncRunRequest(
         Columns);
 
     internal PlanRequest ToPlanRequest(bool fullResync) => new(
-        Sync.Name, Model.Sql, Source, Model.PrimaryKey, Context.Match, Context.Mappings, Columns, fullResync);
+        Sync.Name, Model.Sql, Source, Model.PrimaryKey, Context.Match, Context.Mappings, Columns, fullResync,
+        Provider.CompareMatches(Context));
 }
 
 /// <summary>How to run.</summary>

@@ -54,7 +54,20 @@ public sealed class PostgresLedger : ISyncLedger
         Func<ValueTask>? release = null) =>
         new(db, schema, sync, time, release ?? (() => ValueTask.CompletedTask)) { Errors = errors };
 
-    /// <summary>The statements creating the ledger's tables in <paramref name="schema"/> (idempotent).</summary>
+    /// <summary>
+    /// Schema version 2: the ledger and the journal keep the planner's hash of each record's match value (null in
+    /// entries written before), so a new row taking an unchanged record's value is found without reading that value.
+    /// </summary>
+    public static string AddMatchHashSql(string schema)
+    {
+        var s = Pg.Ident(schema);
+        return $"""
+            ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS match_hash bigint;
+            ALTER TABLE {s}.journal ADD COLUMN IF NOT EXISTS match_hash bigint;
+            """;
+    }
+
+    /// <summary>The statements creating the ledger's tables in <paramref name="schema"/> as of schema version 1 (idempotent).</summary>
     public static string CreateTablesSql(string schema)
     {
         var s = Pg.Ident(schema);
@@ -193,8 +206,8 @@ public sealed class PostgresLedger : ISyncLedger
             return;
         var created = delivered.Where(e => e.Created && e.DestinationId is not null).ToList();
         await using var command = Command(c, tx, $"""
-            INSERT INTO {T("journal")} (sync, key, hash, dest_id, delivered_at, deleted, run_id, batch)
-            SELECT @sync, k, h, i, @now, d, @run, @batch FROM unnest(@keys, @hashes, @ids, @deleted) AS e(k, h, i, d);
+            INSERT INTO {T("journal")} (sync, key, hash, dest_id, delivered_at, deleted, run_id, batch, match_hash)
+            SELECT @sync, k, h, i, @now, d, @run, @batch, m FROM unnest(@keys, @hashes, @ids, @deleted, @matches) AS e(k, h, i, d, m);
             INSERT INTO {T("created_ids")} (sync, key, dest_id) SELECT @sync, k, i FROM unnest(@ckeys, @cids) AS e(k, i);
             """);
         command.Parameters.AddWithValue("keys", delivered.Select(e => e.Key).ToArray());
@@ -204,6 +217,10 @@ public sealed class PostgresLedger : ISyncLedger
             Value = delivered.Select(e => (object?)e.DestinationId ?? DBNull.Value).ToArray(),
         });
         command.Parameters.AddWithValue("deleted", delivered.Select(e => e.Deleted).ToArray());
+        command.Parameters.Add(new NpgsqlParameter("matches", NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+        {
+            Value = delivered.Select(e => e.MatchHash is { } m ? (object)Bits(m) : DBNull.Value).ToArray(),
+        });
         command.Parameters.AddWithValue("ckeys", created.Select(e => e.Key).ToArray());
         command.Parameters.AddWithValue("cids", created.Select(e => e.DestinationId!).ToArray());
         command.Parameters.AddWithValue("now", Now);
@@ -216,13 +233,15 @@ public sealed class PostgresLedger : ISyncLedger
     internal Task CompactAsync(CancellationToken ct) => WriteAsync(async (c, tx) =>
     {
         await using var command = Command(c, tx, $"""
-            WITH j AS (DELETE FROM {T("journal")} WHERE sync = @sync RETURNING key, hash, dest_id, delivered_at, deleted, run_id, batch),
-            f AS (SELECT DISTINCT ON (key) key, hash, dest_id, delivered_at, deleted FROM j ORDER BY key, run_id DESC, batch DESC),
+            WITH j AS (DELETE FROM {T("journal")} WHERE sync = @sync
+                       RETURNING key, hash, dest_id, delivered_at, deleted, run_id, batch, match_hash),
+            f AS (SELECT DISTINCT ON (key) key, hash, dest_id, delivered_at, deleted, match_hash FROM j ORDER BY key, run_id DESC, batch DESC),
             gone AS (DELETE FROM {T("ledger")} l USING f WHERE l.sync = @sync AND l.key = f.key AND f.deleted)
-            INSERT INTO {T("ledger")} AS l (sync, key, hash, dest_id, delivered_at)
-            SELECT @sync, key, hash, dest_id, delivered_at FROM f WHERE NOT deleted
+            INSERT INTO {T("ledger")} AS l (sync, key, hash, dest_id, delivered_at, match_hash)
+            SELECT @sync, key, hash, dest_id, delivered_at, match_hash FROM f WHERE NOT deleted
             ON CONFLICT (sync, key) DO UPDATE
-            SET hash = excluded.hash, dest_id = coalesce(excluded.dest_id, l.dest_id), delivered_at = excluded.delivered_at
+            SET hash = excluded.hash, dest_id = coalesce(excluded.dest_id, l.dest_id), delivered_at = excluded.delivered_at,
+                match_hash = excluded.match_hash
             """);
         await command.ExecuteNonQueryAsync(ct);
     }, ct);
@@ -276,8 +295,12 @@ public sealed class PostgresLedger : ISyncLedger
     public async IAsyncEnumerable<LedgerRecord> ReadLedgerAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         await CompactAsync(ct);
-        await foreach (var r in StreamAsync($"SELECT key, hash, dest_id, delivered_at FROM {T("ledger")} WHERE sync = @sync ORDER BY key", ct))
-            yield return new LedgerRecord(r.GetString(0), Hash(r.GetInt64(1)), r.IsDBNull(2) ? null : r.GetString(2), r.GetDateTime(3));
+        await foreach (var r in StreamAsync(
+                           $"SELECT key, hash, dest_id, delivered_at, match_hash FROM {T("ledger")} WHERE sync = @sync ORDER BY key", ct))
+        {
+            yield return new LedgerRecord(r.GetString(0), Hash(r.GetInt64(1)), r.IsDBNull(2) ? null : r.GetString(2), r.GetDateTime(3),
+                r.IsDBNull(4) ? null : Hash(r.GetInt64(4)));
+        }
     }
 
     public async IAsyncEnumerable<InDoubtRecord> ReadInDoubtAsync([EnumeratorCancellation] CancellationToken ct = default)
@@ -343,12 +366,12 @@ public sealed class PostgresLedger : ISyncLedger
             }
             long records = 0, inDoubt = 0, ids = 0;
             await using (var copy = await c.BeginBinaryImportAsync(
-                             $"COPY {T("ledger")} (sync, key, hash, dest_id, delivered_at) FROM STDIN (FORMAT BINARY)", ct))
+                             $"COPY {T("ledger")} (sync, key, hash, dest_id, delivered_at, match_hash) FROM STDIN (FORMAT BINARY)", ct))
             {
                 await foreach (var e in source.ReadLedgerAsync(ct))
                 {
                     await copy.WriteRowAsync(ct, Sync, e.Key, Bits(e.Hash), (object?)e.DestinationId ?? DBNull.Value,
-                        DateTime.SpecifyKind(e.DeliveredAt, DateTimeKind.Utc));
+                        DateTime.SpecifyKind(e.DeliveredAt, DateTimeKind.Utc), e.MatchHash is { } m ? Bits(m) : DBNull.Value);
                     records++;
                 }
                 await copy.CompleteAsync(ct);

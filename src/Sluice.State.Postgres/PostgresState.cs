@@ -18,7 +18,7 @@ namespace Sluice.State.Postgres;
 public sealed partial class PostgresState : IStateStore
 {
     /// <summary>The schema's version this Sluice writes; a newer one in the database is refused.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     public const string DefaultSchema = "sluice";
 
@@ -139,13 +139,17 @@ public sealed partial class PostgresState : IStateStore
                 "Upgrade sluice on this machine to the version the other workers run; an older Sluice never writes a newer state.");
         }
         var s = Pg.Ident(_schema);
-        // Version 1: everything. Later versions add steps here, each applied once in order.
-        var steps = new[] { $"""
+        // Version 1: everything; 2: the match value's hash in the ledger. Each step is applied once, in order.
+        var steps = new[]
+        {
+            $"""
             CREATE SCHEMA IF NOT EXISTS {s};
             CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer NOT NULL, migrated_at timestamptz NOT NULL);
             {PostgresRunHistory.CreateTablesSql(_schema)}
             {PostgresLedger.CreateTablesSql(_schema)}
-            """ };
+            """,
+            PostgresLedger.AddMatchHashSql(_schema),
+        };
         for (var v = version + 1; v <= SchemaVersion; v++)
         {
             await using var step = new NpgsqlCommand(steps[v - 1], c, tx);

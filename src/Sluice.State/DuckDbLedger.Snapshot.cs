@@ -11,9 +11,11 @@ public sealed partial class DuckDbLedger
     public async IAsyncEnumerable<LedgerRecord> ReadLedgerAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         await CompactAsync(ct);
-        await foreach (var r in StreamAsync($"SELECT CAST(key AS VARCHAR), hash, dest_id, delivered_at FROM {LedgerName} ORDER BY 1", ct))
+        await foreach (var r in StreamAsync(
+                           $"SELECT CAST(key AS VARCHAR), hash, dest_id, delivered_at, match_hash FROM {LedgerName} ORDER BY 1", ct))
         {
-            yield return new LedgerRecord(r.GetString(0), r.GetFieldValue<ulong>(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetDateTime(3));
+            yield return new LedgerRecord(r.GetString(0), r.GetFieldValue<ulong>(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetDateTime(3),
+                r.IsDBNull(4) ? null : r.GetFieldValue<ulong>(4));
         }
     }
 
@@ -59,7 +61,10 @@ public sealed partial class DuckDbLedger
             using (var appender = _connection.CreateAppender("ledger"))
             {
                 await foreach (var e in source.ReadLedgerAsync(ct))
-                    appender.CreateRow().AppendValue(e.Key).AppendValue(e.Hash).AppendValue(e.DestinationId).AppendValue(e.DeliveredAt).EndRow();
+                {
+                    appender.CreateRow().AppendValue(e.Key).AppendValue(e.Hash).AppendValue(e.DestinationId).AppendValue(e.DeliveredAt)
+                        .AppendValue(e.MatchHash).EndRow();
+                }
             }
             using (var appender = _connection.CreateAppender("in_doubt"))
             {

@@ -104,6 +104,10 @@ public sealed partial class DuckDbLedger : ISyncLedger
             batch INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS created_ids (key VARCHAR NOT NULL, dest_id VARCHAR NOT NULL);
         CREATE TABLE IF NOT EXISTS ledger (key {TextKey} NOT NULL, hash UBIGINT NOT NULL, dest_id VARCHAR, delivered_at TIMESTAMP NOT NULL);
+        -- Added later (a ledger written before has none, and gains it as the last column): the planner's hash of the
+        -- delivered match value, so a new row taking an unchanged record's value is found without reading that value.
+        ALTER TABLE journal ADD COLUMN IF NOT EXISTS match_hash UBIGINT;
+        ALTER TABLE ledger ADD COLUMN IF NOT EXISTS match_hash UBIGINT;
         """, ct);
 
     /// <summary>A new connection to the same database (the planner's session and streaming reads).</summary>
@@ -217,7 +221,7 @@ public sealed partial class DuckDbLedger : ISyncLedger
                 appender.CreateRow()
                     .AppendValue(entry.Key).AppendValue(entry.Hash).AppendValue(entry.DestinationId)
                     .AppendValue(now).AppendValue(entry.Deleted).AppendValue(batch.RunId).AppendValue(batch.Number)
-                    .EndRow();
+                    .AppendValue(entry.MatchHash).EndRow();
             }
         }
         if (!delivered.Any(e => e.Created && e.DestinationId is not null))
@@ -246,14 +250,14 @@ public sealed partial class DuckDbLedger : ISyncLedger
             await using var tx = await _connection.BeginTransactionAsync(ct);
             await _connection.ExecuteAsync($"""
                 CREATE OR REPLACE TEMP TABLE sluice_fold AS
-                SELECT {KeyAs(keyType, "key")} AS key, hash, dest_id, delivered_at, deleted FROM journal
+                SELECT {KeyAs(keyType, "key")} AS key, hash, dest_id, delivered_at, deleted, match_hash FROM journal
                 {LatestPerKey()};
                 CREATE OR REPLACE TEMP TABLE sluice_fold_ids AS
                 SELECT f.key, coalesce(f.dest_id, l.dest_id) AS dest_id
                 FROM sluice_fold f JOIN ledger l ON l.key = f.key;
                 DELETE FROM ledger WHERE key IN (SELECT key FROM sluice_fold);
-                INSERT INTO ledger
-                SELECT f.key, f.hash, coalesce(f.dest_id, i.dest_id), f.delivered_at
+                INSERT INTO ledger (key, hash, dest_id, delivered_at, match_hash)
+                SELECT f.key, f.hash, coalesce(f.dest_id, i.dest_id), f.delivered_at, f.match_hash
                 FROM sluice_fold f LEFT JOIN sluice_fold_ids i ON i.key = f.key WHERE NOT f.deleted;
                 DELETE FROM journal;
                 DROP TABLE sluice_fold; DROP TABLE sluice_fold_ids;

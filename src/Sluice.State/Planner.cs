@@ -86,6 +86,11 @@ public sealed class Plan : IChangePlan
 
     private string PlanTable => "sluice_plan_" + _suffix;
 
+    /// <summary>The rows not sent because another row has their match value: key, the value, the key Sluice sends.</summary>
+    private string DuplicateTable => "sluice_dupmatch_" + _suffix;
+
+    private bool _matchesChecked;
+
     /// <summary>
     /// The model's rows as the plan holds them, one row each, read through its <c>From</c>: its key in the ledger's
     /// key type, the hash of what is delivered, the delivered values (match first, then each mapping) and a row id the
@@ -108,6 +113,14 @@ public sealed class Plan : IChangePlan
         }
         return $"hash({string.Join(", ", parts)})";
     }
+
+    /// <summary>A match value's text as the destination compares it (<see cref="PlanRequest.MatchComparison"/>).</summary>
+    private string MatchText(string value) => _request.MatchComparison == MatchComparison.IgnoreCase
+        ? $"lower(CAST({value} AS VARCHAR))"
+        : $"CAST({value} AS VARCHAR)";
+
+    /// <summary>The hash of a match value as compared (what the ledger keeps); null for a null value.</summary>
+    private string MatchHash(string value) => $"CASE WHEN {value} IS NULL THEN NULL ELSE hash({MatchText(value)}) END";
 
     internal async Task BuildAsync(PlanPath path, CancellationToken ct)
     {
@@ -179,6 +192,8 @@ public sealed class Plan : IChangePlan
             throw Explain(e);
         }
 
+        await CheckMatchesAsync(stage, ct);
+
         await using var command = _connection.CreateCommand();
         command.CommandText = $"""
             SELECT
@@ -191,7 +206,8 @@ public sealed class Plan : IChangePlan
               count(*) FILTER (WHERE in_ledger),
               (SELECT count(*) FROM {ledger}),
               count(*) FILTER (WHERE in_doubt AND kind IN ('A', 'C', 'R')),
-              count(*) FILTER (WHERE kind = 'O')
+              count(*) FILTER (WHERE kind = 'O'),
+              count(*) FILTER (WHERE kind = 'M')
             FROM {PlanTable}
             """;
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -199,11 +215,12 @@ public sealed class Plan : IChangePlan
         long L(int i) => Convert.ToInt64(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
         var (added, changedCount, removed, nullRows, duplicateKeys, duplicateRows, plannedInLedger, ledgerSize) =
             (L(0), L(1), L(2), L(3), L(4), L(5), L(6), L(7));
+        var duplicateMatches = L(10);
         // Every ledger key not in the plan is unchanged; the ones in it are changed, removed, re-added or duplicated.
         var unchanged = ledgerSize - plannedInLedger;
-        var modelRows = added + changedCount + unchanged + duplicateRows + nullRows;
+        var modelRows = added + changedCount + unchanged + duplicateRows + nullRows + duplicateMatches;
         Totals = new PlanTotals(modelRows, added, changedCount, removed, unchanged, nullRows, duplicateKeys, duplicateRows, ledgerSize,
-            L(8), L(9));
+            L(8), L(9), duplicateMatches);
         await reader.DisposeAsync();
         if (changedCount + removed > 0)
         {
@@ -214,6 +231,59 @@ public sealed class Plan : IChangePlan
                 """, ct);
         }
         await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit(added + changedCount))}", ct);
+    }
+
+    /// <summary>
+    /// Finds the model rows the destination would merge: rows with different keys whose match values compare equal. Only
+    /// values held by a row to send are checked (a group of unchanged rows changes nothing at the destination), against the
+    /// whole model, so a new row taking an unchanged record's value is found. Of each group one row is sent: the one the
+    /// ledger holds with that value (by the match hash it keeps; in entries from before it kept one, an unchanged hash),
+    /// else the lowest key. The others become kind 'M' (not sent), unchanged ones included. Rows are grouped on the value's
+    /// 64-bit hash first (narrow), and only the groups found are compared by the value itself.
+    /// </summary>
+    private async Task CheckMatchesAsync(Stage stage, CancellationToken ct)
+    {
+        if (_request.MatchIsKey
+            || await _connection.ScalarAsync<long>($"SELECT count(*) FROM {PlanTable} WHERE kind IN ('A', 'C')", ct) == 0)
+            return;
+        var value = stage.Values[0];
+        try
+        {
+            await _connection.ExecuteAsync($"""
+                CREATE TEMP TABLE {DuplicateTable} AS
+                WITH sent AS (
+                    SELECT DISTINCT {MatchHash("s.v")} AS mh FROM {PlanTable} p
+                    JOIN (SELECT {stage.RowId} AS rid, {value} AS v FROM {stage.From}) s ON s.rid = p.rid
+                    WHERE p.kind IN ('A', 'C')),
+                m AS (
+                    SELECT * FROM (SELECT {stage.Key} AS key, {MatchHash(value)} AS mh, {value} AS v FROM {stage.From})
+                    WHERE mh IN (SELECT mh FROM sent WHERE mh IS NOT NULL) AND key IS NOT NULL
+                      AND key NOT IN (SELECT key FROM {PlanTable} WHERE kind = 'D')),
+                g AS (SELECT mh FROM m GROUP BY mh HAVING count(*) > 1),
+                mem AS (SELECT key, mh, v, {MatchText("v")} AS mv FROM m WHERE mh IN (SELECT mh FROM g)),
+                l AS (SELECT key, hash, match_hash FROM {_ledger.LedgerName} WHERE key IN (SELECT key FROM mem)),
+                r AS (
+                    -- An entry without a match hash holds the value when its row's hash did not change (a row not planned
+                    -- is unchanged).
+                    SELECT mem.key, mem.mv, mem.v,
+                           l.key IS NOT NULL AND coalesce(l.match_hash = mem.mh, coalesce(p.h, l.hash) = l.hash) AS holds
+                    FROM mem LEFT JOIN l ON l.key = mem.key
+                    LEFT JOIN (SELECT key, h FROM {PlanTable} WHERE kind IN ('A', 'C')) p ON p.key = mem.key),
+                w AS (
+                    SELECT *, count(*) OVER (PARTITION BY mv) AS n,
+                           first_value(key) OVER (PARTITION BY mv ORDER BY holds DESC, key) AS winner
+                    FROM r)
+                SELECT key, CAST(v AS VARCHAR) AS match_value, winner FROM w WHERE n > 1 AND key <> winner;
+                UPDATE {PlanTable} SET kind = 'M', h = NULL, rid = NULL WHERE key IN (SELECT key FROM {DuplicateTable});
+                INSERT INTO {PlanTable} (key, kind, n, in_ledger, in_doubt)
+                SELECT key, 'M', 1, TRUE, FALSE FROM {DuplicateTable} WHERE key NOT IN (SELECT key FROM {PlanTable} WHERE key IS NOT NULL);
+                """, ct);
+        }
+        catch (DbException e)
+        {
+            throw Explain(e);
+        }
+        _matchesChecked = true;
     }
 
     private Exception Explain(DbException e) => StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly
@@ -391,7 +461,8 @@ public sealed class Plan : IChangePlan
                 SELECT key, kind, dest_id, h, rid FROM {PlanTable} WHERE kind IN ({string.Join(",", kinds)})
                 {(limit is { } n ? $"ORDER BY key LIMIT {n}" : "")}),
             s AS (SELECT {values}, {stage.RowId} AS sluice_rid FROM {stage.From})
-            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, []), s.v0{string.Join("", _valueKinds.Select((_, i) => $", s.v{i + 1}"))}
+            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, []), s.v0{string.Join("", _valueKinds.Select((_, i) => $", s.v{i + 1}"))},
+                   {MatchHash("s.v0")}
             FROM p JOIN s ON s.sluice_rid = p.rid
             LEFT JOIN (SELECT {DuckDbLedger.KeyAs(_keyType, "key")} AS key, list(dest_id) AS ids FROM {DuckDbLedger.TableName("created_ids")}
                        GROUP BY 1) k ON k.key = p.key
@@ -410,7 +481,8 @@ public sealed class Plan : IChangePlan
                 row,
                 reader.GetFieldValue<ulong>(3),
                 reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.GetFieldValue<List<string>>(4));
+                reader.GetFieldValue<List<string>>(4),
+                _request.MatchIsKey || reader.IsDBNull(6 + row.Length) ? null : reader.GetFieldValue<ulong>(6 + row.Length));
         }
     }
 
@@ -442,6 +514,18 @@ public sealed class Plan : IChangePlan
             yield return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1));
     }
 
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<DuplicateMatch> ReadDuplicateMatchesAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        if (!_matchesChecked)
+            yield break;
+        await using var command = Streaming(
+            $"SELECT CAST(key AS VARCHAR), match_value, CAST(winner AS VARCHAR) FROM {DuplicateTable} ORDER BY key");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            yield return new DuplicateMatch(reader.GetString(0), reader.GetString(1), reader.GetString(2));
+    }
+
     /// <summary>The scratch copy of another store's ledger this plan was made against, disposed with it.</summary>
     internal DuckDbLedger? Scratch { get; init; }
 
@@ -452,6 +536,7 @@ public sealed class Plan : IChangePlan
             if (_stagedInto is not null)
                 await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{_stagedInto}", CancellationToken.None);
             await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{PlanTable}", CancellationToken.None);
+            await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{DuplicateTable}", CancellationToken.None);
             if (_attachedAs is not null)
             {
                 await _connection.ExecuteAsync($"USE {DuckDbLedger.CatalogName}", CancellationToken.None);

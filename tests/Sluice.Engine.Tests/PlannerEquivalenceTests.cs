@@ -25,11 +25,14 @@ public sealed class PlannerEquivalenceTests
     private sealed record Item(long? Id, string Email, string? Name, decimal? Amount, DateOnly? Day, bool? Flag, double? Ratio, int? Small);
 
     private static readonly Gen<Item> ItemGen =
-        Gen.Select(Gen.Int[0, 3], Gen.String[Gen.Char.AlphaNumeric, 0, 6].Null(), Gen.Int[-99999, 99999], Gen.Int[0, 3000],
+        Gen.Select(Gen.Int[0, 7], Gen.String[Gen.Char.AlphaNumeric, 0, 6].Null(), Gen.Int[-99999, 99999], Gen.Int[0, 3000],
                 Gen.Int[0, 3], Gen.Int[-1000, 1000], Gen.Int[0, 3])
-            .Select((email, name, cents, day, flag, ratio, small) => new Item(null, $"u{email}@example.com", name,
+            .Select((email, name, cents, day, flag, ratio, small) => new Item(null, Email(email), name,
                 cents % 7 == 0 ? null : cents / 100m, day % 5 == 0 ? null : new DateOnly(2020, 1, 1).AddDays(day),
                 flag == 3 ? null : flag == 1, ratio % 9 == 0 ? null : ratio / 8.0, small == 0 ? null : small * 1000));
+
+    /// <summary>Four emails, each in two cases: rows share a match value often, some only without regard to case.</summary>
+    private static string Email(int n) => n < 4 ? $"u{n}@example.com" : $"U{n - 4}@Example.COM";
 
     /// <summary>A model: each key present or not (sometimes twice), and sometimes rows with a null key.</summary>
     private static readonly Gen<Item[]> ModelGen =
@@ -54,11 +57,15 @@ public sealed class PlannerEquivalenceTests
     [Fact]
     public void The_attached_and_streamed_paths_plan_the_same_changes()
     {
+        var duplicates = 0L;
         Gen.Select(HistoryGen, ModelGen, Gen.Bool)
-            .Sample((history, now, full) => CheckAsync(history, now, full).GetAwaiter().GetResult(), iter: 20, threads: 1);
+            .Sample((history, now, full) => duplicates += CheckAsync(history, now, full).GetAwaiter().GetResult(), iter: 20, threads: 1);
+        // Not vacuous: the generated models share match values, and the plans rejected rows for it.
+        Assert.True(duplicates > 0);
     }
 
-    private static async Task CheckAsync(History history, Item[] now, bool fullResync)
+    /// <summary>Checks one case; returns the number of rows rejected for a duplicate match value.</summary>
+    private static async Task<long> CheckAsync(History history, Item[] now, bool fullResync)
     {
         var directory = Path.Combine(Path.GetTempPath(), "sluice-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -78,7 +85,11 @@ public sealed class PlannerEquivalenceTests
                 {
                     var k = int.Parse(row.Key, System.Globalization.CultureInfo.InvariantCulture);
                     if (history.Delivered[k])
-                        delivered.Add(new LedgerEntry(row.Key, row.Hash, $"dest-{k}", Created: history.Created[k]));
+                    {
+                        // Every third entry as a ledger written before Sluice kept match hashes.
+                        delivered.Add(new LedgerEntry(row.Key, row.Hash, $"dest-{k}", Created: history.Created[k],
+                            MatchHash: k % 3 == 0 ? null : row.MatchHash));
+                    }
                 }
             }
             await ledger.CommitAsync(new BatchId(1, 1), delivered, []);
@@ -97,8 +108,11 @@ public sealed class PlannerEquivalenceTests
             Assert.Equal(attached.Changes, streamed.Changes);
             Assert.Equal(attached.Removed, streamed.Removed);
             Assert.Equal(attached.Invalid, streamed.Invalid);
+            Assert.Equal(attached.Duplicates, streamed.Duplicates);
+            AssertOneRowPerMatchValue(attached);
             // Not vacuous: the plan saw what the data holds.
             Assert.Equal(now.Length, attached.Totals.ModelRows);
+            return attached.Totals.DuplicateMatches;
         }
         finally
         {
@@ -112,17 +126,30 @@ public sealed class PlannerEquivalenceTests
         }
     }
 
-    private sealed record Snapshot(PlanTotals Totals, List<string> Changes, List<RemovedRow> Removed, List<(string?, long)> Invalid);
+    private sealed record Snapshot(PlanTotals Totals, List<string> Changes, List<RemovedRow> Removed, List<(string?, long)> Invalid,
+        List<DuplicateMatch> Duplicates, List<string> SentMatches);
+
+    /// <summary>No two rows sent share a match value (emails compare without regard to case); each rejected row names its winner.</summary>
+    private static void AssertOneRowPerMatchValue(Snapshot plan)
+    {
+        var sent = plan.SentMatches.Select(m => m.ToLowerInvariant()).ToList();
+        Assert.Equal(sent.Count, sent.Distinct().Count());
+        Assert.Equal(plan.Duplicates.Count, plan.Totals.DuplicateMatches);
+        Assert.All(plan.Duplicates, d => Assert.NotEqual(d.Key, d.WinnerKey));
+    }
 
     private static async Task<Snapshot> SnapshotAsync(IChangePlanner planner, ISyncLedger ledger, PlanRequest request)
     {
         await using var plan = await planner.PlanAsync(request, ledger);
         var changes = new List<string>();
+        var sentMatches = new List<string>();
         await foreach (var row in plan.ReadChangesAsync(true, true))
         {
+            if (row.MatchValue is string match)
+                sentMatches.Add(match);
             // Values as text with their .NET type, so 1.5m and 1.5d or 7L and 7 never compare equal.
             var values = string.Join("|", row.Values.Prepend(row.MatchValue).Select(v => v is null ? "null" : $"{v.GetType().Name}:{v}"));
-            changes.Add($"{row.Key} {row.Added} {row.Hash} {row.DestinationId} [{string.Join(",", row.KnownIds.Order())}] {values}");
+            changes.Add($"{row.Key} {row.Added} {row.Hash} {row.MatchHash} {row.DestinationId} [{string.Join(",", row.KnownIds.Order())}] {values}");
         }
         var removed = new List<RemovedRow>();
         await foreach (var row in plan.ReadRemovedAsync())
@@ -130,8 +157,11 @@ public sealed class PlannerEquivalenceTests
         var invalid = new List<(string?, long)>();
         await foreach (var key in plan.ReadInvalidKeysAsync())
             invalid.Add(key);
+        var duplicates = new List<DuplicateMatch>();
+        await foreach (var duplicate in plan.ReadDuplicateMatchesAsync())
+            duplicates.Add(duplicate);
         changes.Sort(StringComparer.Ordinal);
-        return new Snapshot(plan.Totals, changes, removed, invalid);
+        return new Snapshot(plan.Totals, changes, removed, invalid, duplicates, sentMatches);
     }
 
     private static async Task<PlanRequest> RequestAsync(string warehouse, bool attached, bool fullResync)
@@ -144,7 +174,7 @@ public sealed class PlannerEquivalenceTests
         [
             new FieldMapping("name", "name"), new FieldMapping("amount", "amount"), new FieldMapping("day", "day"),
             new FieldMapping("flag", "flag"), new FieldMapping("ratio", "ratio"), new FieldMapping("small", "small"),
-        ], columns, fullResync);
+        ], columns, fullResync, MatchComparison.IgnoreCase);
     }
 
     private static async Task WriteAsync(string warehouse, Item[] items)

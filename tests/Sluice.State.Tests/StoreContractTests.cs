@@ -217,6 +217,25 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Contains("stopped before the run finished", run.Error);
     }
 
+    /// <summary>Turns the store's ledgers back into the shape Sluice wrote before it kept match hashes.</summary>
+    protected abstract Task MakeLedgersOldAsync();
+
+    [Fact]
+    public async Task A_ledger_from_before_match_hashes_is_migrated_and_keeps_its_records()
+    {
+        await using (var ledger = await (await OpenAsync()).ClaimAsync(Sync))
+            await ledger.CommitAsync(new BatchId(1, 1), [new("1", 11, "d1"), new("2", 22, "d2")], []);
+        await MakeLedgersOldAsync();
+
+        var store = await OpenAsync();
+        await using var again = await store.ClaimAsync(Sync);
+        Assert.Equal(["1 11 d1 none", "2 22 d2 none"],
+            (await ListAsync(again.ReadLedgerAsync())).Select(r => $"{r.Key} {r.Hash} {r.DestinationId} {r.MatchHash?.ToString() ?? "none"}"));
+        await again.CommitAsync(new BatchId(2, 1), [new("2", 23, null, MatchHash: 42), new("3", 33, "d3", MatchHash: ulong.MaxValue)], []);
+        Assert.Equal(["1 11 d1 none", "2 23 d2 42", $"3 33 d3 {ulong.MaxValue}"],
+            (await ListAsync(again.ReadLedgerAsync())).Select(r => $"{r.Key} {r.Hash} {r.DestinationId} {r.MatchHash?.ToString() ?? "none"}"));
+    }
+
     [Fact]
     public async Task A_plan_against_the_stores_ledger_sees_its_records_writes_in_doubt_and_created_ids()
     {
@@ -261,6 +280,18 @@ public abstract class StoreContractTests : IAsyncLifetime
 public sealed class EmbeddedStoreTests : StoreContractTests
 {
     protected override async Task<IStateStore> OpenStoreAsync() => await EmbeddedState.OpenAsync(Folder);
+
+    protected override async Task MakeLedgersOldAsync()
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(Folder, ".sluice", "syncs"), "*.duckdb"))
+        {
+            await using var connection = new DuckDBConnection($"Data Source={file}");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE ledger DROP COLUMN match_hash; ALTER TABLE journal DROP COLUMN match_hash;";
+            await command.ExecuteNonQueryAsync();
+        }
+    }
 }
 
 /// <summary>The PostgreSQL store: a schema of a database of its own on the test server.</summary>
@@ -277,6 +308,11 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
     private string Url => server.Url(_database);
 
     protected override async Task<IStateStore> OpenStoreAsync() => await PostgresState.OpenAsync(Url);
+
+    protected override Task MakeLedgersOldAsync() => server.ExecuteAsync("""
+        ALTER TABLE sluice.ledger DROP COLUMN match_hash; ALTER TABLE sluice.journal DROP COLUMN match_hash;
+        DELETE FROM sluice.schema_version WHERE version = 2;
+        """, _database);
 
     [Fact]
     public async Task Another_process_is_refused_a_claimed_sync_with_the_holders_run_host_and_pid()
@@ -337,7 +373,7 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
             Assert.Contains("(schema custom_schema)", store.Location);
         await server.ExecuteAsync("INSERT INTO custom_schema.schema_version VALUES (99, now())", _database);
         var e = await Assert.ThrowsAsync<StateException>(() => PostgresState.OpenAsync(Url, "custom_schema"));
-        Assert.Contains("written by a newer Sluice (schema version 99; this one knows up to 1)", e.Message);
+        Assert.Contains("written by a newer Sluice (schema version 99; this one knows up to 2)", e.Message);
     }
 
     [Fact]

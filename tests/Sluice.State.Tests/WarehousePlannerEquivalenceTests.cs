@@ -23,11 +23,14 @@ public sealed class WarehousePlannerEquivalenceTests(PostgresServer server)
     private sealed record Item(long? Id, string Email, string? Name, decimal? Amount, DateOnly? Day, bool? Flag, double? Ratio, int? Small);
 
     private static readonly Gen<Item> ItemGen =
-        Gen.Select(Gen.Int[0, 3], Gen.String[Gen.Char.AlphaNumeric, 0, 6].Null(), Gen.Int[-99999, 99999], Gen.Int[0, 3000],
+        Gen.Select(Gen.Int[0, 7], Gen.String[Gen.Char.AlphaNumeric, 0, 6].Null(), Gen.Int[-99999, 99999], Gen.Int[0, 3000],
                 Gen.Int[0, 3], Gen.Int[-1000, 1000], Gen.Int[0, 3])
-            .Select((email, name, cents, day, flag, ratio, small) => new Item(null, $"u{email}@example.com", name,
+            .Select((email, name, cents, day, flag, ratio, small) => new Item(null, Email(email), name,
                 cents % 7 == 0 ? null : cents / 100m, day % 5 == 0 ? null : new DateOnly(2020, 1, 1).AddDays(day),
                 flag == 3 ? null : flag == 1, ratio % 9 == 0 ? null : ratio / 8.0, small == 0 ? null : small * 1000));
+
+    /// <summary>Four emails, each in two cases: rows share a match value often, some only without regard to case.</summary>
+    private static string Email(int n) => n < 4 ? $"u{n}@example.com" : $"U{n - 4}@Example.COM";
 
     /// <summary>A model: each key present or not (sometimes twice), and sometimes rows with a null key.</summary>
     private static readonly Gen<Item[]> ModelGen =
@@ -82,6 +85,7 @@ public sealed class WarehousePlannerEquivalenceTests(PostgresServer server)
                 Assert.Equal(expected.Changes, actual.Changes);
                 Assert.Equal(expected.Removed, actual.Removed);
                 Assert.Equal(expected.Invalid, actual.Invalid);
+                Assert.Equal(expected.Duplicates, actual.Duplicates);
                 Assert.Equal(story.States[step].Length, actual.Totals.ModelRows);
                 if (last)
                     break;
@@ -109,7 +113,10 @@ public sealed class WarehousePlannerEquivalenceTests(PostgresServer server)
     {
         var delivered = plan.Sent
             .Where(r => story.Delivered[step][int.Parse(r.Key, System.Globalization.CultureInfo.InvariantCulture)])
-            .Select(r => new LedgerEntry(r.Key, r.Hash, $"dest-{r.Key}", Created: story.Created[int.Parse(r.Key, System.Globalization.CultureInfo.InvariantCulture)]))
+            .Select(r => (Row: r, K: int.Parse(r.Key, System.Globalization.CultureInfo.InvariantCulture)))
+            // Every third entry as a ledger written before Sluice kept match hashes.
+            .Select(r => new LedgerEntry(r.Row.Key, r.Row.Hash, $"dest-{r.Row.Key}", Created: story.Created[r.K],
+                MatchHash: r.K % 3 == 0 ? null : r.Row.MatchHash))
             .Concat(plan.Removed.Where(r => r.DestinationId is not null).Select(r => new LedgerEntry(r.Key, 0, null, Deleted: true)))
             .ToList();
         await ledger.CommitAsync(new BatchId(step + 1, 1), delivered, []);
@@ -117,7 +124,8 @@ public sealed class WarehousePlannerEquivalenceTests(PostgresServer server)
 
     private static string Key(int k) => k.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private sealed record Snapshot(PlanTotals Totals, List<string> Changes, List<ChangeRow> Sent, List<RemovedRow> Removed, List<(string?, long)> Invalid);
+    private sealed record Snapshot(PlanTotals Totals, List<string> Changes, List<ChangeRow> Sent, List<RemovedRow> Removed, List<(string?, long)> Invalid,
+        List<DuplicateMatch> Duplicates);
 
     private static async Task<Snapshot> SnapshotAsync(IChangePlanner planner, ISyncLedger ledger, PlanRequest request)
     {
@@ -137,8 +145,11 @@ public sealed class WarehousePlannerEquivalenceTests(PostgresServer server)
         var invalid = new List<(string?, long)>();
         await foreach (var key in plan.ReadInvalidKeysAsync())
             invalid.Add(key);
+        var duplicates = new List<DuplicateMatch>();
+        await foreach (var duplicate in plan.ReadDuplicateMatchesAsync())
+            duplicates.Add(duplicate);
         changes.Sort(StringComparer.Ordinal);
-        return new Snapshot(plan.Totals, changes, sent, removed, invalid);
+        return new Snapshot(plan.Totals, changes, sent, removed, invalid, duplicates);
     }
 
     private static async Task<PlanRequest> RequestAsync(ISource source, string sync, string table, bool fullResync)
@@ -149,7 +160,7 @@ public sealed class WarehousePlannerEquivalenceTests(PostgresServer server)
         [
             new FieldMapping("name", "name"), new FieldMapping("amount", "amount"), new FieldMapping("day", "day"),
             new FieldMapping("flag", "flag"), new FieldMapping("ratio", "ratio"), new FieldMapping("small", "small"),
-        ], columns, fullResync);
+        ], columns, fullResync, MatchComparison.IgnoreCase);
     }
 
     private async Task WriteAsync(string table, Item[] items)

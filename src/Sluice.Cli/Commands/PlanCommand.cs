@@ -84,6 +84,7 @@ internal static class PlanCommand
                         unchanged = t.Unchanged,
                         nullKeys = t.NullKeys,
                         duplicateKeys = t.DuplicateKeys,
+                        duplicateMatches = t.DuplicateMatches,
                         toSend,
                         toDelete = deletes,
                         ledger = t.LedgerSize,
@@ -104,7 +105,7 @@ internal static class PlanCommand
             [
                 ["model rows", Formats.Count(t.ModelRows)], ["added", Formats.Count(t.Added)], ["changed", Formats.Count(t.Changed)],
                 ["removed", Formats.Count(t.Removed)], ["unchanged", Formats.Count(t.Unchanged)],
-                ["invalid keys", Formats.Count(t.NullKeys + t.DuplicateRows)], ["to send", Formats.Count(toSend)], ["to delete", Formats.Count(deletes)],
+                ["invalid keys", Formats.Count(t.NullKeys + t.DuplicateRows + t.DuplicateMatches)], ["to send", Formats.Count(toSend)], ["to delete", Formats.Count(deletes)],
             ]);
             if (sampleRows.Count > 0)
             {
@@ -124,6 +125,11 @@ internal static class PlanCommand
             }
             if (t.NullKeys + t.DuplicateKeys > 0)
                 output.Line($"[yellow]{Formats.Count(t.NullKeys)} row(s) with a null key and {Formats.Count(t.DuplicateKeys)} duplicated key(s) will be rejected.[/]");
+            if (t.DuplicateMatches > 0)
+            {
+                output.Line($"[yellow]{Formats.Count(t.DuplicateMatches)} row(s) share a {Markup.Escape(config.Match.Field)} with another row " +
+                    "(the destination would merge them) and will be rejected.[/]");
+            }
             if (everyRowChanged)
             {
                 output.Line("[yellow]Every row the ledger holds changed.[/] If you edited this sync's match or mappings (added, removed or renamed one), " +

@@ -23,6 +23,12 @@ public interface IDestinationProvider
     /// </summary>
     bool InsertCreatesChangedRows => false;
 
+    /// <summary>
+    /// How the service compares match values to find a record: two model rows whose values compare equal would become
+    /// one record, so the planner sends one of them and rejects the others. Exact unless the destination says otherwise.
+    /// </summary>
+    Planning.MatchComparison CompareMatches(SyncContext sync) => Planning.MatchComparison.Exact;
+
     /// <summary>What to write when a sync has no match, in the destination's own words, with an example.</summary>
     string MatchHint =>
         "Add the model column and the destination field that identify a record, e.g. match: { column: email, field: email }.";

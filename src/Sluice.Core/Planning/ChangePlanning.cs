@@ -14,6 +14,8 @@ namespace Sluice.Core.Planning;
 /// <param name="Mappings">The mapped columns (only these, with the match, make a row "changed").</param>
 /// <param name="Columns">The model's columns as the source describes them.</param>
 /// <param name="FullResync">Treat every row in the ledger as changed (send everything again).</param>
+/// <param name="MatchComparison">How the destination compares match values: two model rows whose values compare equal so
+/// would be merged into one record, and all but one are rejected.</param>
 public sealed record PlanRequest(
     string Sync,
     string ModelSql,
@@ -22,12 +24,34 @@ public sealed record PlanRequest(
     FieldMapping Match,
     IReadOnlyList<FieldMapping> Mappings,
     IReadOnlyList<ModelColumn> Columns,
-    bool FullResync = false);
+    bool FullResync = false,
+    MatchComparison MatchComparison = MatchComparison.Exact)
+{
+    /// <summary>Whether the match is the primary key itself: then two rows never share a match value.</summary>
+    public bool MatchIsKey => string.Equals(Match.Column, PrimaryKey, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>How a destination finds a record by its match value (declared by its provider).</summary>
+public enum MatchComparison
+{
+    /// <summary>The value's text as it is ("Ann" and "ann" are two records).</summary>
+    Exact,
+
+    /// <summary>The value's text without regard to case ("Ann@x.com" and "ann@x.com" are one record).</summary>
+    IgnoreCase,
+}
+
+/// <summary>
+/// A model row not sent because another row with a different key has the same match value (as the destination compares
+/// them): the destination would merge both into one record. <paramref name="WinnerKey"/> is the row Sluice delivers.
+/// </summary>
+public sealed record DuplicateMatch(string Key, string MatchValue, string WinnerKey);
 
 /// <summary>
 /// What a plan found, against the ledger. <see cref="InDoubt"/>: rows planned because a write of theirs was in doubt
 /// (already counted as added, changed or removed); <see cref="InDoubtRemoved"/>: keys the ledger doesn't hold whose write
-/// was in doubt and that left the model (a mirror deletes them too).
+/// was in doubt and that left the model (a mirror deletes them too); <see cref="DuplicateMatches"/>: rows not sent because
+/// another row with another key has their match value (not counted as added, changed or unchanged).
 /// </summary>
 public sealed record PlanTotals(
     long ModelRows,
@@ -40,14 +64,16 @@ public sealed record PlanTotals(
     long DuplicateRows,
     long LedgerSize,
     long InDoubt = 0,
-    long InDoubtRemoved = 0);
+    long InDoubtRemoved = 0,
+    long DuplicateMatches = 0);
 
 /// <summary>
 /// A row to send: its key, whether it was added or changed, the values, and what the ledger knows: the record's id
-/// and, in insert mode, the ids of every record created for this key (its earlier versions).
+/// and, in insert mode, the ids of every record created for this key (its earlier versions). <paramref name="MatchHash"/>:
+/// the planner's hash of the match value as the destination compares it, kept in the ledger (null when the value is).
 /// </summary>
 public sealed record ChangeRow(string Key, bool Added, object? MatchValue, object?[] Values, ulong Hash, string? DestinationId,
-    IReadOnlyList<string> KnownIds);
+    IReadOnlyList<string> KnownIds, ulong? MatchHash = null);
 
 /// <summary>
 /// A record to delete because its key left the model: one the ledger holds, or one whose write was in doubt when a
@@ -105,4 +131,7 @@ public interface IChangePlan : IAsyncDisposable
 
     /// <summary>The keys the model holds more than once (with how many times), and the null key's row count (key null).</summary>
     IAsyncEnumerable<(string? Key, long Count)> ReadInvalidKeysAsync(CancellationToken ct = default);
+
+    /// <summary>The rows not sent because another row holds their match value, in key order.</summary>
+    IAsyncEnumerable<DuplicateMatch> ReadDuplicateMatchesAsync(CancellationToken ct = default);
 }

@@ -110,8 +110,11 @@ public interface ISyncLedger : IAsyncDisposable
     IAsyncEnumerable<CreatedId> ReadCreatedIdsAsync(CancellationToken ct = default);
 }
 
-/// <summary>One key of a ledger: the hash of what was delivered, the destination's id, when.</summary>
-public readonly record struct LedgerRecord(string Key, ulong Hash, string? DestinationId, DateTime DeliveredAt);
+/// <summary>
+/// One key of a ledger: the hash of what was delivered, the destination's id, when, and the hash of the match value
+/// delivered (null in entries written before Sluice kept it).
+/// </summary>
+public readonly record struct LedgerRecord(string Key, ulong Hash, string? DestinationId, DateTime DeliveredAt, ulong? MatchHash = null);
 
 /// <summary>A write in doubt with its batch.</summary>
 public readonly record struct InDoubtRecord(BatchId Batch, InDoubtWrite Write);

@@ -64,9 +64,11 @@ public sealed record RejectedRow(string Sync, long RunId, string Key, string Out
 
 /// <summary>
 /// What the ledger learns from one acknowledged record. <paramref name="Created"/>: the record was created by
-/// this write (insert mode), so its id is remembered as one of the key's known records.
+/// this write (insert mode), so its id is remembered as one of the key's known records. <paramref name="MatchHash"/>: the
+/// planner's hash of the match value delivered (<see cref="Planning.ChangeRow.MatchHash"/>), null when unknown.
 /// </summary>
-public readonly record struct LedgerEntry(string Key, ulong Hash, string? DestinationId, bool Deleted = false, bool Created = false);
+public readonly record struct LedgerEntry(string Key, ulong Hash, string? DestinationId, bool Deleted = false, bool Created = false,
+    ulong? MatchHash = null);
 
 /// <summary>
 /// One batch of one run: the unit that is recorded in doubt, sent and committed. Batches order by run, then number

@@ -15,12 +15,14 @@ internal sealed class WarehousePlan : IChangePlan
 {
     private const string Stage = "sluice_stage";
     private const string PlanTable = "sluice_plan";
+    private const string DuplicateTable = "sluice_dupmatch";
 
     private readonly PostgresWarehouse _warehouse;
     private readonly NpgsqlConnection _connection;
     private readonly ModelColumn _key;
     private readonly ModelColumn _match;
     private readonly ModelColumn[] _mapped;
+    private bool _matchesChecked;
 
     public WarehousePlan(PostgresWarehouse warehouse, NpgsqlConnection connection, PlanRequest request)
     {
@@ -59,6 +61,12 @@ internal sealed class WarehousePlan : IChangePlan
         }
         return $"hashtextextended(ROW({string.Join(", ", parts)})::text, 0)";
     }
+
+    /// <summary>A match value's text as the destination compares it (as the embedded planner's).</summary>
+    private string MatchText(string value) => Request.MatchComparison == MatchComparison.IgnoreCase ? $"lower(({value})::text)" : $"({value})::text";
+
+    /// <summary>The hash of a match value as compared (what the ledger keeps); null for a null value.</summary>
+    private string MatchHash(string value) => $"CASE WHEN {value} IS NULL THEN NULL ELSE hashtextextended({MatchText(value)}, 0) END";
 
     private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'::text";
 
@@ -112,13 +120,16 @@ internal sealed class WarehousePlan : IChangePlan
             FROM c WHERE kind IS NOT NULL
             """, ct);
 
+        await CheckMatchesAsync(ct);
+
         long[] t = [];
         await foreach (var row in _warehouse.Source.QueryAsync(_connection, $"""
             SELECT count(*) FILTER (WHERE kind = 'A'), count(*) FILTER (WHERE kind = 'C'), count(*) FILTER (WHERE kind = 'R'),
                    coalesce(sum(n) FILTER (WHERE kind = 'N'), 0)::bigint, count(*) FILTER (WHERE kind = 'D'),
                    coalesce(sum(n) FILTER (WHERE kind = 'D'), 0)::bigint, count(*) FILTER (WHERE in_ledger),
                    (SELECT count(*) FROM {T("ledger")} WHERE sync = @sync),
-                   count(*) FILTER (WHERE in_doubt AND kind IN ('A', 'C', 'R')), count(*) FILTER (WHERE kind = 'O')
+                   count(*) FILTER (WHERE in_doubt AND kind IN ('A', 'C', 'R')), count(*) FILTER (WHERE kind = 'O'),
+                   count(*) FILTER (WHERE kind = 'M')
             FROM {PlanTable}
             """, p => p.AddWithValue("sync", Request.Sync), ct))
         {
@@ -128,8 +139,46 @@ internal sealed class WarehousePlan : IChangePlan
             (t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
         // Every ledger key not in the plan is unchanged (as in the embedded planner).
         var unchanged = ledgerSize - plannedInLedger;
-        Totals = new PlanTotals(added + changedCount + unchanged + duplicateRows + nullRows, added, changedCount, removed, unchanged,
-            nullRows, duplicateKeys, duplicateRows, ledgerSize, t[8], t[9]);
+        Totals = new PlanTotals(added + changedCount + unchanged + duplicateRows + nullRows + t[10], added, changedCount, removed, unchanged,
+            nullRows, duplicateKeys, duplicateRows, ledgerSize, t[8], t[9], t[10]);
+    }
+
+    /// <summary>
+    /// The embedded planner's check of rows the destination would merge (its Planner.CheckMatchesAsync), in PostgreSQL:
+    /// values held by a row to send, against the whole model; the ledger's holder of the value, else the lowest key, is sent;
+    /// the others become kind 'M'.
+    /// </summary>
+    private async Task CheckMatchesAsync(CancellationToken ct)
+    {
+        if (Request.MatchIsKey)
+            return;
+        await ExecuteAsync($"""
+            CREATE TEMP TABLE {DuplicateTable} AS
+            WITH sent AS (
+                SELECT DISTINCT {MatchHash("s.v0")} AS mh FROM {PlanTable} p JOIN {Stage} s ON s.rid = p.rid WHERE p.kind IN ('A', 'C')),
+            m AS (
+                SELECT * FROM (SELECT key, {MatchHash("v0")} AS mh, v0 FROM {Stage}) x
+                WHERE mh IN (SELECT mh FROM sent WHERE mh IS NOT NULL) AND key IS NOT NULL
+                  AND key NOT IN (SELECT key FROM {PlanTable} WHERE kind = 'D')),
+            g AS (SELECT mh FROM m GROUP BY mh HAVING count(*) > 1),
+            mem AS (SELECT key, mh, v0, {MatchText("v0")} AS mv FROM m WHERE mh IN (SELECT mh FROM g)),
+            l AS (SELECT key, hash, match_hash FROM {T("ledger")} WHERE sync = @sync AND key IN (SELECT key FROM mem)),
+            r AS (
+                SELECT mem.key, mem.mv, mem.v0,
+                       l.key IS NOT NULL AND coalesce(l.match_hash = mem.mh, coalesce(p.h, l.hash) = l.hash) AS holds
+                FROM mem LEFT JOIN l ON l.key = mem.key
+                LEFT JOIN (SELECT key, h FROM {PlanTable} WHERE kind IN ('A', 'C')) p ON p.key = mem.key),
+            w AS (
+                SELECT *, count(*) OVER (PARTITION BY mv) AS n,
+                       first_value(key) OVER (PARTITION BY mv ORDER BY holds DESC, {KeyOrder("key")}) AS winner
+                FROM r)
+            SELECT key, (v0)::text AS match_value, winner FROM w WHERE n > 1 AND key <> winner;
+            UPDATE {PlanTable} SET kind = 'M', h = NULL, rid = NULL WHERE key IN (SELECT key FROM {DuplicateTable});
+            INSERT INTO {PlanTable} (key, kind, n, in_ledger, in_doubt)
+            SELECT key, 'M', 1, TRUE, FALSE FROM {DuplicateTable} d
+            WHERE NOT EXISTS (SELECT 1 FROM {PlanTable} p WHERE p.key = d.key)
+            """, ct);
+        _matchesChecked = true;
     }
 
     public async IAsyncEnumerable<ChangeRow> ReadChangesAsync(bool includeAdded, bool includeChanged, int? limit = null,
@@ -142,7 +191,7 @@ internal sealed class WarehousePlan : IChangePlan
             yield break;
         var values = string.Join("", Enumerable.Range(0, _mapped.Length + 1).Select(i => $", s.v{i}"));
         var sql = $"""
-            SELECT p.key, p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, '[]'::json){values}
+            SELECT p.key, p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, '[]'::json){values}, {MatchHash("s.v0")}
             FROM {PlanTable} p JOIN {Stage} s ON s.rid = p.rid
             LEFT JOIN (SELECT key, json_agg(dest_id ORDER BY dest_id) AS ids FROM {T("created_ids")} WHERE sync = @sync GROUP BY key) k
                    ON k.key = p.key
@@ -153,8 +202,9 @@ internal sealed class WarehousePlan : IChangePlan
         {
             var mapped = new object?[_mapped.Length];
             Array.Copy(row, 6, mapped, 0, mapped.Length);
+            var matchHash = Request.MatchIsKey || row[^1] is not long m ? (ulong?)null : unchecked((ulong)m);
             yield return new ChangeRow((string)row[0]!, (bool)row[1]!, row[5], mapped, unchecked((ulong)(long)row[3]!),
-                (string?)row[2], Ids(row[4]));
+                (string?)row[2], Ids(row[4]), matchHash);
         }
     }
 
@@ -182,11 +232,20 @@ internal sealed class WarehousePlan : IChangePlan
             yield return ((string?)row[0], Convert.ToInt64(row[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    public async IAsyncEnumerable<DuplicateMatch> ReadDuplicateMatchesAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        if (!_matchesChecked)
+            yield break;
+        var sql = $"SELECT key, match_value, winner FROM {DuplicateTable} ORDER BY {KeyOrder("key")}";
+        await foreach (var row in _warehouse.Source.QueryAsync(_connection, sql, null, ct))
+            yield return new DuplicateMatch((string)row[0]!, (string)row[1]!, (string)row[2]!);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await using var drop = new NpgsqlCommand($"DROP TABLE IF EXISTS {PlanTable}; DROP TABLE IF EXISTS {Stage}", _connection);
+            await using var drop = new NpgsqlCommand($"DROP TABLE IF EXISTS {PlanTable}; DROP TABLE IF EXISTS {Stage}; DROP TABLE IF EXISTS {DuplicateTable}", _connection);
             await drop.ExecuteNonQueryAsync(CancellationToken.None);
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
