@@ -38,21 +38,8 @@ public sealed partial class DuckDbLedger : ISyncLedger
     /// <summary>The ledger's key type when nothing says otherwise (keys of any type, as text).</summary>
     internal const string TextKey = "VARCHAR";
 
-    private const long MiB = 1024 * 1024;
-
-    /// <summary>DuckDB's memory budget while a plan is computed (the grouping and joins spill past it to <see cref="TempDirectory"/>).</summary>
-    private const long PlanningBudget = 256 * MiB;
-
-    internal static string MemoryLimit => $"{PlanningBudget / MiB}MB";
-
-    /// <summary>
-    /// DuckDB's budget once the plan is made. Delivery reads the rows to send once, in batches, and commits small ones,
-    /// so buffers beyond its one large operator (the join of the plan's rows to their staged values, about 24 bytes a
-    /// row in its hash table) would only hold pages already read: the rest spills to <see cref="TempDirectory"/>. At
-    /// least 64 MiB, at most the planning budget (a join too large for the floor fails instead of spilling).
-    /// </summary>
-    internal static string DeliveryMemoryLimit(long rowsToSend) =>
-        $"{Math.Clamp(rowsToSend * 24 / MiB, 64, PlanningBudget / MiB)}MB";
+    /// <summary>DuckDB's memory budget (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>).</summary>
+    internal static string MemoryLimit => "400MB";
 
     /// <summary>Where DuckDB spills: next to the state, so a plan never fills another disk.</summary>
     internal string TempDirectory { get; private init; } = "";

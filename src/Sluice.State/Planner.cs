@@ -230,7 +230,6 @@ public sealed class Plan : IChangePlan
                 UPDATE {PlanTable} p SET dest_id = l.dest_id FROM {ledger} l WHERE l.key = p.key AND p.kind IN ('C', 'R')
                 """, ct);
         }
-        await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit(added + changedCount))}", ct);
     }
 
     /// <summary>
@@ -238,8 +237,9 @@ public sealed class Plan : IChangePlan
     /// values held by a row to send are checked (a group of unchanged rows changes nothing at the destination), against the
     /// whole model, so a new row taking an unchanged record's value is found. Of each group one row is sent: the one the
     /// ledger holds with that value (by the match hash it keeps; in entries from before it kept one, an unchanged hash),
-    /// else the lowest key. The others become kind 'M' (not sent), unchanged ones included. Rows are grouped on the value's
-    /// 64-bit hash first (narrow), and only the groups found are compared by the value itself.
+    /// else the lowest key. The others become kind 'M' (not sent), unchanged ones included. The whole stage is grouped on
+    /// the value's 64-bit hash once (narrow, one pass, the cost of the key's group); only the few groups of two or more
+    /// are joined to the plan (do they hold a row to send?) and compared by the value itself.
     /// </summary>
     private async Task CheckMatchesAsync(Stage stage, CancellationToken ct)
     {
@@ -251,16 +251,16 @@ public sealed class Plan : IChangePlan
         {
             await _connection.ExecuteAsync($"""
                 CREATE TEMP TABLE {DuplicateTable} AS
-                WITH sent AS (
-                    SELECT DISTINCT {MatchHash("s.v")} AS mh FROM {PlanTable} p
-                    JOIN (SELECT {stage.RowId} AS rid, {value} AS v FROM {stage.From}) s ON s.rid = p.rid
-                    WHERE p.kind IN ('A', 'C')),
-                m AS (
+                WITH m AS (
                     SELECT * FROM (SELECT {stage.Key} AS key, {MatchHash(value)} AS mh, {value} AS v FROM {stage.From})
-                    WHERE mh IN (SELECT mh FROM sent WHERE mh IS NOT NULL) AND key IS NOT NULL
-                      AND key NOT IN (SELECT key FROM {PlanTable} WHERE kind = 'D')),
+                    WHERE mh IS NOT NULL AND key IS NOT NULL),
                 g AS (SELECT mh FROM m GROUP BY mh HAVING count(*) > 1),
-                mem AS (SELECT key, mh, v, {MatchText("v")} AS mv FROM m WHERE mh IN (SELECT mh FROM g)),
+                shared AS (
+                    SELECT key, mh, v, {MatchText("v")} AS mv FROM m
+                    WHERE mh IN (SELECT mh FROM g) AND key NOT IN (SELECT key FROM {PlanTable} WHERE kind = 'D')),
+                mem AS (
+                    SELECT * FROM shared
+                    WHERE mh IN (SELECT shared.mh FROM shared JOIN {PlanTable} p ON p.key = shared.key WHERE p.kind IN ('A', 'C'))),
                 l AS (SELECT key, hash, match_hash FROM {_ledger.LedgerName} WHERE key IN (SELECT key FROM mem)),
                 r AS (
                     -- An entry without a match hash holds the value when its row's hash did not change (a row not planned
