@@ -237,6 +237,12 @@ public sealed partial class PostgresState : IStateStore
     private async Task<SyncBusyException> BusyAsync(string sync, CancellationToken ct)
     {
         var holder = await _runs.HolderAsync(sync, ct);
+        // The holder names itself in `claims` just after taking the lock: a claim refused in between finds no name yet.
+        for (var attempt = 0; holder is null && attempt < 20; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, ct);
+            holder = await _runs.HolderAsync(sync, ct);
+        }
         var who = holder switch
         {
             { RunId: { } run } h => $"run {run} on host {h.Host} (pid {h.Pid})",
