@@ -76,6 +76,9 @@ public sealed class UiTests
         await project.WaitForRunAsync(await project.RunNowAsync("customers"));
         await project.WriteCustomersAsync(45);
         await project.WaitForRunAsync(await project.RunNowAsync("customers"));
+        // The runs of the sync after it, started by those two successes, end before the key is revoked: else one of them
+        // would fail on the revoked key and pause that sync on its own account.
+        await project.WaitForHistoryAsync("downstream", runs => runs.Count(r => r.Status != Core.State.RunStatus.Running) >= 2);
         await project.WriteEnvAsync("a-revoked-iterable-key");
         using (var reload = await project.Api.PostAsync("/api/reload", null))
             Assert.True(reload.IsSuccessStatusCode);
