@@ -155,14 +155,9 @@ public sealed class PostgresRunHistory : IRunHistory
         await using var read = new NpgsqlCommand($"SELECT warnings FROM {T("runs")} WHERE run_id = @run AND status <> 'running' FOR UPDATE", c, tx);
         read.Parameters.AddWithValue("run", runId);
         var stored = await read.ExecuteScalarAsync(ct);
-        if (stored is null)
+        if (stored is null || RunRows.WithWarning(stored as string, warning) is not { } warnings)
             return false;
-        var warnings = RunRows.Warnings(stored as string);
-        if (warnings.Contains(warning))
-            return false;
-        warnings.Add(warning);
-        await ExecuteAsync(c, tx, $"UPDATE {T("runs")} SET warnings = @warnings WHERE run_id = @run", ct,
-            ("warnings", JsonSerializer.Serialize(warnings)), ("run", runId));
+        await ExecuteAsync(c, tx, $"UPDATE {T("runs")} SET warnings = @warnings WHERE run_id = @run", ct, ("warnings", warnings), ("run", runId));
         return true;
     }, ct);
 

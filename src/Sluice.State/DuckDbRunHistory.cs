@@ -186,13 +186,9 @@ public sealed class DuckDbRunHistory : IRunHistory
         command.CommandText = "SELECT warnings FROM runs WHERE run_id = ? AND status <> 'running'";
         command.Parameters.Add(new DuckDBParameter(runId));
         var stored = await command.ExecuteScalarAsync(ct);
-        if (stored is null)
+        if (stored is null || RunRows.WithWarning(stored as string, warning) is not { } warnings)
             return false;
-        var warnings = RunRows.Warnings(stored as string);
-        if (warnings.Contains(warning))
-            return false;
-        warnings.Add(warning);
-        await c.ExecuteAsync("UPDATE runs SET warnings = ? WHERE run_id = ?", ct, JsonSerializer.Serialize(warnings), runId);
+        await c.ExecuteAsync("UPDATE runs SET warnings = ? WHERE run_id = ?", ct, warnings, runId);
         return true;
     }, ct);
 

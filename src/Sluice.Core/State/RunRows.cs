@@ -38,4 +38,14 @@ public static class RunRows
 
     /// <summary>A run's warnings from their stored JSON (none when null).</summary>
     public static List<string> Warnings(string? json) => json is null ? [] : JsonSerializer.Deserialize<List<string>>(json) ?? [];
+
+    /// <summary>The stored warnings with <paramref name="warning"/> added, as stored; null when it is there already.</summary>
+    public static string? WithWarning(string? json, string warning)
+    {
+        var warnings = Warnings(json);
+        if (warnings.Contains(warning))
+            return null;
+        warnings.Add(warning);
+        return JsonSerializer.Serialize(warnings);
+    }
 }
