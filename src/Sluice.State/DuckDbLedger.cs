@@ -41,6 +41,12 @@ public sealed partial class DuckDbLedger : ISyncLedger
     /// <summary>DuckDB's memory budget (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>).</summary>
     internal static string MemoryLimit => "400MB";
 
+    /// <summary>
+    /// DuckDB's budget once a plan is being delivered: a page of rows to send and the ledger's per-batch writes need
+    /// little, and the memory the diff held goes back, so a run's memory does not grow with its model.
+    /// </summary>
+    internal static string DeliveryMemoryLimit => "64MB";
+
     /// <summary>Where DuckDB spills: next to the state, so a plan never fills another disk.</summary>
     internal string TempDirectory { get; private init; } = "";
 
@@ -131,35 +137,30 @@ public sealed partial class DuckDbLedger : ISyncLedger
     /// </summary>
     internal async Task<string> PrepareAsync(string keyType, CancellationToken ct)
     {
-        await _writeGate.WaitAsync(ct);
-        try
+        return await WriteAsync(async () =>
         {
-            var current = await LedgerKeyTypeAsync(ct);
-            if (current == keyType)
-                return current;
-            if (current == TextKey)
-            {
-                // A text key converts only when it is the canonical text of its value ('007' is not 7): else it stays text.
-                var stray = await _connection.ScalarAsync<long>($"""
-                    SELECT count(*) FROM (
-                        SELECT key FROM ledger UNION ALL SELECT key FROM journal
-                        UNION ALL SELECT key FROM in_doubt UNION ALL SELECT key FROM created_ids)
-                    WHERE CAST(TRY_CAST(key AS {keyType}) AS VARCHAR) IS DISTINCT FROM key
-                    """, ct);
-                if (stray > 0)
-                    return TextKey;
-            }
-            else
-            {
-                keyType = TextKey;
-            }
-            await _connection.ExecuteAsync($"ALTER TABLE ledger ALTER COLUMN key TYPE {keyType} USING CAST(key AS {keyType})", ct);
-            return keyType;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+                var current = await LedgerKeyTypeAsync(ct);
+                if (current == keyType)
+                    return current;
+                if (current == TextKey)
+                {
+                    // A text key converts only when it is the canonical text of its value ('007' is not 7): else it stays text.
+                    var stray = await _connection.ScalarAsync<long>($"""
+                        SELECT count(*) FROM (
+                            SELECT key FROM ledger UNION ALL SELECT key FROM journal
+                            UNION ALL SELECT key FROM in_doubt UNION ALL SELECT key FROM created_ids)
+                        WHERE CAST(TRY_CAST(key AS {keyType}) AS VARCHAR) IS DISTINCT FROM key
+                        """, ct);
+                    if (stray > 0)
+                        return TextKey;
+                }
+                else
+                {
+                    keyType = TextKey;
+                }
+                await _connection.ExecuteAsync($"ALTER TABLE ledger ALTER COLUMN key TYPE {keyType} USING CAST(key AS {keyType})", ct);
+                return keyType;
+        }, ct);
     }
 
     /// <summary>A text key (journal, in doubt, created ids) in the ledger's key type.</summary>
@@ -175,24 +176,19 @@ public sealed partial class DuckDbLedger : ISyncLedger
     public async Task CommitAsync(BatchId batch, IReadOnlyList<LedgerEntry> delivered, IReadOnlyCollection<string> stillInDoubt,
         CancellationToken ct = default)
     {
-        await _writeGate.WaitAsync(ct);
-        try
+        await WriteAsync(async () =>
         {
-            await using var tx = await _connection.BeginTransactionAsync(ct);
-            AppendJournal(batch, delivered);
-            // An acknowledged write settles every earlier write of its key; a refused one settles only itself.
-            await _connection.ExecuteAsync($"""
-                DELETE FROM in_doubt WHERE {UpTo(batch)}
-                  AND key IN (SELECT key FROM journal WHERE run_id = ? AND batch = ?)
-                """, ct, batch.RunId, batch.Number);
-            var keep = stillInDoubt.Count == 0 ? "" : $" AND key NOT IN ({string.Join(", ", stillInDoubt.Select(Sql.Literal))})";
-            await _connection.ExecuteAsync($"DELETE FROM in_doubt WHERE run_id = ? AND batch = ?{keep}", ct, batch.RunId, batch.Number);
-            await tx.CommitAsync(ct);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+                await using var tx = await _connection.BeginTransactionAsync(ct);
+                AppendJournal(batch, delivered);
+                // An acknowledged write settles every earlier write of its key; a refused one settles only itself.
+                await _connection.ExecuteAsync($"""
+                    DELETE FROM in_doubt WHERE {UpTo(batch)}
+                      AND key IN (SELECT key FROM journal WHERE run_id = ? AND batch = ?)
+                    """, ct, batch.RunId, batch.Number);
+                var keep = stillInDoubt.Count == 0 ? "" : $" AND key NOT IN ({string.Join(", ", stillInDoubt.Select(Sql.Literal))})";
+                await _connection.ExecuteAsync($"DELETE FROM in_doubt WHERE run_id = ? AND batch = ?{keep}", ct, batch.RunId, batch.Number);
+                await tx.CommitAsync(ct);
+        }, ct);
     }
 
     /// <summary>Appends acknowledged records to the journal, and the ids of created records to the known ones.</summary>
@@ -221,64 +217,54 @@ public sealed partial class DuckDbLedger : ISyncLedger
     /// <summary>Folds the journal into the ledger: the latest entry per key wins; deletes remove the key.</summary>
     internal async Task CompactAsync(CancellationToken ct = default)
     {
-        await _writeGate.WaitAsync(ct);
-        try
+        await WriteAsync(async () =>
         {
-            if (await _connection.ScalarAsync<long>("SELECT count(*) FROM journal", ct) == 0)
-                return;
-            var keyType = await LedgerKeyTypeAsync(ct);
-            if (keyType != TextKey && await _connection.ScalarAsync<long>(
-                    $"SELECT count(*) FROM journal WHERE {KeyAs(keyType, "key")} IS NULL", ct) > 0)
-            {
-                // A key the ledger's type cannot hold (the model's key changed type): the ledger goes back to text.
-                await _connection.ExecuteAsync("ALTER TABLE ledger ALTER COLUMN key TYPE VARCHAR USING CAST(key AS VARCHAR)", ct);
-                keyType = TextKey;
-            }
-            await using var tx = await _connection.BeginTransactionAsync(ct);
-            await _connection.ExecuteAsync($"""
-                CREATE OR REPLACE TEMP TABLE sluice_fold AS
-                SELECT {KeyAs(keyType, "key")} AS key, hash, dest_id, delivered_at, deleted, match_hash FROM journal
-                {LatestPerKey()};
-                CREATE OR REPLACE TEMP TABLE sluice_fold_ids AS
-                SELECT f.key, coalesce(f.dest_id, l.dest_id) AS dest_id
-                FROM sluice_fold f JOIN ledger l ON l.key = f.key;
-                DELETE FROM ledger WHERE key IN (SELECT key FROM sluice_fold);
-                INSERT INTO ledger (key, hash, dest_id, delivered_at, match_hash)
-                SELECT f.key, f.hash, coalesce(f.dest_id, i.dest_id), f.delivered_at, f.match_hash
-                FROM sluice_fold f LEFT JOIN sluice_fold_ids i ON i.key = f.key WHERE NOT f.deleted;
-                DELETE FROM journal;
-                DROP TABLE sluice_fold; DROP TABLE sluice_fold_ids;
-                """, ct);
-            await tx.CommitAsync(ct);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+                if (await _connection.ScalarAsync<long>("SELECT count(*) FROM journal", ct) == 0)
+                    return;
+                var keyType = await LedgerKeyTypeAsync(ct);
+                if (keyType != TextKey && await _connection.ScalarAsync<long>(
+                        $"SELECT count(*) FROM journal WHERE {KeyAs(keyType, "key")} IS NULL", ct) > 0)
+                {
+                    // A key the ledger's type cannot hold (the model's key changed type): the ledger goes back to text.
+                    await _connection.ExecuteAsync("ALTER TABLE ledger ALTER COLUMN key TYPE VARCHAR USING CAST(key AS VARCHAR)", ct);
+                    keyType = TextKey;
+                }
+                await using var tx = await _connection.BeginTransactionAsync(ct);
+                await _connection.ExecuteAsync($"""
+                    CREATE OR REPLACE TEMP TABLE sluice_fold AS
+                    SELECT {KeyAs(keyType, "key")} AS key, hash, dest_id, delivered_at, deleted, match_hash FROM journal
+                    {LatestPerKey()};
+                    CREATE OR REPLACE TEMP TABLE sluice_fold_ids AS
+                    SELECT f.key, coalesce(f.dest_id, l.dest_id) AS dest_id
+                    FROM sluice_fold f JOIN ledger l ON l.key = f.key;
+                    DELETE FROM ledger WHERE key IN (SELECT key FROM sluice_fold);
+                    INSERT INTO ledger (key, hash, dest_id, delivered_at, match_hash)
+                    SELECT f.key, f.hash, coalesce(f.dest_id, i.dest_id), f.delivered_at, f.match_hash
+                    FROM sluice_fold f LEFT JOIN sluice_fold_ids i ON i.key = f.key WHERE NOT f.deleted;
+                    DELETE FROM journal;
+                    DROP TABLE sluice_fold; DROP TABLE sluice_fold_ids;
+                    """, ct);
+                await tx.CommitAsync(ct);
+        }, ct);
     }
 
     public async Task MarkInDoubtAsync(BatchId batch, IReadOnlyCollection<InDoubtWrite> writes, CancellationToken ct = default)
     {
         if (writes.Count == 0)
             return;
-        await _writeGate.WaitAsync(ct);
-        try
+        await WriteAsync(async () =>
         {
-            await using var tx = await _connection.BeginTransactionAsync(ct);
-            using (var appender = _connection.CreateAppender("in_doubt"))
-            {
-                foreach (var write in writes)
+                await using var tx = await _connection.BeginTransactionAsync(ct);
+                using (var appender = _connection.CreateAppender("in_doubt"))
                 {
-                    appender.CreateRow().AppendValue(write.Key).AppendValue(OperationCode(write.Operation))
-                        .AppendValue(write.MatchValue).AppendValue(write.Hash).AppendValue(batch.RunId).AppendValue(batch.Number).EndRow();
+                    foreach (var write in writes)
+                    {
+                        appender.CreateRow().AppendValue(write.Key).AppendValue(OperationCode(write.Operation))
+                            .AppendValue(write.MatchValue).AppendValue(write.Hash).AppendValue(batch.RunId).AppendValue(batch.Number).EndRow();
+                    }
                 }
-            }
-            await tx.CommitAsync(ct);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+                await tx.CommitAsync(ct);
+        }, ct);
     }
 
     public async Task<long> InDoubtCountAsync(CancellationToken ct = default) =>
@@ -313,23 +299,45 @@ public sealed partial class DuckDbLedger : ISyncLedger
     {
         if (created.Count == 0 && settled.Count == 0)
             return;
+        await WriteAsync(async () =>
+        {
+                await using var tx = await _connection.BeginTransactionAsync(ct);
+                AppendJournal(batch, created);
+                if (settled.Count > 0)
+                {
+                    await _connection.ExecuteAsync(
+                        $"DELETE FROM in_doubt WHERE op = 'create' AND key IN ({string.Join(", ", settled.Select(Sql.Literal))})", ct);
+                }
+                await tx.CommitAsync(ct);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Runs one write of the ledger under the write gate. DuckDB's errors become the state's, with what to do (a full
+    /// disk, DuckDB's memory budget): they are not the destination's, whatever the run was doing when they came.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(Func<Task<T>> write, CancellationToken ct)
+    {
         await _writeGate.WaitAsync(ct);
         try
         {
-            await using var tx = await _connection.BeginTransactionAsync(ct);
-            AppendJournal(batch, created);
-            if (settled.Count > 0)
-            {
-                await _connection.ExecuteAsync(
-                    $"DELETE FROM in_doubt WHERE op = 'create' AND key IN ({string.Join(", ", settled.Select(Sql.Literal))})", ct);
-            }
-            await tx.CommitAsync(ct);
+            return await write();
+        }
+        catch (DbException e)
+        {
+            throw StateErrors.Explain(e, Path, TempDirectory);
         }
         finally
         {
             _writeGate.Release();
         }
     }
+
+    private Task WriteAsync(Func<Task> write, CancellationToken ct) => WriteAsync(async () =>
+    {
+        await write();
+        return true;
+    }, ct);
 
     internal static string OperationCode(RecordOperation operation) => operation.ToString().ToLowerInvariant();
 
@@ -340,7 +348,7 @@ public sealed partial class DuckDbLedger : ISyncLedger
             // What the run acknowledged is in the journal already; folding it now keeps the next plan fast.
             await CompactAsync(CancellationToken.None);
         }
-        catch (DbException)
+        catch (StateException)
         {
             // The next claim folds it instead.
         }

@@ -21,16 +21,20 @@ public sealed class Planner : IChangePlanner
 
     /// <inheritdoc cref="IChangePlanner.PlanAsync"/>
     public Task<Plan> PlanAsync(PlanRequest request, ISyncLedger ledger, CancellationToken ct = default) =>
-        PlanAsync(request, ledger, request.Source is IDuckDbAttachable ? PlanPath.Attached : PlanPath.Streamed, ct);
+        PlanAsync(request, ledger, request.Source is IDuckDbAttachable ? PlanPath.Attached : PlanPath.Streamed, PageRows, ct);
+
+    /// <summary>The rows a whole plan is read by per query (<see cref="Plan.DefaultPageRows"/>); tests make pages small.</summary>
+    internal int PageRows { get; init; } = Plan.DefaultPageRows;
 
     /// <summary>Plans by the path given (tests compare them on the same data).</summary>
-    internal static async Task<Plan> PlanAsync(PlanRequest request, ISyncLedger ledger, PlanPath path, CancellationToken ct = default)
+    internal static async Task<Plan> PlanAsync(PlanRequest request, ISyncLedger ledger, PlanPath path, int pageRows = Plan.DefaultPageRows,
+        CancellationToken ct = default)
     {
         // The diff runs where the ledger is, in its DuckDB instance: another store's ledger is copied into a scratch one
         // first (deleted with the plan); commits still go to that store's ledger.
         var scratch = ledger is DuckDbLedger ? null : await ScratchLedger.CopyAsync(ledger, ct);
         var embedded = scratch ?? (DuckDbLedger)ledger;
-        var plan = new Plan(embedded.NewConnection(), request, embedded) { Scratch = scratch };
+        var plan = new Plan(embedded.NewConnection(), request, embedded) { Scratch = scratch, PageRows = pageRows };
         try
         {
             await plan.BuildAsync(path, ct);
@@ -287,8 +291,9 @@ public sealed class Plan : IChangePlan
     }
 
     private Exception Explain(DbException e) => StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly
-        // The diff spills to .sluice/tmp: a full or read-only disk there is the state's problem, not the model's.
-        ? StateErrors.Explain(e, _ledger.Path)
+            or StateFailure.OutOfMemory
+        // The diff spills to .sluice/tmp: a full or read-only disk there, or DuckDB's budget, is the state's problem, not the model's.
+        ? StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory)
         : new SourceException($"The model's SQL failed: {e.Message.Split('\n', 2)[0].Trim()}", e);
 
     /// <summary>
@@ -444,6 +449,15 @@ public sealed class Plan : IChangePlan
         return command;
     }
 
+    /// <summary>
+    /// The rows read per query when a whole plan is read. Each page is read into memory by a short query of its own, so
+    /// no read stays open while the run commits: an open read keeps every commit made after it started (the ledger's
+    /// per-batch writes) in DuckDB's memory, and a long run would fill the memory limit with them.
+    /// </summary>
+    internal const int DefaultPageRows = 20_000;
+
+    internal int PageRows { get; init; } = DefaultPageRows;
+
     /// <inheritdoc/>
     public async IAsyncEnumerable<ChangeRow> ReadChangesAsync(
         bool includeAdded, bool includeChanged, int? limit = null, [EnumeratorCancellation] CancellationToken ct = default)
@@ -455,54 +469,188 @@ public sealed class Plan : IChangePlan
             yield break;
         var stage = _stage ?? throw new InvalidOperationException("The plan was not built.");
         var values = string.Join(", ", stage.Values.Select((v, i) => $"{v} AS v{i}"));
-        // The plan's rows first (the first n by key for samples), then their staged values by row id.
-        await using var command = Streaming($"""
-            WITH p AS (
-                SELECT key, kind, dest_id, h, rid FROM {PlanTable} WHERE kind IN ({string.Join(",", kinds)})
-                {(limit is { } n ? $"ORDER BY key LIMIT {n}" : "")}),
-            s AS (SELECT {values}, {stage.RowId} AS sluice_rid FROM {stage.From})
-            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, []), s.v0{string.Join("", _valueKinds.Select((_, i) => $", s.v{i + 1}"))},
-                   {MatchHash("s.v0")}
-            FROM p JOIN s ON s.sluice_rid = p.rid
+        var createdIds = $"""
             LEFT JOIN (SELECT {DuckDbLedger.KeyAs(_keyType, "key")} AS key, list(dest_id) AS ids FROM {DuckDbLedger.TableName("created_ids")}
                        GROUP BY 1) k ON k.key = p.key
-            {(limit is not null ? "ORDER BY p.key" : "")}
-            """);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+            """;
+        string Select(string plan, string stageFilter) => $"""
+            SELECT CAST(p.key AS VARCHAR), p.kind = 'A', p.dest_id, p.h, p.ids, s.v0{string.Join("", _valueKinds.Select((_, i) => $", s.v{i + 1}"))},
+                   {MatchHash("s.v0")}
+            FROM ({plan}) p JOIN (SELECT {values}, {stage.RowId} AS sluice_rid FROM {stage.From}) s ON s.sluice_rid = p.rid
+            {stageFilter}
+            """;
+        var planned = $"SELECT p.key, p.kind, p.dest_id, p.h, p.rid, coalesce(k.ids, []) AS ids FROM {PlanTable} p {createdIds} WHERE p.kind IN ({string.Join(",", kinds)})";
+        if (limit is { } n)
         {
-            var row = new object?[_valueKinds.Length];
-            for (var i = 0; i < row.Length; i++)
-                row[i] = DuckDbValues.Read(reader, 6 + i, _valueKinds[i].Kind);
-            yield return new ChangeRow(
-                reader.GetString(0),
-                reader.GetBoolean(1),
-                DuckDbValues.Normalize(reader.IsDBNull(5) ? null : reader.GetValue(5), _matchColumn.Kind),
-                row,
-                reader.GetFieldValue<ulong>(3),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.GetFieldValue<List<string>>(4),
-                _request.MatchIsKey || reader.IsDBNull(6 + row.Length) ? null : reader.GetFieldValue<ulong>(6 + row.Length));
+            // Samples: the first n by key, in one short query.
+            await foreach (var row in ReadChangePageAsync(Select($"{planned} ORDER BY p.key LIMIT {n}", "ORDER BY p.key"), ct))
+                yield return row;
+            yield break;
         }
+
+        // The rows to send in the order of their staged values, then a page at a time: a page's staged values are one
+        // range of row ids, which DuckDB reads without scanning the rest of the stage.
+        var send = "sluice_send_" + _suffix;
+        await ExecuteOnStateAsync($"CREATE OR REPLACE TEMP TABLE {send} AS {planned} ORDER BY p.rid", ct);
+        await EnterDeliveryBudgetAsync(ct);
+        try
+        {
+            var count = await _connection.ScalarAsync<long>($"SELECT count(*) FROM {send}", ct);
+            for (long first = 0; first < count; first += PageRows)
+            {
+                var page = $"rowid >= {first} AND rowid < {first + PageRows}";
+                var (low, high) = await RangeAsync($"SELECT min(rid), max(rid) FROM {send} WHERE {page}", ct);
+                await foreach (var row in ReadChangePageAsync(
+                    Select($"SELECT * FROM {send} WHERE {page}", $"WHERE s.sluice_rid >= {low} AND s.sluice_rid <= {high}"), ct))
+                    yield return row;
+            }
+        }
+        finally
+        {
+            await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{send}", CancellationToken.None);
+        }
+    }
+
+    private bool _delivering;
+
+    /// <summary>
+    /// Lowers DuckDB's budget (the whole instance's: the ledger's session shares it) to <see cref="DuckDbLedger.DeliveryMemoryLimit"/>
+    /// once the whole plan is being read: what is left to do is a page at a time. Disposing the plan restores the
+    /// planning budget, for the ledger's compaction.
+    /// </summary>
+    private async Task EnterDeliveryBudgetAsync(CancellationToken ct)
+    {
+        if (_delivering)
+            return;
+        try
+        {
+            await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit)}", ct);
+            _delivering = true;
+        }
+        catch (DbException)
+        {
+            // DuckDB could not give back enough memory yet: the run goes on within the planning budget.
+        }
+    }
+
+    private async Task<(long Low, long High)> RangeAsync(string sql, CancellationToken ct)
+    {
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        catch (DbException e)
+        {
+            throw StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
+        }
+    }
+
+    /// <summary>A statement on the plan's own tables: its failure is the state's (a full disk, DuckDB's budget), not the model's.</summary>
+    private async Task ExecuteOnStateAsync(string sql, CancellationToken ct)
+    {
+        try
+        {
+            await _connection.ExecuteAsync(sql, ct);
+        }
+        catch (DbException e)
+        {
+            throw StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
+        }
+    }
+
+    /// <summary>Reads one page of rows to send, whole, so the query is over before the first row is handed out.</summary>
+    private async IAsyncEnumerable<ChangeRow> ReadChangePageAsync(string sql, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var rows = new List<ChangeRow>();
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var row = new object?[_valueKinds.Length];
+                for (var i = 0; i < row.Length; i++)
+                    row[i] = DuckDbValues.Read(reader, 6 + i, _valueKinds[i].Kind);
+                rows.Add(new ChangeRow(
+                    reader.GetString(0),
+                    reader.GetBoolean(1),
+                    DuckDbValues.Normalize(reader.IsDBNull(5) ? null : reader.GetValue(5), _matchColumn.Kind),
+                    row,
+                    reader.GetFieldValue<ulong>(3),
+                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.GetFieldValue<List<string>>(4),
+                    _request.MatchIsKey || reader.IsDBNull(6 + row.Length) ? null : reader.GetFieldValue<ulong>(6 + row.Length)));
+            }
+        }
+        catch (DbException e)
+        {
+            // The plan's own tables are read here, not the model: a failure is the state's.
+            throw StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
+        }
+        foreach (var row in rows)
+            yield return row;
     }
 
     /// <inheritdoc/>
     public async IAsyncEnumerable<RemovedRow> ReadRemovedAsync(int? limit = null, bool includeInDoubt = true,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var command = Streaming($"""
-            SELECT CAST(p.key AS VARCHAR), p.dest_id, d.match_value FROM {PlanTable} p
+        var removed = $"""
+            SELECT CAST(p.key AS VARCHAR) AS key, p.dest_id, d.match_value FROM {PlanTable} p
             LEFT JOIN (SELECT key, match_value FROM {DuckDbLedger.TableName("in_doubt")}
                        {DuckDbLedger.LatestPerKey()}) d
                    ON {DuckDbLedger.KeyAs(_keyType, "d.key")} = p.key
-            WHERE p.kind IN ('R'{(includeInDoubt ? ", 'O'" : "")}) ORDER BY p.key {(limit is { } n ? $"LIMIT {n}" : "")}
-            """);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+            WHERE p.kind IN ('R'{(includeInDoubt ? ", 'O'" : "")}) ORDER BY p.key
+            """;
+        if (limit is { } n)
         {
-            yield return new RemovedRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2));
+            await foreach (var row in ReadRemovedPageAsync($"{removed} LIMIT {n}", ct))
+                yield return row;
+            yield break;
         }
+        // Paged for the reason the rows to send are (PageRows).
+        var table = "sluice_removed_" + _suffix;
+        await ExecuteOnStateAsync($"CREATE OR REPLACE TEMP TABLE {table} AS {removed}", ct);
+        await EnterDeliveryBudgetAsync(ct);
+        try
+        {
+            var count = await _connection.ScalarAsync<long>($"SELECT count(*) FROM {table}", ct);
+            for (long first = 0; first < count; first += PageRows)
+            {
+                await foreach (var row in ReadRemovedPageAsync(
+                    $"SELECT * FROM {table} WHERE rowid >= {first} AND rowid < {first + PageRows} ORDER BY rowid", ct))
+                    yield return row;
+            }
+        }
+        finally
+        {
+            await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{table}", CancellationToken.None);
+        }
+    }
+
+    private async IAsyncEnumerable<RemovedRow> ReadRemovedPageAsync(string sql, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var rows = new List<RemovedRow>();
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                rows.Add(new RemovedRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+        catch (DbException e)
+        {
+            throw StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
+        }
+        foreach (var row in rows)
+            yield return row;
     }
 
     /// <inheritdoc/>
@@ -533,6 +681,8 @@ public sealed class Plan : IChangePlan
     {
         try
         {
+            if (_delivering)
+                await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.MemoryLimit)}", CancellationToken.None);
             if (_stagedInto is not null)
                 await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{_stagedInto}", CancellationToken.None);
             await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{PlanTable}", CancellationToken.None);

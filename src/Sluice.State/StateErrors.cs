@@ -21,6 +21,9 @@ public enum StateFailure
     /// <summary>Something that should be a folder is a file, or the reverse.</summary>
     WrongKind,
 
+    /// <summary>DuckDB needed more memory than its budget and could not spill the rest to disk.</summary>
+    OutOfMemory,
+
     /// <summary>Any other input/output error.</summary>
     Other,
 }
@@ -46,6 +49,9 @@ public static partial class StateErrors
 
     [GeneratedRegex(@"Read-only file system|Permission denied|Access to the path .* is denied|EROFS|EACCES|read-only", RegexOptions.IgnoreCase)]
     private static partial Regex ReadOnlyPattern();
+
+    [GeneratedRegex(@"Out of Memory Error|failed to pin block|could not allocate block", RegexOptions.IgnoreCase)]
+    private static partial Regex OutOfMemoryPattern();
 
     [GeneratedRegex(@"Is a directory|Not a directory|already exists", RegexOptions.IgnoreCase)]
     private static partial Regex WrongKindPattern();
@@ -75,14 +81,19 @@ public static partial class StateErrors
             return StateFailure.WrongKind;
         }
 
+        if (OutOfMemoryPattern().IsMatch(message))
+        {
+            return StateFailure.OutOfMemory;
+        }
+
         return CorruptPattern().IsMatch(message) ? StateFailure.Corrupt : StateFailure.Other;
     }
 
     /// <summary>
     /// A <see cref="StateException"/> for an error met while opening or writing the state at <paramref name="statePath"/>
-    /// (<c>.sluice/state.duckdb</c>), with what to do.
+    /// (<c>.sluice/state.duckdb</c>), with what to do. <paramref name="spillDirectory"/>: where DuckDB spills, when known.
     /// </summary>
-    public static StateException Explain(Exception error, string statePath)
+    public static StateException Explain(Exception error, string statePath, string? spillDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(error);
         ArgumentNullException.ThrowIfNull(statePath);
@@ -104,6 +115,10 @@ public static partial class StateErrors
             StateFailure.ReadOnly =>
                 $"Sluice cannot write the project's state ({statePath}): {detail}. " +
                 $"Make {folder} writable for this user (it must be on a writable disk), or run from a writable copy of {project}.",
+            StateFailure.OutOfMemory =>
+                $"DuckDB, which holds the project's state and plans, ran out of memory: {detail}. It spills what does not fit " +
+                $"to {spillDirectory ?? Path.Combine(folder, "tmp")}: check that this disk has free space, then run again; what was committed is " +
+                "not sent again.",
             StateFailure.WrongKind when File.Exists(folder) =>
                 $"{folder} is a file, but Sluice keeps the project's state in a folder of that name. " +
                 $"Move or delete that file (mv {folder} {folder}.old), then run again.",

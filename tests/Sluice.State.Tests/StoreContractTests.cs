@@ -281,6 +281,26 @@ public sealed class EmbeddedStoreTests : StoreContractTests
 {
     protected override async Task<IStateStore> OpenStoreAsync() => await EmbeddedState.OpenAsync(Folder);
 
+    [Fact]
+    public async Task A_ledger_write_DuckDB_has_no_memory_for_fails_as_the_state_not_the_destination()
+    {
+        await using var store = await OpenAsync();
+        await using var ledger = (DuckDbLedger)await store.ClaimAsync(Sync);
+        // A budget DuckDB cannot write a batch in (the instance's, shared by every session) and nowhere to spill.
+        await using (var session = ledger.NewConnection())
+        {
+            await using var command = session.CreateCommand();
+            command.CommandText = "SET memory_limit = '256KB'; SET temp_directory = '';";
+            await command.ExecuteNonQueryAsync();
+        }
+        var writes = Enumerable.Range(0, 200_000).Select(i => Write($"key-{i}", hash: (ulong)i)).ToList();
+
+        var error = await Assert.ThrowsAsync<StateException>(() => ledger.MarkInDoubtAsync(new BatchId(1, 1), writes));
+
+        Assert.Contains("ran out of memory", error.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(Folder, ".sluice", "tmp"), error.Message, StringComparison.Ordinal);
+    }
+
     protected override async Task MakeLedgersOldAsync()
     {
         foreach (var file in Directory.GetFiles(Path.Combine(Folder, ".sluice", "syncs"), "*.duckdb"))
