@@ -139,27 +139,27 @@ public sealed partial class DuckDbLedger : ISyncLedger
     {
         return await WriteAsync(async () =>
         {
-                var current = await LedgerKeyTypeAsync(ct);
-                if (current == keyType)
-                    return current;
-                if (current == TextKey)
-                {
-                    // A text key converts only when it is the canonical text of its value ('007' is not 7): else it stays text.
-                    var stray = await _connection.ScalarAsync<long>($"""
+            var current = await LedgerKeyTypeAsync(ct);
+            if (current == keyType)
+                return current;
+            if (current == TextKey)
+            {
+                // A text key converts only when it is the canonical text of its value ('007' is not 7): else it stays text.
+                var stray = await _connection.ScalarAsync<long>($"""
                         SELECT count(*) FROM (
                             SELECT key FROM ledger UNION ALL SELECT key FROM journal
                             UNION ALL SELECT key FROM in_doubt UNION ALL SELECT key FROM created_ids)
                         WHERE CAST(TRY_CAST(key AS {keyType}) AS VARCHAR) IS DISTINCT FROM key
                         """, ct);
-                    if (stray > 0)
-                        return TextKey;
-                }
-                else
-                {
-                    keyType = TextKey;
-                }
-                await _connection.ExecuteAsync($"ALTER TABLE ledger ALTER COLUMN key TYPE {keyType} USING CAST(key AS {keyType})", ct);
-                return keyType;
+                if (stray > 0)
+                    return TextKey;
+            }
+            else
+            {
+                keyType = TextKey;
+            }
+            await _connection.ExecuteAsync($"ALTER TABLE ledger ALTER COLUMN key TYPE {keyType} USING CAST(key AS {keyType})", ct);
+            return keyType;
         }, ct);
     }
 
@@ -178,16 +178,16 @@ public sealed partial class DuckDbLedger : ISyncLedger
     {
         await WriteAsync(async () =>
         {
-                await using var tx = await _connection.BeginTransactionAsync(ct);
-                AppendJournal(batch, delivered);
-                // An acknowledged write settles every earlier write of its key; a refused one settles only itself.
-                await _connection.ExecuteAsync($"""
+            await using var tx = await _connection.BeginTransactionAsync(ct);
+            AppendJournal(batch, delivered);
+            // An acknowledged write settles every earlier write of its key; a refused one settles only itself.
+            await _connection.ExecuteAsync($"""
                     DELETE FROM in_doubt WHERE {UpTo(batch)}
                       AND key IN (SELECT key FROM journal WHERE run_id = ? AND batch = ?)
                     """, ct, batch.RunId, batch.Number);
-                var keep = stillInDoubt.Count == 0 ? "" : $" AND key NOT IN ({string.Join(", ", stillInDoubt.Select(Sql.Literal))})";
-                await _connection.ExecuteAsync($"DELETE FROM in_doubt WHERE run_id = ? AND batch = ?{keep}", ct, batch.RunId, batch.Number);
-                await tx.CommitAsync(ct);
+            var keep = stillInDoubt.Count == 0 ? "" : $" AND key NOT IN ({string.Join(", ", stillInDoubt.Select(Sql.Literal))})";
+            await _connection.ExecuteAsync($"DELETE FROM in_doubt WHERE run_id = ? AND batch = ?{keep}", ct, batch.RunId, batch.Number);
+            await tx.CommitAsync(ct);
         }, ct);
     }
 
@@ -219,18 +219,18 @@ public sealed partial class DuckDbLedger : ISyncLedger
     {
         await WriteAsync(async () =>
         {
-                if (await _connection.ScalarAsync<long>("SELECT count(*) FROM journal", ct) == 0)
-                    return;
-                var keyType = await LedgerKeyTypeAsync(ct);
-                if (keyType != TextKey && await _connection.ScalarAsync<long>(
-                        $"SELECT count(*) FROM journal WHERE {KeyAs(keyType, "key")} IS NULL", ct) > 0)
-                {
-                    // A key the ledger's type cannot hold (the model's key changed type): the ledger goes back to text.
-                    await _connection.ExecuteAsync("ALTER TABLE ledger ALTER COLUMN key TYPE VARCHAR USING CAST(key AS VARCHAR)", ct);
-                    keyType = TextKey;
-                }
-                await using var tx = await _connection.BeginTransactionAsync(ct);
-                await _connection.ExecuteAsync($"""
+            if (await _connection.ScalarAsync<long>("SELECT count(*) FROM journal", ct) == 0)
+                return;
+            var keyType = await LedgerKeyTypeAsync(ct);
+            if (keyType != TextKey && await _connection.ScalarAsync<long>(
+                    $"SELECT count(*) FROM journal WHERE {KeyAs(keyType, "key")} IS NULL", ct) > 0)
+            {
+                // A key the ledger's type cannot hold (the model's key changed type): the ledger goes back to text.
+                await _connection.ExecuteAsync("ALTER TABLE ledger ALTER COLUMN key TYPE VARCHAR USING CAST(key AS VARCHAR)", ct);
+                keyType = TextKey;
+            }
+            await using var tx = await _connection.BeginTransactionAsync(ct);
+            await _connection.ExecuteAsync($"""
                     CREATE OR REPLACE TEMP TABLE sluice_fold AS
                     SELECT {KeyAs(keyType, "key")} AS key, hash, dest_id, delivered_at, deleted, match_hash FROM journal
                     {LatestPerKey()};
@@ -244,7 +244,7 @@ public sealed partial class DuckDbLedger : ISyncLedger
                     DELETE FROM journal;
                     DROP TABLE sluice_fold; DROP TABLE sluice_fold_ids;
                     """, ct);
-                await tx.CommitAsync(ct);
+            await tx.CommitAsync(ct);
         }, ct);
     }
 
@@ -254,16 +254,16 @@ public sealed partial class DuckDbLedger : ISyncLedger
             return;
         await WriteAsync(async () =>
         {
-                await using var tx = await _connection.BeginTransactionAsync(ct);
-                using (var appender = _connection.CreateAppender("in_doubt"))
+            await using var tx = await _connection.BeginTransactionAsync(ct);
+            using (var appender = _connection.CreateAppender("in_doubt"))
+            {
+                foreach (var write in writes)
                 {
-                    foreach (var write in writes)
-                    {
-                        appender.CreateRow().AppendValue(write.Key).AppendValue(OperationCode(write.Operation))
-                            .AppendValue(write.MatchValue).AppendValue(write.Hash).AppendValue(batch.RunId).AppendValue(batch.Number).EndRow();
-                    }
+                    appender.CreateRow().AppendValue(write.Key).AppendValue(OperationCode(write.Operation))
+                        .AppendValue(write.MatchValue).AppendValue(write.Hash).AppendValue(batch.RunId).AppendValue(batch.Number).EndRow();
                 }
-                await tx.CommitAsync(ct);
+            }
+            await tx.CommitAsync(ct);
         }, ct);
     }
 
@@ -301,14 +301,14 @@ public sealed partial class DuckDbLedger : ISyncLedger
             return;
         await WriteAsync(async () =>
         {
-                await using var tx = await _connection.BeginTransactionAsync(ct);
-                AppendJournal(batch, created);
-                if (settled.Count > 0)
-                {
-                    await _connection.ExecuteAsync(
-                        $"DELETE FROM in_doubt WHERE op = 'create' AND key IN ({string.Join(", ", settled.Select(Sql.Literal))})", ct);
-                }
-                await tx.CommitAsync(ct);
+            await using var tx = await _connection.BeginTransactionAsync(ct);
+            AppendJournal(batch, created);
+            if (settled.Count > 0)
+            {
+                await _connection.ExecuteAsync(
+                    $"DELETE FROM in_doubt WHERE op = 'create' AND key IN ({string.Join(", ", settled.Select(Sql.Literal))})", ct);
+            }
+            await tx.CommitAsync(ct);
         }, ct);
     }
 
