@@ -151,6 +151,9 @@ internal static class WarehouseBench
             ["rowsOut"] = rowsOut,
             ["bytesOut"] = bytes,
             ["peakRssMiB"] = Machine.PeakRssMiB(),
+            // What the process allocated and how often it collected: garbage not yet collected is resident too.
+            ["allocatedMiB"] = GC.GetTotalAllocatedBytes() / 1048576.0,
+            ["gen0Collections"] = GC.CollectionCount(0),
         }.ToJsonString());
         return 0;
     }
