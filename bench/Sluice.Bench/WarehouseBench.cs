@@ -77,6 +77,8 @@ internal static class WarehouseBench
         report.Line($"{rows} {planner} ({scenario}) rows out of postgres", result["rowsOut"]!.GetValue<long>());
         report.Line($"{rows} {planner} ({scenario}) bytes out of postgres (MiB)", result["bytesOut"]!.GetValue<long>() / 1048576.0);
         report.Line($"{rows} {planner} ({scenario}) peak rss (MiB)", result["peakRssMiB"]!.GetValue<double>());
+        report.Line($"{rows} {planner} ({scenario}) allocated (MiB)", result["allocatedMiB"]!.GetValue<double>());
+        report.Line($"{rows} {planner} ({scenario}) gen0 collections", result["gen0Collections"]!.GetValue<int>());
         return result;
     }
 
@@ -151,6 +153,9 @@ internal static class WarehouseBench
             ["rowsOut"] = rowsOut,
             ["bytesOut"] = bytes,
             ["peakRssMiB"] = Machine.PeakRssMiB(),
+            // What the process allocated and how often it collected: garbage not yet collected is resident too.
+            ["allocatedMiB"] = GC.GetTotalAllocatedBytes() / 1048576.0,
+            ["gen0Collections"] = GC.CollectionCount(0),
         }.ToJsonString());
         return 0;
     }

@@ -44,6 +44,44 @@ internal static class SampleData
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// What <c>sluice demo --serve</c> changes between scheduled runs, so that each has something to send: three customers'
+    /// plan and value, two customers added, one removed, one account's head count. Written to a copy of the file that then
+    /// replaces it: a run reading the warehouse meanwhile keeps reading the file it opened, and never meets a writer.
+    /// Returns what changed, for the log.
+    /// </summary>
+    public static async Task<string> ChangeLiveAsync(string path, CancellationToken ct)
+    {
+        var next = path + ".next";
+        File.Copy(path, next, overwrite: true);
+        try
+        {
+            await using (var connection = new DuckDBConnection($"Data Source={next}"))
+            {
+                await connection.OpenAsync(ct);
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"""
+                    UPDATE customers SET plan = CASE plan WHEN 'free' THEN 'pro' WHEN 'pro' THEN 'enterprise' ELSE 'free' END, ltv = ltv + 1
+                    WHERE customer_id IN (SELECT customer_id FROM customers ORDER BY random() LIMIT 3);
+                    DELETE FROM customers WHERE customer_id = (SELECT customer_id FROM customers ORDER BY random() LIMIT 1);
+                    INSERT INTO customers
+                    SELECT i, 'customer' || i || '@example.com', 'New', 'Customer', 'free', 0, current_date, true, 'added by the demo'
+                    FROM range((SELECT max(customer_id) + 1 FROM customers), (SELECT max(customer_id) + 3 FROM customers)) t(i);
+                    UPDATE accounts SET employees = employees + 1
+                    WHERE account_id = (SELECT account_id FROM accounts ORDER BY random() LIMIT 1);
+                    CHECKPOINT;
+                    """;
+                await command.ExecuteNonQueryAsync(ct);
+            }
+            File.Move(next, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(next);
+        }
+        return "3 customers changed, 2 added, 1 removed, 1 account changed";
+    }
+
     /// <summary>Changes the plan of every <paramref name="every"/>-th customer and adds <paramref name="added"/> new ones.</summary>
     public static async Task ChangeAsync(string path, int every, int added, CancellationToken ct)
     {

@@ -53,6 +53,13 @@ public sealed class PostgresRunHistory : IRunHistory
             """;
     }
 
+    /// <summary>
+    /// Schema version 3: the backend (<c>pg_backend_pid()</c>) of the connection holding each claim's lock, so that a
+    /// claims row kept after its holder released is told from the live holder's (<see cref="HolderAsync"/>).
+    /// </summary>
+    internal static string AddClaimBackendSql(string schema) =>
+        $"ALTER TABLE {Pg.Ident(schema)}.claims ADD COLUMN IF NOT EXISTS backend_pid integer;";
+
     private Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>
         Pg.InTransactionAsync(_db, Errors, _schema, work, ct);
 
@@ -183,10 +190,21 @@ public sealed class PostgresRunHistory : IRunHistory
         return (IReadOnlyList<RejectedRow>)rows;
     }, ct);
 
-    /// <summary>Who holds <paramref name="sync"/>'s claim as its row says (host, pid, run), for a busy message.</summary>
+    /// <summary>
+    /// Who holds <paramref name="sync"/>'s claim as its row says (host, pid, run), for a busy message: only while the
+    /// backend the row names still holds the sync's advisory lock. A row outlives its claim (the next claim overwrites it),
+    /// so a row whose backend no longer holds the lock is an earlier holder's and says nothing of the current one.
+    /// </summary>
     internal Task<(string Host, int Pid, long? RunId)?> HolderAsync(string sync, CancellationToken ct) => InTransactionAsync(async (c, tx) =>
     {
-        await using var command = new NpgsqlCommand($"SELECT host, pid, run_id FROM {T("claims")} WHERE sync = @sync", c, tx);
+        await using var command = new NpgsqlCommand($"""
+            SELECT c.host, c.pid, c.run_id FROM {T("claims")} c
+            WHERE c.sync = @sync AND EXISTS (
+                SELECT 1 FROM pg_locks k
+                WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1 AND k.pid = c.backend_pid
+                  AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND k.classid::bigint = ((c.lock_key >> 32) & 4294967295) AND k.objid::bigint = (c.lock_key & 4294967295))
+            """, c, tx);
         command.Parameters.AddWithValue("sync", sync);
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)

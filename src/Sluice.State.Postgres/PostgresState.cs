@@ -18,7 +18,7 @@ namespace Sluice.State.Postgres;
 public sealed partial class PostgresState : IStateStore
 {
     /// <summary>The schema's version this Sluice writes; a newer one in the database is refused.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     public const string DefaultSchema = "sluice";
 
@@ -139,7 +139,8 @@ public sealed partial class PostgresState : IStateStore
                 "Upgrade sluice on this machine to the version the other workers run; an older Sluice never writes a newer state.");
         }
         var s = Pg.Ident(_schema);
-        // Version 1: everything; 2: the match value's hash in the ledger. Each step is applied once, in order.
+        // Version 1: everything; 2: the match value's hash in the ledger; 3: the backend of each claim's lock. Each step is
+        // applied once, in order.
         var steps = new[]
         {
             $"""
@@ -149,6 +150,7 @@ public sealed partial class PostgresState : IStateStore
             {PostgresLedger.CreateTablesSql(_schema)}
             """,
             PostgresLedger.AddMatchHashSql(_schema),
+            PostgresRunHistory.AddClaimBackendSql(_schema),
         };
         for (var v = version + 1; v <= SchemaVersion; v++)
         {
@@ -198,9 +200,10 @@ public sealed partial class PostgresState : IStateStore
                     throw await BusyAsync(sync, ct);
             }
             await using (var name = new NpgsqlCommand($"""
-                INSERT INTO {Pg.Ident(_schema)}.claims (sync, lock_key, host, pid, run_id, claimed_at) VALUES (@sync, @k, @host, @pid, NULL, @now)
+                INSERT INTO {Pg.Ident(_schema)}.claims (sync, lock_key, host, pid, run_id, claimed_at, backend_pid)
+                VALUES (@sync, @k, @host, @pid, NULL, @now, pg_backend_pid())
                 ON CONFLICT (sync) DO UPDATE SET lock_key = excluded.lock_key, host = excluded.host, pid = excluded.pid, run_id = NULL,
-                    claimed_at = excluded.claimed_at
+                    claimed_at = excluded.claimed_at, backend_pid = excluded.backend_pid
                 """, claim))
             {
                 name.Parameters.AddWithValue("sync", sync);
@@ -236,8 +239,9 @@ public sealed partial class PostgresState : IStateStore
 
     private async Task<SyncBusyException> BusyAsync(string sync, CancellationToken ct)
     {
+        // The holder names itself in `claims` just after taking the lock: a claim refused in between finds no live holder
+        // yet (the row, if any, is an earlier holder's, kept after its release).
         var holder = await _runs.HolderAsync(sync, ct);
-        // The holder names itself in `claims` just after taking the lock: a claim refused in between finds no name yet.
         for (var attempt = 0; holder is null && attempt < 20; attempt++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50), _time, ct);
@@ -247,10 +251,11 @@ public sealed partial class PostgresState : IStateStore
         {
             { RunId: { } run } h => $"run {run} on host {h.Host} (pid {h.Pid})",
             { } h => $"a sluice process on host {h.Host} (pid {h.Pid}), planning it",
-            null => "another sluice process",
+            null => null,
         };
         return new SyncBusyException(sync,
-            $"Sync '{sync}' is in use by {who}: one process at a time plans or runs a sync. " +
+            (who is null ? $"Sync '{sync}' is being taken by another sluice process" : $"Sync '{sync}' is in use by {who}") +
+            ": one process at a time plans or runs a sync. " +
             "Wait for it to finish (`sluice history` shows it), or stop that process, then try again.");
     }
 

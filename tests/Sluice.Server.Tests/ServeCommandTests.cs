@@ -64,7 +64,7 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
-    public async Task Demo_serve_leaves_the_server_running_on_the_demo_and_its_emulators_with_scheduled_runs_that_succeed()
+    public async Task Demo_serve_leaves_the_server_running_on_the_demo_and_its_emulators_with_scheduled_runs_that_succeed_and_keep_finding_changes()
     {
         var directory = Path.Combine(Path.GetTempPath(), "sluice-server-tests", Guid.NewGuid().ToString("N"));
         using var process = StartCli(["demo", "--serve", "--customers", "200", "--urls", "http://127.0.0.1:0", "--dir", directory], token: null);
@@ -97,6 +97,23 @@ public sealed partial class ServeCommandTests
                     break;
                 await Task.Delay(200, TestContext.Current.CancellationToken);
             }
+        }
+        // The demo changes its warehouse between runs: the next scheduled run of the every-1m sync has rows to send.
+        long first = 0;
+        while (true)
+        {
+            var view = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/api/syncs/customers-to-iterable", TestContext.Current.CancellationToken))!;
+            var last = view["last_run"]!;
+            var id = last["run_id"]!.GetValue<long>();
+            if (first == 0)
+                first = id;
+            if (id != first && last["status"]!.GetValue<string>() is var status && status != "running")
+            {
+                Assert.True(status == "succeeded", view.ToJsonString());
+                Assert.True(last["counts"]!["sent"]!.GetValue<long>() > 0, view.ToJsonString());
+                break;
+            }
+            await Task.Delay(500, TestContext.Current.CancellationToken);
         }
         var schedules = await http.GetStringAsync("/api/syncs", TestContext.Current.CancellationToken);
         Assert.Contains("\"schedule\":\"every 1m\"", schedules, StringComparison.Ordinal);

@@ -329,10 +329,86 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
 
     protected override async Task<IStateStore> OpenStoreAsync() => await PostgresState.OpenAsync(Url);
 
+    /// <summary>Back to schema version 1: no match hashes (version 2), no claim backends (version 3).</summary>
     protected override Task MakeLedgersOldAsync() => server.ExecuteAsync("""
         ALTER TABLE sluice.ledger DROP COLUMN match_hash; ALTER TABLE sluice.journal DROP COLUMN match_hash;
-        DELETE FROM sluice.schema_version WHERE version = 2;
+        ALTER TABLE sluice.claims DROP COLUMN backend_pid;
+        DELETE FROM sluice.schema_version WHERE version >= 2;
         """, _database);
+
+    [Fact]
+    public async Task A_version_1_schema_is_migrated_through_each_version_once_and_its_old_claims_row_names_no_holder()
+    {
+        await using (await (await OpenAsync()).ClaimAsync(Sync))
+        {
+        }
+        await MakeLedgersOldAsync();
+        // The row the earlier holder left, written before claims knew their backend.
+        await server.ExecuteAsync("UPDATE sluice.claims SET host = 'earlier-host', pid = 4242", _database);
+
+        var holder = await OpenAsync();
+        await using var c = new NpgsqlConnection(server.ConnectionString(_database));
+        await c.OpenAsync();
+        Assert.Equal("1,2,3", (string)(await new NpgsqlCommand(
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM sluice.schema_version", c).ExecuteScalarAsync())!);
+        Assert.Equal(DBNull.Value, await new NpgsqlCommand("SELECT backend_pid FROM sluice.claims", c).ExecuteScalarAsync());
+
+        // A lock taken by a process that has not named itself yet: the old row must not be read as its name.
+        await using var taking = new NpgsqlConnection(Unpooled);
+        await taking.OpenAsync();
+        await TakeLockAsync(taking);
+        var refused = await Assert.ThrowsAsync<SyncBusyException>(() => holder.ClaimAsync(Sync));
+        Assert.Contains($"Sync '{Sync}' is being taken by another sluice process", refused.Message);
+        Assert.DoesNotContain("earlier-host", refused.Message);
+        Assert.DoesNotContain("4242", refused.Message);
+        await taking.CloseAsync();
+
+        // Once claimed on the migrated schema, the row names its backend and the holder is named.
+        await using var ledger = await holder.ClaimAsync(Sync);
+        Assert.IsType<int>(await new NpgsqlCommand("SELECT backend_pid FROM sluice.claims", c).ExecuteScalarAsync());
+        var third = await OpenAsync();
+        var named = await Assert.ThrowsAsync<SyncBusyException>(() => third.ClaimAsync(Sync));
+        Assert.Contains($"on host {Environment.MachineName} (pid {Environment.ProcessId}), planning it", named.Message);
+    }
+
+    [Fact]
+    public async Task A_refused_claim_names_the_holder_only_while_its_backend_holds_the_lock_never_an_earlier_holders_row()
+    {
+        var earlier = await OpenAsync();
+        var other = await OpenAsync();
+        await using (await earlier.ClaimAsync(Sync))
+        {
+        }
+        // The released claim's row stays (the next claim overwrites it); make it recognisable.
+        await server.ExecuteAsync("UPDATE sluice.claims SET host = 'earlier-host', pid = 4242", _database);
+
+        // Another process has the lock and has not written its row yet (the instant between the two).
+        await using var taking = new NpgsqlConnection(Unpooled);
+        await taking.OpenAsync();
+        await TakeLockAsync(taking);
+        var refused = await Assert.ThrowsAsync<SyncBusyException>(() => other.ClaimAsync(Sync));
+        Assert.Contains($"Sync '{Sync}' is being taken by another sluice process: one process at a time", refused.Message);
+        Assert.DoesNotContain("earlier-host", refused.Message);
+
+        // The same row with the backend that holds the lock: that holder is named.
+        await server.ExecuteAsync(
+            $"UPDATE sluice.claims SET backend_pid = {await BackendAsync(taking)}, host = 'live-host', pid = 77", _database);
+        var named = await Assert.ThrowsAsync<SyncBusyException>(() => other.ClaimAsync(Sync));
+        Assert.Contains($"Sync '{Sync}' is in use by a sluice process on host live-host (pid 77), planning it", named.Message);
+    }
+
+    /// <summary>A session that ends when closed, and its advisory locks with it.</summary>
+    private string Unpooled => new NpgsqlConnectionStringBuilder(server.ConnectionString(_database)) { Pooling = false }.ConnectionString;
+
+    private static async Task TakeLockAsync(NpgsqlConnection connection)
+    {
+        await using var take = new NpgsqlCommand("SELECT pg_advisory_lock(@k)", connection);
+        take.Parameters.AddWithValue("k", PostgresState.LockKey("sluice", Sync));
+        await take.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<int> BackendAsync(NpgsqlConnection connection) =>
+        (int)(await new NpgsqlCommand("SELECT pg_backend_pid()", connection).ExecuteScalarAsync())!;
 
     [Fact]
     public async Task Another_process_is_refused_a_claimed_sync_with_the_holders_run_host_and_pid()
@@ -393,7 +469,7 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
             Assert.Contains("(schema custom_schema)", store.Location);
         await server.ExecuteAsync("INSERT INTO custom_schema.schema_version VALUES (99, now())", _database);
         var e = await Assert.ThrowsAsync<StateException>(() => PostgresState.OpenAsync(Url, "custom_schema"));
-        Assert.Contains("written by a newer Sluice (schema version 99; this one knows up to 2)", e.Message);
+        Assert.Contains("written by a newer Sluice (schema version 99; this one knows up to 3)", e.Message);
     }
 
     [Fact]

@@ -199,11 +199,53 @@ internal static class DemoCommand
         var token = tokens.Count == 0 ? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) : null;
         output.Heading("Serving the demo project");
         output.Line("Its syncs run on short schedules (" + Markup.Escape(string.Join(", ", ServeSchedules.Select(s => $"{s.Sync}: {s.Schedule}"))) + ").");
+        output.Line($"Every {ChangeInterval.TotalSeconds:0} seconds the demo changes its warehouse (warehouse.duckdb): 3 customers' plan, 2 customers " +
+            "added, 1 removed, 1 account's head count, so each scheduled run has rows to send.");
         output.Line(token is null
             ? $"Log in with one of the tokens of {ServeCommand.TokensVariable}."
             : $"Log in with the token [bold]{token}[/] (made up for this demo; set {ServeCommand.TokensVariable} to choose one).");
         await using var workspace = Workspace.Load(directory, SluiceCli.Catalog(), SluiceCli.Services(), environment);
-        return await ServeCommand.ServeAsync(workspace, urls, token is null ? tokens : [token], watch: true, publicUrl: null, environment, ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var changes = ChangeWarehouseAsync(Path.Combine(directory, "warehouse.duckdb"), TimeProvider.System, stop.Token);
+        try
+        {
+            return await ServeCommand.ServeAsync(workspace, urls, token is null ? tokens : [token], watch: true, publicUrl: null, environment, ct);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await changes;
+        }
+    }
+
+    /// <summary>How often <c>--serve</c> changes the demo's warehouse: more often than its shortest schedule (every 1m).</summary>
+    internal static readonly TimeSpan ChangeInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Changes the demo's warehouse every <see cref="ChangeInterval"/> until stopped (<see cref="SampleData.ChangeLiveAsync"/>),
+    /// so that the served demo's runs keep finding changes. A failed change is told and tried again next time.
+    /// </summary>
+    private static async Task ChangeWarehouseAsync(string warehouse, TimeProvider time, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(ChangeInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try
+                {
+                    var what = await SampleData.ChangeLiveAsync(warehouse, ct);
+                    Console.WriteLine($"demo: changed warehouse.duckdb ({what})");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
+                {
+                    Console.Error.WriteLine($"demo: could not change warehouse.duckdb this time ({e.Message}); trying again in {ChangeInterval.TotalSeconds:0} s.");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static string ScheduledProjectFile()

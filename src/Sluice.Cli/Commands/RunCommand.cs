@@ -46,7 +46,10 @@ internal static class RunCommand
             var syncs = name is null ? InRunOrder(workspace.Project) : [workspace.Sync(name)];
             var options = new RunOptions(parse.GetValue(full), parse.GetValue(allowMassDelete));
             var output = Output.ForConsole();
-            var runs = await RunAsync(workspace, syncs, options, parse.GetValue(json), output, ct);
+            List<SyncResult> runs;
+            // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set; disposed (flushed) once the runs are recorded.
+            using (CliTelemetry.Start())
+                runs = await RunAsync(workspace, syncs, options, parse.GetValue(json), output, ct);
             if (parse.GetValue(json))
                 JsonOutput.Write(new { runs = runs.Where(r => r.Outcome is not null).Select(r => JsonOutput.Run(r.Outcome!.Record)) });
             else

@@ -191,7 +191,7 @@ internal sealed class WarehousePlan : IChangePlan
             yield break;
         var values = string.Join("", Enumerable.Range(0, _mapped.Length + 1).Select(i => $", s.v{i}"));
         var sql = $"""
-            SELECT p.key, p.kind = 'A', p.dest_id, p.h, coalesce(k.ids, '[]'::json){values}, {MatchHash("s.v0")}
+            SELECT p.key, p.kind = 'A', p.dest_id, p.h, k.ids{values}, {MatchHash("s.v0")}
             FROM {PlanTable} p JOIN {Stage} s ON s.rid = p.rid
             LEFT JOIN (SELECT key, json_agg(dest_id ORDER BY dest_id) AS ids FROM {T("created_ids")} WHERE sync = @sync GROUP BY key) k
                    ON k.key = p.key
@@ -208,9 +208,14 @@ internal sealed class WarehousePlan : IChangePlan
         }
     }
 
-    /// <summary>The created ids, read as the JSON array PostgreSQL aggregated them into.</summary>
+    /// <summary>
+    /// The created ids, read as the JSON array PostgreSQL aggregated them into; null (no created id, nearly every row) is the
+    /// one shared empty list, so a row to send costs no parse and no list of its own.
+    /// </summary>
     private static IReadOnlyList<string> Ids(object? value) =>
-        value is string json ? System.Text.Json.JsonSerializer.Deserialize<List<string>>(json) ?? [] : [];
+        value is string json ? System.Text.Json.JsonSerializer.Deserialize<List<string>>(json) ?? NoIds : NoIds;
+
+    private static readonly IReadOnlyList<string> NoIds = [];
 
     public async IAsyncEnumerable<RemovedRow> ReadRemovedAsync(int? limit = null, bool includeInDoubt = true,
         [EnumeratorCancellation] CancellationToken ct = default)

@@ -16,7 +16,10 @@ internal static class SluiceCommand
 {
     private static string Dll => Path.Combine(AppContext.BaseDirectory, "sluice.dll");
 
-    public static Process Start(string projectDirectory, params string[] args)
+    public static Process Start(string projectDirectory, params string[] args) => Start(projectDirectory, null, args);
+
+    /// <summary>Starts it with <paramref name="environment"/> added to (or, with a null value, removed from) the test's.</summary>
+    public static Process Start(string projectDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -31,12 +34,17 @@ internal static class SluiceCommand
         info.ArgumentList.Add(projectDirectory);
         info.Environment["NO_COLOR"] = "1";
         info.Environment["COLUMNS"] = "200";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            info.Environment[name] = value;
         return Process.Start(info)!;
     }
 
-    public static async Task<SluiceResult> RunAsync(string projectDirectory, params string[] args)
+    public static Task<SluiceResult> RunAsync(string projectDirectory, params string[] args) => RunAsync(projectDirectory, null, args);
+
+    public static async Task<SluiceResult> RunAsync(string projectDirectory, IReadOnlyDictionary<string, string?>? environment,
+        params string[] args)
     {
-        using var process = Start(projectDirectory, args);
+        using var process = Start(projectDirectory, environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Sluice.EndToEnd.Tests.Support;
+
+namespace Sluice.EndToEnd.Tests;
+
+/// <summary>`sluice run` exports its traces and metrics over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, nothing when unset.</summary>
+public sealed class CliTelemetryTests
+{
+    private const string Sync = "customers-to-iterable";
+
+    [Fact]
+    public async Task A_run_exports_its_spans_and_metrics_to_the_otlp_endpoint_before_it_exits_and_nothing_without_one()
+    {
+        await using var collector = await Collector.StartAsync();
+        await using var project = await IterableProject.CreateAsync();
+        await project.WriteCustomersAsync(IterableProject.Customers(40));
+
+        var unset = new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = null };
+        var quiet = await SluiceCommand.RunAsync(project.Directory, unset, "run", Sync);
+        Assert.True(quiet.ExitCode == 0, quiet.ToString());
+        Assert.Empty(collector.Received("/v1/traces"));
+        Assert.Empty(collector.Received("/v1/metrics"));
+
+        await project.WriteCustomersAsync(IterableProject.Customers(60));
+        var set = new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Url.ToString().TrimEnd('/'),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            // Longer than the run: what arrives was flushed at exit, not exported on an interval.
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "600000",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "600000",
+        };
+        var run = await SluiceCommand.RunAsync(project.Directory, set, "run", Sync);
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        // The process has exited: everything it exported is here already.
+        var traces = Encoding.UTF8.GetString([.. collector.Received("/v1/traces").SelectMany(b => b)]);
+        var metrics = Encoding.UTF8.GetString([.. collector.Received("/v1/metrics").SelectMany(b => b)]);
+        // OTLP protobuf keeps strings as UTF-8 bytes: span and metric names and the sync's tag are readable in the bodies.
+        Assert.Contains("sluice.run", traces, StringComparison.Ordinal);
+        Assert.Contains("sluice.batch", traces, StringComparison.Ordinal);
+        Assert.Contains(Sync, traces, StringComparison.Ordinal);
+        Assert.Contains("sluice.rows.delivered", metrics, StringComparison.Ordinal);
+        Assert.Contains("sluice.run.duration", metrics, StringComparison.Ordinal);
+        Assert.Contains(Sync, metrics, StringComparison.Ordinal);
+        foreach (var text in new[] { traces, metrics })
+        {
+            Assert.DoesNotContain(IterableProject.ApiKey, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("c41@example.com", text, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>A local OTLP/HTTP receiver: a real Kestrel endpoint that keeps every body posted to /v1/*.</summary>
+    private sealed class Collector : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
+
+        private Collector(WebApplication app) => _app = app;
+
+        public Uri Url => new(_app.Urls.First());
+
+        public IReadOnlyList<byte[]> Received(string path) => [.. _received.Where(r => r.Path == path).Select(r => r.Body)];
+
+        public static async Task<Collector> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var collector = new Collector(app);
+            app.MapPost("/v1/{signal}", async (string signal, HttpRequest request) =>
+            {
+                using var body = new MemoryStream();
+                await request.Body.CopyToAsync(body);
+                collector._received.Enqueue(($"/v1/{signal}", body.ToArray()));
+                // An empty Export*ServiceResponse: the exporter takes any 200 with a protobuf body as accepted.
+                return Results.Bytes([], "application/x-protobuf");
+            });
+            await app.StartAsync();
+            return collector;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+}
