@@ -68,7 +68,7 @@ public sealed class RunEngine
 
     /// <summary>The source's planner plans against the ledger it opened; any other sync is the engine planner's, on the claim.</summary>
     private Task<IChangePlan> PlanAsync(SyncRunRequest request, ISyncLedger? own, ISyncLedger claim, RunOptions options, CancellationToken ct) =>
-        (own is not null ? request.Source.Planner! : _planner).PlanAsync(request.ToPlanRequest(options.FullResync), own ?? claim, ct);
+        (own is not null ? request.Source.Planner! : _planner).PlanAsync(request.ToPlanRequest(options.FullResync) with { ForDelivery = true }, own ?? claim, ct);
 
     /// <summary>Runs a sync already resolved.</summary>
     public Task<RunOutcome> RunAsync(

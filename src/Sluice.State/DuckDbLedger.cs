@@ -41,9 +41,13 @@ public sealed partial class DuckDbLedger : ISyncLedger
     /// <summary>DuckDB's memory budget (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>).</summary>
     internal static string MemoryLimit => "400MB";
 
+    /// <summary>DuckDB's budget to plan a run: delivery needs the rest of the process's memory (batches, requests).</summary>
+    internal static string RunPlanningMemoryLimit => "128MB";
+
     /// <summary>
     /// DuckDB's budget once a plan is being delivered: a page of rows to send and the ledger's per-batch writes need
-    /// little, and the memory the diff held goes back, so a run's memory does not grow with its model.
+    /// little, and the memory the diff held goes back, so a run's memory does not grow with its model. It stays for the
+    /// ledger's fold at the end of the run (which spills); the next plan sets its own.
     /// </summary>
     internal static string DeliveryMemoryLimit => "64MB";
 

@@ -130,7 +130,7 @@ public sealed class Plan : IChangePlan
     {
         // The session's own bounds: the planner groups and joins the whole model, which spills past the limit.
         await _connection.ExecuteAsync($"""
-            SET memory_limit = {Sql.Literal(DuckDbLedger.MemoryLimit)};
+            SET memory_limit = {Sql.Literal(_request.ForDelivery ? DuckDbLedger.RunPlanningMemoryLimit : DuckDbLedger.MemoryLimit)};
             SET temp_directory = {Sql.Literal(_ledger.TempDirectory)};
             SET preserve_insertion_order = false;
             """, ct);
@@ -515,8 +515,7 @@ public sealed class Plan : IChangePlan
 
     /// <summary>
     /// Lowers DuckDB's budget (the whole instance's: the ledger's session shares it) to <see cref="DuckDbLedger.DeliveryMemoryLimit"/>
-    /// once the whole plan is being read: what is left to do is a page at a time. Disposing the plan restores the
-    /// planning budget, for the ledger's compaction.
+    /// once the whole plan is being read: what is left to do is a page at a time.
     /// </summary>
     private async Task EnterDeliveryBudgetAsync(CancellationToken ct)
     {
@@ -681,8 +680,6 @@ public sealed class Plan : IChangePlan
     {
         try
         {
-            if (_delivering)
-                await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.MemoryLimit)}", CancellationToken.None);
             if (_stagedInto is not null)
                 await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{_stagedInto}", CancellationToken.None);
             await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{PlanTable}", CancellationToken.None);

@@ -16,6 +16,8 @@ namespace Sluice.Core.Planning;
 /// <param name="FullResync">Treat every row in the ledger as changed (send everything again).</param>
 /// <param name="MatchComparison">How the destination compares match values: two model rows whose values compare equal so
 /// would be merged into one record, and all but one are rejected.</param>
+/// <param name="ForDelivery">The plan is delivered by this process (a run), not only shown: a planner sharing the process's
+/// memory with delivery plans within a smaller budget.</param>
 public sealed record PlanRequest(
     string Sync,
     string ModelSql,
@@ -25,7 +27,8 @@ public sealed record PlanRequest(
     IReadOnlyList<FieldMapping> Mappings,
     IReadOnlyList<ModelColumn> Columns,
     bool FullResync = false,
-    MatchComparison MatchComparison = MatchComparison.Exact)
+    MatchComparison MatchComparison = MatchComparison.Exact,
+    bool ForDelivery = false)
 {
     /// <summary>Whether the match is the primary key itself: then two rows never share a match value.</summary>
     public bool MatchIsKey => string.Equals(Match.Column, PrimaryKey, StringComparison.OrdinalIgnoreCase);
