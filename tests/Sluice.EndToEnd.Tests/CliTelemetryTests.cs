@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Sluice.EndToEnd.Tests.Support;
+using Sluice.Server.Tests.Support;
 
 namespace Sluice.EndToEnd.Tests;
 
@@ -15,7 +12,7 @@ public sealed class CliTelemetryTests
     [Fact]
     public async Task A_run_exports_its_spans_and_metrics_to_the_otlp_endpoint_before_it_exits_and_nothing_without_one()
     {
-        await using var collector = await Collector.StartAsync();
+        await using var collector = await OtlpCollector.StartAsync();
         await using var project = await IterableProject.CreateAsync();
         await project.WriteCustomersAsync(IterableProject.Customers(40));
 
@@ -52,38 +49,5 @@ public sealed class CliTelemetryTests
             Assert.DoesNotContain(IterableProject.ApiKey, text, StringComparison.Ordinal);
             Assert.DoesNotContain("c41@example.com", text, StringComparison.Ordinal);
         }
-    }
-
-    /// <summary>A local OTLP/HTTP receiver: a real Kestrel endpoint that keeps every body posted to /v1/*.</summary>
-    private sealed class Collector : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
-
-        private Collector(WebApplication app) => _app = app;
-
-        public Uri Url => new(_app.Urls.First());
-
-        public IReadOnlyList<byte[]> Received(string path) => [.. _received.Where(r => r.Path == path).Select(r => r.Body)];
-
-        public static async Task<Collector> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var collector = new Collector(app);
-            app.MapPost("/v1/{signal}", async (string signal, HttpRequest request) =>
-            {
-                using var body = new MemoryStream();
-                await request.Body.CopyToAsync(body);
-                collector._received.Enqueue(($"/v1/{signal}", body.ToArray()));
-                // An empty Export*ServiceResponse: the exporter takes any 200 with a protobuf body as accepted.
-                return Results.Bytes([], "application/x-protobuf");
-            });
-            await app.StartAsync();
-            return collector;
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }

@@ -4,9 +4,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Sluice.Core.Telemetry;
 using Sluice.Emulators;
 using Sluice.Emulators.Iterable;
@@ -66,7 +63,7 @@ public sealed class TelemetryTests
     public async Task With_an_otlp_endpoint_the_runs_traces_and_metrics_reach_the_collector_over_http()
     {
         const string sync = "telemetry-otlp";
-        await using var collector = await Collector.StartAsync();
+        await using var collector = await OtlpCollector.StartAsync();
         await using var project = await ServerProject.CreateAsync(ServerProject.Sync(sync, "manual"), customers: 30);
         await project.StartAsync(otlp: collector.Url);
 
@@ -201,39 +198,5 @@ public sealed class TelemetryTests
         Assert.True(matches.Count == 1, $"{name} {string.Join(',', labels)}: {matches.Count} samples in\n{scrape}");
         var value = matches[0][(matches[0].LastIndexOf('}') + 1)..].Trim().Split(' ')[0];
         return double.Parse(value, CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>A local OTLP/HTTP receiver: a real Kestrel endpoint that keeps every body posted to /v1/*.</summary>
-    private sealed class Collector : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
-
-        private Collector(WebApplication app) => _app = app;
-
-        public Uri Url => new(_app.Urls.First());
-
-        public IReadOnlyList<byte[]> Received(string path) => [.. _received.Where(r => r.Path == path).Select(r => r.Body)];
-
-        public static async Task<Collector> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var collector = new Collector(app);
-            app.MapPost("/v1/{signal}", async (string signal, HttpRequest request) =>
-            {
-                Assert.Equal("application/x-protobuf", request.ContentType);
-                using var body = new MemoryStream();
-                await request.Body.CopyToAsync(body);
-                collector._received.Enqueue(($"/v1/{signal}", body.ToArray()));
-                // An empty Export*ServiceResponse: the exporter takes any 200 with a protobuf body as accepted.
-                return Results.Bytes([], "application/x-protobuf");
-            });
-            await app.StartAsync();
-            return collector;
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }
