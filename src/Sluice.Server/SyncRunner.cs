@@ -99,6 +99,12 @@ public sealed class SyncRunner : IAsyncDisposable
     /// <summary>The run's page in the web UI, for the links in warnings.</summary>
     internal Uri? RunLink(RunRecord run) => BaseUrl is { } root ? new Uri(root, $"runs/{run.RunId}") : null;
 
+    /// <summary>
+    /// Awaited when a run has finished and is recorded, before <see cref="Finished"/> is raised: the automatic pause
+    /// (<see cref="SyncHealth"/>) records a pause or a resume in the state before the syncs scheduled after it fire.
+    /// </summary>
+    internal Func<RunOutcome, Task>? Recorded { get; set; }
+
     /// <summary>Raised when a run has finished and is recorded (the scheduler starts the syncs scheduled after it).</summary>
     public event Action<RunOutcome>? Finished;
 
@@ -201,7 +207,28 @@ public sealed class SyncRunner : IAsyncDisposable
             active.Stop.Dispose();
             active.Cancel.Dispose();
             if (outcome is not null)
+            {
+                await RecordAsync(outcome);
                 RaiseFinished(outcome);
+            }
+        }
+    }
+
+    private async Task RecordAsync(RunOutcome outcome)
+    {
+        if (Recorded is not { } recorded)
+            return;
+        try
+        {
+            await recorded(outcome);
+        }
+        catch (Exception e) when (e is StateException or IOException)
+        {
+            _logger.LogError("After run {RunId} of sync {Sync}, its pause could not be recorded: {Message}", outcome.Record.RunId, outcome.Record.Sync, e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogError(e, "After run {RunId} of sync {Sync}", outcome.Record.RunId, outcome.Record.Sync);
         }
     }
 

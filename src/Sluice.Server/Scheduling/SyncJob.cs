@@ -18,7 +18,7 @@ internal sealed class SyncJob(SyncRunner runner, SyncHealth health, ILogger<Sync
     {
         var sync = context.JobDetail.Key.Name;
         var reason = context.MergedJobDataMap.TryGetValue(ReasonKey, out var r) && r is string given ? given : "schedule";
-        if (health.PauseOf(sync) is { } pause)
+        if (await health.PauseOfAsync(sync, cancellationToken) is { } pause)
         {
             logger.LogInformation("Sync {Sync} is paused ({Part} broken{Upstream}): this {Reason} run is skipped", sync, pause.Part,
                 pause.Upstream is { } up ? $" in '{up}', which it runs after" : "", reason);
