@@ -117,6 +117,8 @@ public sealed class SyncRunner : IAsyncDisposable
     /// <summary>Starts a run and returns as soon as history gave it an id; the run goes on in the background.</summary>
     public async Task<StartResult> StartAsync(string sync, RunOptions options, string reason)
     {
+        if (_draining.IsCancellationRequested)
+            return new StartResult(null, null, Stopping);
         if (!TryBegin(sync, reason, CancellationToken.None, out var active, out var holder))
             return new StartResult(null, holder, null);
         active.Completion = Task.Run(() => ExecuteAsync(active, options));
@@ -133,6 +135,11 @@ public sealed class SyncRunner : IAsyncDisposable
     /// </summary>
     public async Task<RunOutcome?> RunAsync(string sync, RunOptions options, string reason, CancellationToken ct)
     {
+        if (_draining.IsCancellationRequested)
+        {
+            _logger.LogInformation("Sync {Sync} is not run ({Reason}): {Message}", sync, reason, Stopping);
+            return null;
+        }
         if (!TryBegin(sync, reason, ct, out var active, out var holder))
         {
             _logger.LogInformation("Sync {Sync} is running already (run {RunId}): this {Reason} run is skipped", sync, holder?.RunId, reason);
@@ -150,6 +157,9 @@ public sealed class SyncRunner : IAsyncDisposable
         run.Stop.Cancel();
         return true;
     }
+
+    /// <summary>Why no run starts once the server is stopping (a firing or a check that comes late; its token sources may be gone).</summary>
+    private const string Stopping = "The server is stopping: no new run starts.";
 
     private bool TryBegin(string sync, string reason, CancellationToken ct, out ActiveRun active, out ActiveRun? holder)
     {

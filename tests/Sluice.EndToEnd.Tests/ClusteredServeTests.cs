@@ -25,20 +25,30 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
         TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("SLUICE_CLUSTER_SECONDS"), CultureInfo.InvariantCulture, out var s) ? s : 75);
 
     /// <param name="syncs">Sync names; each has a model of its own (<see cref="StampedModel"/>) of the same customers.</param>
-    private async Task<(IterableProject Project, string Url)> ProjectAsync(IReadOnlyList<string> syncs, string schedule, int customers,
+    private Task<(IterableProject Project, string Url)> ProjectAsync(IReadOnlyList<string> syncs, string schedule, int customers,
+        int batchSize = 1000, IterableEmulatorOptions? emulator = null) =>
+        ProjectAsync(syncs.Select(n => (n, schedule)).ToList(), customers, batchSize, emulator);
+
+    /// <param name="syncs">Sync names and their schedules.</param>
+    private async Task<(IterableProject Project, string Url)> ProjectAsync(IReadOnlyList<(string Name, string Schedule)> syncs, int customers,
         int batchSize = 1000, IterableEmulatorOptions? emulator = null)
     {
         var project = await IterableProject.CreateAsync(options: emulator);
         var url = server.Url(await server.CreateDatabaseAsync("e2e_cluster"));
         await File.AppendAllTextAsync(Path.Combine(project.Directory, ".env"), $"DATABASE_URL={url}\n");
-        await project.WriteProjectFileAsync($$"""
+        await project.WriteProjectFileAsync(ProjectFile(syncs, batchSize));
+        await project.WriteCustomersAsync(IterableProject.Customers(customers));
+        return (project, url);
+    }
+
+    private static string ProjectFile(IReadOnlyList<(string Name, string Schedule)> syncs, int batchSize = 1000) => $$"""
             state: ${DATABASE_URL}
             sources:
               warehouse:
                 type: duckdb
                 path: warehouse.duckdb
             models:
-            {{string.Concat(syncs.Select(StampedModel))}}
+            {{string.Concat(syncs.Select(s => StampedModel(s.Name)))}}
             destinations:
               iterable:
                 type: iterable
@@ -46,11 +56,8 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
                 base_url: ${ITERABLE_BASE_URL}
                 batch_size: {{batchSize}}
             syncs:
-            {{string.Concat(syncs.Select(n => Sync(n, schedule)))}}
-            """);
-        await project.WriteCustomersAsync(IterableProject.Customers(customers));
-        return (project, url);
-    }
+            {{string.Concat(syncs.Select(s => Sync(s.Name, s.Schedule)))}}
+            """;
 
     /// <summary>The customers with emails of their sync's own, stamped with the run's time, so each run sends every row once more.</summary>
     private static string StampedModel(string name) => $"""
@@ -204,6 +211,9 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
     [GeneratedRegex(@"Run (\d+) of sync ")]
     private static partial Regex RunLine();
 
+    [GeneratedRegex(@"web UI: (http://\S+)")]
+    private static partial Regex WebUiLine();
+
     /// <summary>One `sluice serve` process, with what it printed collected as it goes (so its pipes never fill).</summary>
     private sealed class Worker : IAsyncDisposable
     {
@@ -229,15 +239,43 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
                 _lines.Enqueue(line);
         }
 
-        public static Worker Start(string directory)
+        /// <param name="watch">Whether it reloads sluice.yaml and .env when they change (else POST /api/reload does).</param>
+        /// <param name="checkSeconds">How often it checks its paused syncs.</param>
+        public static Worker Start(string directory, bool watch = false, int checkSeconds = 60)
         {
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--no-watch", "--project", directory })
+            string[] args = [Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--project", directory,
+                "--check-interval", checkSeconds.ToString(CultureInfo.InvariantCulture), .. watch ? Array.Empty<string>() : ["--no-watch"]];
+            foreach (var arg in args)
                 info.ArgumentList.Add(arg);
             info.Environment["NO_COLOR"] = "1";
             info.Environment["SLUICE_API_TOKENS"] = Token;
             return new Worker(Process.Start(info)!);
         }
+
+        /// <summary>Lines of what it printed that contain <paramref name="text"/>.</summary>
+        public IReadOnlyList<string> Lines(string text) => _lines.Where(l => l.Contains(text, StringComparison.Ordinal)).ToList();
+
+        /// <summary>A client of its API, once it says where it listens.</summary>
+        public async Task<HttpClient> ApiAsync()
+        {
+            if (_api is not null)
+                return _api;
+            using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            while (true)
+            {
+                if (_lines.Select(l => WebUiLine().Match(l)).FirstOrDefault(m => m.Success) is { } m)
+                {
+                    _api = new HttpClient { BaseAddress = new Uri(m.Groups[1].Value) };
+                    _api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+                    return _api;
+                }
+                Assert.False(_process.HasExited, $"the worker stopped before it listened:\n{Output}");
+                await Task.Delay(50, wait.Token);
+            }
+        }
+
+        private HttpClient? _api;
 
         /// <summary>The runs this worker logged as finished.</summary>
         public HashSet<long> RunIds() =>
@@ -259,6 +297,7 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
 
         public async ValueTask DisposeAsync()
         {
+            _api?.Dispose();
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
