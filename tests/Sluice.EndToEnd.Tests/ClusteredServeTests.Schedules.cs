@@ -127,15 +127,18 @@ public sealed partial class ClusteredServeTests
         var down = (await state.Runs.HistoryAsync("down", 1000, Ct)).OrderBy(r => r.RunId).ToList();
         var tick = (await state.Runs.HistoryAsync("tick", 1000, Ct)).OrderBy(r => r.RunId).ToList();
         var report = $"up: {Describe(up, a, b)}\ndown: {Describe(down, a, b)}\ntick: {Describe(tick, a, b)}";
-        TestContext.Current.TestOutputHelper?.WriteLine(report);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{report}\nworker A:\n{a.Output}\nworker B:\n{b.Output}");
 
         // `after`: one run of down per success of up, each after one, never two at once.
         Assert.True(down.Count == up.Count(r => r.Status == RunStatus.Succeeded), $"down ran {down.Count} times for {up.Count(r => r.Status == RunStatus.Succeeded)} successes of up.\n{report}");
         Assert.All(down, r => Assert.Equal(RunStatus.Succeeded, r.Status));
-        AssertNoOverlap("down", down, TimeSpan.Zero, a, b);
-        // The interval: once per slot before the edit (5 s) and after it (8 s), none once manual.
-        AssertNoOverlap("up", up.Where(r => r.StartedAt < applied).ToList(), TimeSpan.FromSeconds(2.5), a, b);
-        AssertNoOverlap("up", up.Where(r => r.StartedAt > applied).ToList(), TimeSpan.FromSeconds(4), a, b);
+        AssertNoOverlap("down", down, a, b);
+        // The interval: each schedule applied once, by one worker, and its slots run once each, none once manual.
+        AssertNoOverlap("up", up, a, b);
+        var before = FirstFiring("up", "every 5s", a, b);
+        var after = FirstFiring("up", "every 8s", a, b);
+        AssertOnePerSlot("up", up.Where(r => r.StartedAt < after.UtcDateTime).ToList(), before, TimeSpan.FromSeconds(5), a, b);
+        AssertOnePerSlot("up", up.Where(r => r.StartedAt >= after.UtcDateTime.AddSeconds(-1)).ToList(), after, TimeSpan.FromSeconds(8), a, b);
         Assert.True(up.Count(r => r.StartedAt > applied) >= 2, $"up ran {up.Count(r => r.StartedAt > applied)} times on its new interval.\n{report}");
         Assert.True(up.All(r => r.StartedAt < manual), $"up ran after it went manual.\n{report}");
         // The cron: one run per minute across the two workers.
@@ -160,18 +163,49 @@ public sealed partial class ClusteredServeTests
         return rows;
     }
 
-    /// <summary>Runs (in start order) that never overlap and start at least <paramref name="apart"/> after each other.</summary>
-    private static void AssertNoOverlap(string sync, IReadOnlyList<RunRecord> runs, TimeSpan apart, Worker a, Worker b)
+    /// <summary>Runs that never overlap: each starts after the one before ended.</summary>
+    private static void AssertNoOverlap(string sync, IReadOnlyList<RunRecord> runs, Worker a, Worker b)
     {
         var ordered = runs.OrderBy(r => r.StartedAt).ToList();
         for (var i = 1; i < ordered.Count; i++)
         {
             Assert.True(ordered[i].StartedAt >= ordered[i - 1].FinishedAt,
                 $"{sync}: runs {ordered[i - 1].RunId} and {ordered[i].RunId} overlap: {Describe(ordered, a, b)}");
-            Assert.True(ordered[i].StartedAt - ordered[i - 1].StartedAt >= apart,
-                $"{sync}: runs {ordered[i - 1].RunId} and {ordered[i].RunId} started {(ordered[i].StartedAt - ordered[i - 1].StartedAt).TotalSeconds:0.000} s apart: {Describe(ordered, a, b)}");
         }
     }
+
+    /// <summary>
+    /// Runs of an interval's slots, first firing <paramref name="first"/>: the n-th run starts no earlier than the n-th
+    /// slot. A slot that comes while a run goes on runs when it ends (late, not twice), so runs may follow closely; a
+    /// second firing of one slot would start a run ahead of its slot.
+    /// </summary>
+    private static void AssertOnePerSlot(string sync, IReadOnlyList<RunRecord> runs, DateTimeOffset first, TimeSpan interval, Worker a, Worker b)
+    {
+        var ordered = runs.OrderBy(r => r.StartedAt).ToList();
+        // The run's start is recorded a moment after Quartz fired it, on the same clock; the margin is the clock's, not a wait.
+        var margin = TimeSpan.FromMilliseconds(100);
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            var slot = first.UtcDateTime + interval * i;
+            Assert.True(ordered[i].StartedAt >= slot - margin,
+                $"{sync}: run {ordered[i].RunId} started at {ordered[i].StartedAt:HH:mm:ss.fff}, before slot {i + 1} ({slot:HH:mm:ss.fff}; first firing " +
+                $"{first:HH:mm:ss.fff}, every {interval.TotalSeconds:0} s): a slot ran twice. {Describe(ordered, a, b)}");
+        }
+    }
+
+    /// <summary>When the schedule's trigger first fires, from the log of the one worker that applied it (once, by one of the two).</summary>
+    private static DateTimeOffset FirstFiring(string sync, string schedule, Worker a, Worker b)
+    {
+        var text = $"Sync {sync}: its schedule {schedule} is applied";
+        var lines = a.Lines(text).Select(l => $"A: {l}").Concat(b.Lines(text).Select(l => $"B: {l}")).ToList();
+        Assert.True(lines.Count == 1, $"{sync}: '{schedule}' was applied {lines.Count} times: {string.Join(" | ", lines)}");
+        var at = FirstFiringText().Match(lines[0]);
+        Assert.True(at.Success, lines[0]);
+        return DateTimeOffset.ParseExact(at.Groups[1].Value, "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"first firing (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC")]
+    private static partial System.Text.RegularExpressions.Regex FirstFiringText();
 
     /// <summary>Runs as a failure message tells them: id, worker (A, B, or ? when neither logged it), times and status.</summary>
     private static string Describe(IEnumerable<RunRecord> runs, Worker a, Worker b)

@@ -193,6 +193,8 @@ public sealed class SyncScheduler : IHostedService
             .StartAt(sync.Schedule is CronSchedule ? now : first)
             .WithSchedule(builder).Build();
         await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, ct);
+        _logger.LogInformation("Sync {Sync}: its schedule {Schedule} is applied, first firing {First:yyyy-MM-dd HH:mm:ss.fff} UTC", sync.Name, sync.Schedule,
+            sync.Schedule is CronSchedule ? sync.Schedule.NextAfter(now) : trigger.StartTimeUtc);
         // A persistent store kept the trigger while no worker ran, and Quartz's misfire handling fires it once: only
         // the in-memory store needs history to find the slot it missed.
         if (startup && !Clustered && sync.Schedule is CronSchedule && ScheduleMath.MissedSlot(sync.Schedule, last, now))
