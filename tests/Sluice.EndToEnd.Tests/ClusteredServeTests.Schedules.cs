@@ -79,8 +79,8 @@ public sealed partial class ClusteredServeTests
     {
         var (project, url) = await ProjectAsync([("up", "every 5s"), ("down", "after up"), ("tick", "* * * * *")], customers: 2);
         await using var _ = project;
-        await using var a = Worker.Start(project.Directory, watch: true);
-        await using var b = Worker.Start(project.Directory, watch: true);
+        await using var a = Worker.Start(project.Directory);
+        await using var b = Worker.Start(project.Directory);
         await using var state = await PostgresState.OpenAsync(url);
 
         async Task<int> SucceededAsync(string sync) => (await state.Runs.HistoryAsync(sync, 1000, Ct)).Count(r => r.Status == RunStatus.Succeeded);
@@ -90,10 +90,17 @@ public sealed partial class ClusteredServeTests
                 await Task.Delay(100, wait.Token);
         }
 
-        // The interval changes while both run (each watches sluice.yaml): both show it, and it is the store's one trigger.
+        // The interval changes while both run. It is applied by the worker that did not run the sync last, while the one
+        // that did may hold its trigger for the next firing (Quartz acquires it ahead); then the other reloads too.
         await project.WriteProjectFileAsync(ProjectFile([("up", "every 8s"), ("down", "after up"), ("tick", "* * * * *")]));
-        foreach (var worker in new[] { a, b })
+        var last = (await state.Runs.HistoryAsync("up", 1, Ct))[0].RunId;
+        var (holder, other) = a.RunIds().Contains(last) ? (a, b) : (b, a);
+        foreach (var worker in new[] { other, holder })
+        {
+            using (var reload = await (await worker.ApiAsync()).PostAsync("api/reload", null, Ct))
+                Assert.True(reload.IsSuccessStatusCode, $"reload: {(int)reload.StatusCode}");
             await WaitForSyncAsync(worker, "up", v => v["schedule"]!.GetValue<string>() == "every 8s");
+        }
         var applied = DateTime.UtcNow;
 
         // Long enough for the cron's minute to come and for a few runs on the new interval.
@@ -105,6 +112,11 @@ public sealed partial class ClusteredServeTests
 
         // Then the upstream goes manual, and the runs it started are let finish, with the sync after it.
         await project.WriteProjectFileAsync(ProjectFile([("up", "manual"), ("down", "after up"), ("tick", "* * * * *")]));
+        foreach (var worker in new[] { a, b })
+        {
+            using (var reload = await (await worker.ApiAsync()).PostAsync("api/reload", null, Ct))
+                Assert.True(reload.IsSuccessStatusCode, $"reload: {(int)reload.StatusCode}");
+        }
         foreach (var worker in new[] { a, b })
             await WaitForSyncAsync(worker, "up", v => v["schedule"]!.GetValue<string>() == "manual" && v["running"] is null);
         var manual = DateTime.UtcNow;
@@ -150,7 +162,7 @@ public sealed partial class ClusteredServeTests
         await using var c = new NpgsqlConnection(PostgresConnectionString(url));
         await c.OpenAsync(Ct);
         Assert.Equal(["down", "tick", "up"], await ReadAsync(c, "SELECT job_name FROM sluice.qrtz_job_details ORDER BY job_name"));
-        Assert.Equal(["tick sync tick: * * * * *"], await ReadAsync(c, "SELECT trigger_name || ' ' || description FROM sluice.qrtz_triggers ORDER BY trigger_name"));
+        Assert.Equal(["tick: sync tick: * * * * *"], await ReadAsync(c, "SELECT job_name || ': ' || description FROM sluice.qrtz_triggers ORDER BY trigger_name"));
     }
 
     private static async Task<List<string>> ReadAsync(NpgsqlConnection c, string sql)
