@@ -67,12 +67,27 @@ internal static partial class SluiceCli
             return ExitCodes.BadConfig;
         }
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        void OnCancel(object? sender, ConsoleCancelEventArgs e)
         {
             e.Cancel = true;
-            cancel.Cancel();
-        };
-        return await parsed.InvokeAsync(new InvocationConfiguration(), cancel.Token);
+            try
+            {
+                cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The signal came as the command ended (`sluice serve` stopping on the host's own handling of it).
+            }
+        }
+        Console.CancelKeyPress += OnCancel;
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration(), cancel.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancel;
+        }
     }
 
     [GeneratedRegex(@"as expected type 'System\.(\w+)'")]

@@ -14,6 +14,8 @@ internal sealed class ObservedState(IStateStore inner, Action<string, long> star
 
     public IRunHistory Runs => _runs;
 
+    public ISyncPauses Pauses => inner.Pauses;
+
     public Task<ISyncLedger> ClaimAsync(string sync, CancellationToken ct = default) => inner.ClaimAsync(sync, ct);
 
     // The inner store is the server's, shared by every run: it is disposed with the server, not per run.

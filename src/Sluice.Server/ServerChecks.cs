@@ -9,7 +9,7 @@ namespace Sluice.Server;
 /// <summary>
 /// The server's periodic checks, on its clock (<see cref="ServerOptions.CheckInterval"/>): paused syncs are checked and
 /// resumed (<see cref="SyncHealth"/>), and <c>not_succeeded_hours</c> is raised for a sync that does not run any more
-/// (<see cref="NotSucceededAsync"/>). At start, the pauses of before a restart are restored first.
+/// (<see cref="NotSucceededAsync"/>).
 /// </summary>
 public sealed class ServerChecks(SyncHealth health, ProjectHost project, SyncRunner runner, IStateStore state, ServerOptions options,
     ILoggerFactory loggers) : BackgroundService
@@ -18,7 +18,6 @@ public sealed class ServerChecks(SyncHealth health, ProjectHost project, SyncRun
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await RunOnceAsync(() => health.RestoreAsync(stoppingToken), "restoring paused syncs");
         using var timer = new PeriodicTimer(options.CheckInterval, options.Time);
         do
         {

@@ -19,15 +19,16 @@ public sealed class ServerQueries(ProjectHost project, IStateStore state, SyncRu
     public async Task<IReadOnlyList<SyncView>> SyncsAsync(CancellationToken ct)
     {
         var views = new List<SyncView>();
+        var pauses = await health.PausesAsync(ct);
         foreach (var sync in project.Current.Syncs.Values.OrderBy(s => s.Name, StringComparer.Ordinal))
-            views.Add(await ViewAsync(sync, ct));
+            views.Add(await ViewAsync(sync, pauses, ct));
         return views;
     }
 
     public async Task<SyncView?> SyncAsync(string name, CancellationToken ct) =>
-        project.Current.Syncs.TryGetValue(name, out var sync) ? await ViewAsync(sync, ct) : null;
+        project.Current.Syncs.TryGetValue(name, out var sync) ? await ViewAsync(sync, await health.PausesAsync(ct), ct) : null;
 
-    private async Task<SyncView> ViewAsync(SyncConfig sync, CancellationToken ct)
+    private async Task<SyncView> ViewAsync(SyncConfig sync, PauseSnapshot pauses, CancellationToken ct)
     {
         var history = await state.Runs.HistoryAsync(sync.Name, 2, ct);
         var live = runner.ActiveFor(sync.Name);
@@ -36,7 +37,7 @@ public sealed class ServerQueries(ProjectHost project, IStateStore state, SyncRu
         return new SyncView(sync.Name, sync.Model, sync.Destination, sync.Mode.ToString().ToLowerInvariant(), sync.Schedule.ToString(),
             await scheduler.NextRunAsync(sync.Name, ct), last is null ? null : RunView.From(last),
             running is null ? null : RunView.From(running, live), scheduler.ScheduleProblems.GetValueOrDefault(sync.Name),
-            health.PauseOf(sync.Name) is { } pause ? PauseView.From(pause) : null);
+            pauses.Of(sync.Name) is { } pause ? PauseView.From(pause) : null);
     }
 
     public async Task<IReadOnlyList<RunView>> RunsAsync(string sync, int limit, CancellationToken ct)

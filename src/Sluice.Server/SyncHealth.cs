@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Sluice.Core.Configuration;
 using Sluice.Core.Destinations;
@@ -14,18 +13,49 @@ namespace Sluice.Server;
 /// <param name="CheckedAt">The latest check that found it still broken.</param>
 public sealed record SyncPause(string Part, string Reason, DateTimeOffset Since, long? RunId, string? Upstream = null, DateTimeOffset? CheckedAt = null);
 
+/// <summary>The pauses of the state at one moment, read once for a page of syncs.</summary>
+public sealed class PauseSnapshot
+{
+    private readonly IReadOnlyDictionary<string, SyncPause> _paused;
+    private readonly ProjectConfig _project;
+
+    internal PauseSnapshot(IReadOnlyDictionary<string, SyncPause> paused, ProjectConfig project)
+    {
+        _paused = paused;
+        _project = project;
+    }
+
+    /// <summary>
+    /// The sync's pause: its own, or that of a sync it runs after (directly or down a chain of <c>after</c>), or null.
+    /// </summary>
+    public SyncPause? Of(string sync)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var name = sync;
+        while (seen.Add(name))
+        {
+            if (_paused.TryGetValue(name, out var pause))
+                return name == sync ? pause : pause with { Upstream = name };
+            if (!_project.Syncs.TryGetValue(name, out var config) || config.Schedule is not AfterSchedule after)
+                return null;
+            name = after.Sync;
+        }
+        return null;
+    }
+}
+
 /// <summary>
 /// Automatic pause and resume. A run that fails because the sync's source, model or destination credentials are broken
 /// pauses the sync, and with it the syncs scheduled <c>after</c> it: their schedules keep their rhythm, and a firing of a
 /// paused sync is skipped. A periodic check (<see cref="CheckPausedAsync"/>: the resolver's source, model and destination
 /// check, without a run) resumes it when it passes; a sync on an interval or a cron that missed a slot meanwhile runs at
 /// once, then its schedule goes on. A run asked for by hand still runs a paused sync: its success resumes it.
-/// The pause is not stored: when the server starts, a sync whose latest run failed is checked, and paused again when its
-/// check fails (<see cref="RestoreAsync"/>), so a restart keeps what is broken paused without a schema of its own.
+/// The pauses are kept in the state (<see cref="ISyncPauses"/>): every worker of a shared state skips a sync one of them
+/// paused and shows it paused, a restart keeps it paused, and of workers whose checks pass at once one resumes it (and
+/// runs its missed slot).
 /// </summary>
 public sealed class SyncHealth
 {
-    private readonly ConcurrentDictionary<string, SyncPause> _paused = new(StringComparer.Ordinal);
     private readonly ProjectHost _project;
     private readonly SyncRunner _runner;
     private readonly IStateStore _state;
@@ -39,34 +69,33 @@ public sealed class SyncHealth
         _state = state;
         _options = options;
         _logger = logger;
-        // Subscribed when built, before the scheduler starts (and subscribes): a success resumes the sync before the
-        // scheduler fires the syncs after it, which would otherwise find it still paused and skip.
-        _runner.Finished += OnFinished;
+        // Awaited before the runner raises Finished (and the scheduler fires the syncs after it): a success resumes the
+        // sync in the state first, or they would find it still paused and skip.
+        _runner.Recorded = OnFinishedAsync;
+    }
+
+    /// <summary>The pauses in the state now.</summary>
+    public async Task<PauseSnapshot> PausesAsync(CancellationToken ct)
+    {
+        var project = _project.Current;
+        var stored = await _state.Pauses.ListAsync(ct);
+        return new PauseSnapshot(stored.ToDictionary(p => p.Sync, From, StringComparer.Ordinal), project);
     }
 
     /// <summary>
     /// The sync's pause: its own, or that of a sync it runs after (directly or down a chain of <c>after</c>), or null.
     /// </summary>
-    public SyncPause? PauseOf(string sync)
-    {
-        var project = _project.Current;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var name = sync;
-        while (seen.Add(name))
-        {
-            if (_paused.TryGetValue(name, out var pause))
-                return name == sync ? pause : pause with { Upstream = name };
-            if (!project.Syncs.TryGetValue(name, out var config) || config.Schedule is not AfterSchedule after)
-                return null;
-            name = after.Sync;
-        }
-        return null;
-    }
+    public async Task<SyncPause?> PauseOfAsync(string sync, CancellationToken ct) => (await PausesAsync(ct)).Of(sync);
+
+    private static SyncPause From(PauseRecord p) =>
+        new(p.Part, p.Reason, Utc(p.Since), p.RunId, CheckedAt: p.CheckedAt is { } at ? Utc(at) : null);
+
+    private static DateTimeOffset Utc(DateTime at) => new(DateTime.SpecifyKind(at, DateTimeKind.Utc));
 
     /// <summary>Resumes a sync paused on its own account (a person's "Resume now"); false when it was not paused.</summary>
-    public bool Resume(string sync, string why)
+    public async Task<bool> ResumeAsync(string sync, string why, CancellationToken ct)
     {
-        if (!_paused.TryRemove(sync, out _))
+        if (!await _state.Pauses.ResumeAsync(sync, ct))
             return false;
         _logger.LogInformation("Sync {Sync} resumed ({Why})", sync, why);
         return true;
@@ -82,52 +111,36 @@ public sealed class SyncHealth
         _ => null,
     };
 
-    private void OnFinished(RunOutcome outcome)
+    private async Task OnFinishedAsync(RunOutcome outcome)
     {
         var sync = outcome.Record.Sync;
         if (outcome.Succeeded)
         {
-            Resume(sync, $"run {outcome.Record.RunId} succeeded");
+            await ResumeAsync(sync, $"run {outcome.Record.RunId} succeeded", CancellationToken.None);
             return;
         }
         if (BrokenPart(outcome.ErrorCategory, outcome.Problems is not null) is not { } part)
             return;
         var reason = outcome.Record.Error ?? "the run failed";
-        var now = _options.Time.GetUtcNow();
-        _paused.AddOrUpdate(sync, _ => new SyncPause(part, reason, now, outcome.Record.RunId),
-            (_, had) => had with { Part = part, Reason = reason, RunId = outcome.Record.RunId });
+        await _state.Pauses.PauseAsync(sync, part, reason, outcome.Record.RunId, CancellationToken.None);
         var dependents = ScheduleMath.Dependents(_project.Current, sync);
         _logger.LogWarning("Sync {Sync} is paused: its {Part} is broken ({Reason}); paused with it: {Dependents}. It resumes when a check passes.",
             sync, part, reason, dependents.Count == 0 ? "none" : string.Join(", ", dependents));
     }
 
     /// <summary>
-    /// At start: pauses each sync whose latest run failed and whose check fails now on a broken part, as it was paused
-    /// before the restart.
+    /// Checks every paused sync (not its dependents: they follow it) and resumes those whose check passes. A pause of a
+    /// sync no longer in sluice.yaml is dropped.
     /// </summary>
-    public async Task RestoreAsync(CancellationToken ct)
-    {
-        foreach (var sync in _project.Current.Syncs.Values)
-        {
-            if ((await _state.Runs.HistoryAsync(sync.Name, 1, ct)).FirstOrDefault() is not { Status: RunStatus.Failed } last)
-                continue;
-            if (await CheckAsync(sync, ct) is { Part: { } part } broken && !_paused.ContainsKey(sync.Name))
-            {
-                _paused.TryAdd(sync.Name, new SyncPause(part, broken.Reason, _options.Time.GetUtcNow(), last.RunId, CheckedAt: _options.Time.GetUtcNow()));
-                _logger.LogWarning("Sync {Sync} stays paused: its {Part} is still broken ({Reason})", sync.Name, part, broken.Reason);
-            }
-        }
-    }
-
-    /// <summary>Checks every paused sync (not its dependents: they follow it) and resumes those whose check passes.</summary>
     public async Task CheckPausedAsync(CancellationToken ct)
     {
         var project = _project.Current;
-        foreach (var (name, pause) in _paused.ToList())
+        foreach (var pause in await _state.Pauses.ListAsync(ct))
         {
+            var name = pause.Sync;
             if (!project.Syncs.TryGetValue(name, out var sync))
             {
-                _paused.TryRemove(name, out _);
+                await _state.Pauses.ResumeAsync(name, ct);
                 continue;
             }
             if (_runner.ActiveFor(name) is not null)
@@ -136,10 +149,11 @@ public sealed class SyncHealth
             if (await CheckAsync(sync, ct) is { } broken)
             {
                 // Still broken: keep the part the run found unless the check names another (a fixed key, then a broken model).
-                _paused.TryUpdate(name, pause with { Part = broken.Part ?? pause.Part, Reason = broken.Reason, CheckedAt = now }, pause);
+                await _state.Pauses.StillBrokenAsync(name, broken.Part, broken.Reason, ct);
                 continue;
             }
-            if (!_paused.TryRemove(name, out _))
+            // Another worker whose check passed too may have resumed it: the one that removed the pause runs the missed slot.
+            if (!await _state.Pauses.ResumeAsync(name, ct))
                 continue;
             _logger.LogInformation("Sync {Sync} resumed: its check passed", name);
             await RunMissedSlotAsync(sync, now, ct);

@@ -99,6 +99,12 @@ public sealed class SyncRunner : IAsyncDisposable
     /// <summary>The run's page in the web UI, for the links in warnings.</summary>
     internal Uri? RunLink(RunRecord run) => BaseUrl is { } root ? new Uri(root, $"runs/{run.RunId}") : null;
 
+    /// <summary>
+    /// Awaited when a run has finished and is recorded, before <see cref="Finished"/> is raised: the automatic pause
+    /// (<see cref="SyncHealth"/>) records a pause or a resume in the state before the syncs scheduled after it fire.
+    /// </summary>
+    internal Func<RunOutcome, Task>? Recorded { get; set; }
+
     /// <summary>Raised when a run has finished and is recorded (the scheduler starts the syncs scheduled after it).</summary>
     public event Action<RunOutcome>? Finished;
 
@@ -111,6 +117,8 @@ public sealed class SyncRunner : IAsyncDisposable
     /// <summary>Starts a run and returns as soon as history gave it an id; the run goes on in the background.</summary>
     public async Task<StartResult> StartAsync(string sync, RunOptions options, string reason)
     {
+        if (_draining.IsCancellationRequested)
+            return new StartResult(null, null, Stopping);
         if (!TryBegin(sync, reason, CancellationToken.None, out var active, out var holder))
             return new StartResult(null, holder, null);
         active.Completion = Task.Run(() => ExecuteAsync(active, options));
@@ -127,6 +135,11 @@ public sealed class SyncRunner : IAsyncDisposable
     /// </summary>
     public async Task<RunOutcome?> RunAsync(string sync, RunOptions options, string reason, CancellationToken ct)
     {
+        if (_draining.IsCancellationRequested)
+        {
+            _logger.LogInformation("Sync {Sync} is not run ({Reason}): {Message}", sync, reason, Stopping);
+            return null;
+        }
         if (!TryBegin(sync, reason, ct, out var active, out var holder))
         {
             _logger.LogInformation("Sync {Sync} is running already (run {RunId}): this {Reason} run is skipped", sync, holder?.RunId, reason);
@@ -144,6 +157,9 @@ public sealed class SyncRunner : IAsyncDisposable
         run.Stop.Cancel();
         return true;
     }
+
+    /// <summary>Why no run starts once the server is stopping (a firing or a check that comes late; its token sources may be gone).</summary>
+    private const string Stopping = "The server is stopping: no new run starts.";
 
     private bool TryBegin(string sync, string reason, CancellationToken ct, out ActiveRun active, out ActiveRun? holder)
     {
@@ -201,7 +217,28 @@ public sealed class SyncRunner : IAsyncDisposable
             active.Stop.Dispose();
             active.Cancel.Dispose();
             if (outcome is not null)
+            {
+                await RecordAsync(outcome);
                 RaiseFinished(outcome);
+            }
+        }
+    }
+
+    private async Task RecordAsync(RunOutcome outcome)
+    {
+        if (Recorded is not { } recorded)
+            return;
+        try
+        {
+            await recorded(outcome);
+        }
+        catch (Exception e) when (e is StateException or IOException)
+        {
+            _logger.LogError("After run {RunId} of sync {Sync}, its pause could not be recorded: {Message}", outcome.Record.RunId, outcome.Record.Sync, e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogError(e, "After run {RunId} of sync {Sync}", outcome.Record.RunId, outcome.Record.Sync);
         }
     }
 

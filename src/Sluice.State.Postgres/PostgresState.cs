@@ -18,7 +18,7 @@ namespace Sluice.State.Postgres;
 public sealed partial class PostgresState : IStateStore
 {
     /// <summary>The schema's version this Sluice writes; a newer one in the database is refused.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     public const string DefaultSchema = "sluice";
 
@@ -42,6 +42,7 @@ public sealed partial class PostgresState : IStateStore
         _time = time;
         Location = location;
         _runs = new PostgresRunHistory(db, schema, time, _self) { Errors = errors };
+        Pauses = new PostgresSyncPauses(db, schema, time, errors);
     }
 
     private PostgresStateErrors Errors { get; }
@@ -52,6 +53,8 @@ public sealed partial class PostgresState : IStateStore
     public string Schema => _schema;
 
     public IRunHistory Runs => _runs;
+
+    public ISyncPauses Pauses { get; }
 
     /// <summary>The history, with what a migration needs.</summary>
     public PostgresRunHistory History => _runs;
@@ -139,8 +142,8 @@ public sealed partial class PostgresState : IStateStore
                 "Upgrade sluice on this machine to the version the other workers run; an older Sluice never writes a newer state.");
         }
         var s = Pg.Ident(_schema);
-        // Version 1: everything; 2: the match value's hash in the ledger; 3: the backend of each claim's lock. Each step is
-        // applied once, in order.
+        // Version 1: everything; 2: the match value's hash in the ledger; 3: the backend of each claim's lock; 4: the paused
+        // syncs (sluice serve's automatic pause). Each step is applied once, in order.
         var steps = new[]
         {
             $"""
@@ -151,6 +154,7 @@ public sealed partial class PostgresState : IStateStore
             """,
             PostgresLedger.AddMatchHashSql(_schema),
             PostgresRunHistory.AddClaimBackendSql(_schema),
+            PostgresSyncPauses.CreateTableSql(_schema),
         };
         for (var v = version + 1; v <= SchemaVersion; v++)
         {

@@ -105,7 +105,7 @@ public sealed class DuckDbRunHistory : IRunHistory
             CREATE TABLE IF NOT EXISTS rejected (
                 sync VARCHAR NOT NULL, run_id BIGINT NOT NULL, key VARCHAR, outcome VARCHAR NOT NULL, code VARCHAR,
                 reason VARCHAR NOT NULL, rejected_at TIMESTAMP NOT NULL);
-            """, ct);
+            """ + DuckDbSyncPauses.CreateTableSql, ct);
     }
 
     /// <summary>The history's explanation of a run whose process died.</summary>

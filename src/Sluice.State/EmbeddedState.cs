@@ -21,6 +21,7 @@ public sealed class EmbeddedState : IStateStore
         _folder = folder;
         _time = time;
         _runs = new DuckDbRunHistory(System.IO.Path.Combine(folder, "state.duckdb"), time);
+        Pauses = new DuckDbSyncPauses(_runs, time);
     }
 
     public string Location => _runs.Path;
@@ -29,6 +30,8 @@ public sealed class EmbeddedState : IStateStore
     public string Path => _runs.Path;
 
     public IRunHistory Runs => _runs;
+
+    public ISyncPauses Pauses { get; }
 
     /// <summary>Opens (creating when needed) the state of the project in <paramref name="projectDirectory"/>.</summary>
     public static Task<EmbeddedState> OpenAsync(string projectDirectory, CancellationToken ct = default) =>

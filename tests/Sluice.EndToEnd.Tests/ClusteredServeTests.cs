@@ -25,20 +25,30 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
         TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("SLUICE_CLUSTER_SECONDS"), CultureInfo.InvariantCulture, out var s) ? s : 75);
 
     /// <param name="syncs">Sync names; each has a model of its own (<see cref="StampedModel"/>) of the same customers.</param>
-    private async Task<(IterableProject Project, string Url)> ProjectAsync(IReadOnlyList<string> syncs, string schedule, int customers,
+    private Task<(IterableProject Project, string Url)> ProjectAsync(IReadOnlyList<string> syncs, string schedule, int customers,
+        int batchSize = 1000, IterableEmulatorOptions? emulator = null) =>
+        ProjectAsync(syncs.Select(n => (n, schedule)).ToList(), customers, batchSize, emulator);
+
+    /// <param name="syncs">Sync names and their schedules.</param>
+    private async Task<(IterableProject Project, string Url)> ProjectAsync(IReadOnlyList<(string Name, string Schedule)> syncs, int customers,
         int batchSize = 1000, IterableEmulatorOptions? emulator = null)
     {
         var project = await IterableProject.CreateAsync(options: emulator);
         var url = server.Url(await server.CreateDatabaseAsync("e2e_cluster"));
         await File.AppendAllTextAsync(Path.Combine(project.Directory, ".env"), $"DATABASE_URL={url}\n");
-        await project.WriteProjectFileAsync($$"""
+        await project.WriteProjectFileAsync(ProjectFile(syncs, batchSize));
+        await project.WriteCustomersAsync(IterableProject.Customers(customers));
+        return (project, url);
+    }
+
+    private static string ProjectFile(IReadOnlyList<(string Name, string Schedule)> syncs, int batchSize = 1000) => $$"""
             state: ${DATABASE_URL}
             sources:
               warehouse:
                 type: duckdb
                 path: warehouse.duckdb
             models:
-            {{string.Concat(syncs.Select(StampedModel))}}
+            {{string.Concat(syncs.Select(s => StampedModel(s.Name)))}}
             destinations:
               iterable:
                 type: iterable
@@ -46,11 +56,8 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
                 base_url: ${ITERABLE_BASE_URL}
                 batch_size: {{batchSize}}
             syncs:
-            {{string.Concat(syncs.Select(n => Sync(n, schedule)))}}
-            """);
-        await project.WriteCustomersAsync(IterableProject.Customers(customers));
-        return (project, url);
-    }
+            {{string.Concat(syncs.Select(s => Sync(s.Name, s.Schedule)))}}
+            """;
 
     /// <summary>The customers with emails of their sync's own, stamped with the run's time, so each run sends every row once more.</summary>
     private static string StampedModel(string name) => $"""
@@ -98,19 +105,15 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
             all.AddRange(runs);
             report.Append(CultureInfo.InvariantCulture, $"{name}: {runs.Count} runs; ");
             Assert.All(runs, r => Assert.NotEqual(RunStatus.Running, r.Status));
-            for (var i = 1; i < runs.Count; i++)
-            {
-                // Never two runs at once, and never two for one slot: the next run starts after the last one ended,
-                // and a slot later (less scheduling jitter; a second worker taking the same slot would start at once).
-                Assert.True(runs[i].StartedAt >= runs[i - 1].FinishedAt, $"{name}: runs {runs[i - 1].RunId} and {runs[i].RunId} overlap");
-                Assert.True(runs[i].StartedAt - runs[i - 1].StartedAt >= interval / 2,
-                    $"{name}: runs {runs[i - 1].RunId} and {runs[i].RunId} started {runs[i].StartedAt - runs[i - 1].StartedAt} apart, in one slot");
-            }
+            // Never two runs at once, and never two for one slot: the schedule was applied once, and the n-th run
+            // started no earlier than the n-th slot (a slot that came during a run runs when it ends, late, not twice).
+            AssertNoOverlap(name, runs, a, b);
+            AssertOnePerSlot(name, runs, FirstFiring(name, "every 10s", a, b), interval, a, b);
             // The slots of the campaign, give or take the first (due at once) and the last (cut by the stop); a busy
             // machine may start a run late, which Quartz's misfire handling turns into one late run, not several.
             var slots = (int)(Campaign / interval);
-            Assert.True(runs.Count <= slots + 1, $"{name}: {runs.Count} runs in {slots} slots");
-            Assert.True(runs.Count >= slots / 2, $"{name}: only {runs.Count} runs in {slots} slots");
+            Assert.True(runs.Count <= slots + 1, $"{name}: {runs.Count} runs in {slots} slots: {Describe(runs, a, b)}");
+            Assert.True(runs.Count >= slots / 2, $"{name}: only {runs.Count} runs in {slots} slots: {Describe(runs, a, b)}");
         }
 
         // Both workers ran syncs, each run was run by one of them, and each was logged by the one that ran it.
@@ -118,8 +121,9 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
         var byB = b.RunIds();
         TestContext.Current.TestOutputHelper?.WriteLine($"{Campaign.TotalSeconds:0} s, every {interval.TotalSeconds:0} s: worker A ran {byA.Count}, worker B {byB.Count}. {report}");
         Assert.True(byA.Count > 0 && byB.Count > 0, $"one worker did everything: {byA.Count} and {byB.Count} runs. {report}");
-        Assert.Empty(byA.Intersect(byB));
-        Assert.Equal(all.Select(r => r.RunId).Order(), byA.Concat(byB).Order());
+        Assert.True(!byA.Intersect(byB).Any(), $"runs logged by both workers: {string.Join(", ", byA.Intersect(byB))}. {report}");
+        Assert.True(all.Select(r => r.RunId).Order().SequenceEqual(byA.Concat(byB).Order()),
+            $"history and the workers' logs differ: history has {Describe(all, a, b)}; A logged {string.Join(", ", byA.Order())}; B logged {string.Join(", ", byB.Order())}");
 
         // Each run sent each of its 3 rows once: what the emulator received is what history says was delivered.
         Assert.All(all.Where(r => r.Status == RunStatus.Succeeded), r => Assert.Equal(3, r.Counts.Delivered));
@@ -204,6 +208,9 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
     [GeneratedRegex(@"Run (\d+) of sync ")]
     private static partial Regex RunLine();
 
+    [GeneratedRegex(@"web UI: (http://\S+)")]
+    private static partial Regex WebUiLine();
+
     /// <summary>One `sluice serve` process, with what it printed collected as it goes (so its pipes never fill).</summary>
     private sealed class Worker : IAsyncDisposable
     {
@@ -229,15 +236,43 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
                 _lines.Enqueue(line);
         }
 
-        public static Worker Start(string directory)
+        /// <param name="watch">Whether it reloads sluice.yaml and .env when they change (else POST /api/reload does).</param>
+        /// <param name="checkSeconds">How often it checks its paused syncs.</param>
+        public static Worker Start(string directory, bool watch = false, int checkSeconds = 60)
         {
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--no-watch", "--project", directory })
+            string[] args = [Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", "http://127.0.0.1:0", "--project", directory,
+                "--check-interval", checkSeconds.ToString(CultureInfo.InvariantCulture), .. watch ? Array.Empty<string>() : ["--no-watch"]];
+            foreach (var arg in args)
                 info.ArgumentList.Add(arg);
             info.Environment["NO_COLOR"] = "1";
             info.Environment["SLUICE_API_TOKENS"] = Token;
             return new Worker(Process.Start(info)!);
         }
+
+        /// <summary>Lines of what it printed that contain <paramref name="text"/>.</summary>
+        public IReadOnlyList<string> Lines(string text) => _lines.Where(l => l.Contains(text, StringComparison.Ordinal)).ToList();
+
+        /// <summary>A client of its API, once it says where it listens.</summary>
+        public async Task<HttpClient> ApiAsync()
+        {
+            if (_api is not null)
+                return _api;
+            using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            while (true)
+            {
+                if (_lines.Select(l => WebUiLine().Match(l)).FirstOrDefault(m => m.Success) is { } m)
+                {
+                    _api = new HttpClient { BaseAddress = new Uri(m.Groups[1].Value) };
+                    _api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+                    return _api;
+                }
+                Assert.False(_process.HasExited, $"the worker stopped before it listened:\n{Output}");
+                await Task.Delay(50, wait.Token);
+            }
+        }
+
+        private HttpClient? _api;
 
         /// <summary>The runs this worker logged as finished.</summary>
         public HashSet<long> RunIds() =>
@@ -259,6 +294,7 @@ public sealed partial class ClusteredServeTests(PostgresServer server) : IClassF
 
         public async ValueTask DisposeAsync()
         {
+            _api?.Dispose();
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);

@@ -63,7 +63,7 @@ public sealed class PauseTests
     }
 
     [Fact]
-    public async Task A_paused_sync_is_paused_again_after_a_restart_while_still_broken_and_resume_now_resumes_it()
+    public async Task A_paused_sync_stays_paused_after_a_restart_and_resume_now_resumes_it()
     {
         await using var project = await ServerProject.CreateAsync(ServerProject.Sync("customers", "manual") + ServerProject.Sync("downstream", "after customers"));
         await project.WriteEnvAsync(WrongKey);

@@ -123,7 +123,8 @@ public sealed partial class ServeCommandTests
             await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         Assert.Equal(0, process.ExitCode);
-        Assert.DoesNotContain("   at ", await rest + await stderr, StringComparison.Ordinal);
+        var output = await rest + await stderr;
+        Assert.False(output.Contains("   at ", StringComparison.Ordinal), $"a stack trace was printed:\n{output}");
         try
         {
             Directory.Delete(directory, recursive: true);

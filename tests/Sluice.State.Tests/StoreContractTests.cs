@@ -217,6 +217,40 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Contains("stopped before the run finished", run.Error);
     }
 
+    [Fact]
+    public async Task A_pause_is_seen_by_another_process_keeps_since_when_paused_again_and_is_resumed_once()
+    {
+        var one = await OpenAsync();
+        var other = await OpenAsync();
+        Assert.Empty(await one.Pauses.ListAsync());
+        Assert.False(await one.Pauses.StillBrokenAsync(Sync, "source", "not paused"));
+
+        Assert.True(await one.Pauses.PauseAsync(Sync, "destination credentials", "The destination refused the API key.", 7));
+        var seen = Assert.Single(await other.Pauses.ListAsync());
+        Assert.Equal((Sync, "destination credentials", "The destination refused the API key.", (long?)7, (DateTime?)null),
+            (seen.Sync, seen.Part, seen.Reason, seen.RunId, seen.CheckedAt));
+
+        // Paused again by another run (of another process): the part, reason and run are the new ones, since stays.
+        Assert.False(await other.Pauses.PauseAsync(Sync, "source", "The source is unreachable.", 8));
+        // A check that names no part keeps the paused one; one that names a part replaces it.
+        Assert.True(await one.Pauses.StillBrokenAsync(Sync, null, "Still refused."));
+        var checkedOnce = Assert.Single(await other.Pauses.ListAsync());
+        Assert.Equal(("source", "Still refused.", (long?)8, seen.Since), (checkedOnce.Part, checkedOnce.Reason, checkedOnce.RunId, checkedOnce.Since));
+        Assert.NotNull(checkedOnce.CheckedAt);
+        Assert.True(await other.Pauses.StillBrokenAsync(Sync, "model", "The model lost a column."));
+        Assert.Equal("model", Assert.Single(await one.Pauses.ListAsync()).Part);
+
+        Assert.True(await one.Pauses.PauseAsync("another-sync", "source", "x", null));
+        Assert.Equal(["another-sync", Sync], (await other.Pauses.ListAsync()).Select(p => p.Sync));
+
+        // Two processes resuming at once: one of them did.
+        var resumed = await Task.WhenAll(one.Pauses.ResumeAsync(Sync), other.Pauses.ResumeAsync(Sync));
+        Assert.Single(resumed, r => r);
+        Assert.Equal(["another-sync"], (await one.Pauses.ListAsync()).Select(p => p.Sync));
+        Assert.False(await other.Pauses.ResumeAsync(Sync));
+        Assert.True(await other.Pauses.PauseAsync(Sync, "source", "broken again", 9));
+    }
+
     /// <summary>Turns the store's ledgers back into the shape Sluice wrote before it kept match hashes.</summary>
     protected abstract Task MakeLedgersOldAsync();
 
@@ -329,10 +363,10 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
 
     protected override async Task<IStateStore> OpenStoreAsync() => await PostgresState.OpenAsync(Url);
 
-    /// <summary>Back to schema version 1: no match hashes (version 2), no claim backends (version 3).</summary>
+    /// <summary>Back to schema version 1: no match hashes (version 2), no claim backends (version 3), no pauses (version 4).</summary>
     protected override Task MakeLedgersOldAsync() => server.ExecuteAsync("""
         ALTER TABLE sluice.ledger DROP COLUMN match_hash; ALTER TABLE sluice.journal DROP COLUMN match_hash;
-        ALTER TABLE sluice.claims DROP COLUMN backend_pid;
+        ALTER TABLE sluice.claims DROP COLUMN backend_pid; DROP TABLE sluice.pauses;
         DELETE FROM sluice.schema_version WHERE version >= 2;
         """, _database);
 
@@ -349,7 +383,7 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
         var holder = await OpenAsync();
         await using var c = new NpgsqlConnection(server.ConnectionString(_database));
         await c.OpenAsync();
-        Assert.Equal("1,2,3", (string)(await new NpgsqlCommand(
+        Assert.Equal("1,2,3,4", (string)(await new NpgsqlCommand(
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM sluice.schema_version", c).ExecuteScalarAsync())!);
         Assert.Equal(DBNull.Value, await new NpgsqlCommand("SELECT backend_pid FROM sluice.claims", c).ExecuteScalarAsync());
 
@@ -469,7 +503,28 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
             Assert.Contains("(schema custom_schema)", store.Location);
         await server.ExecuteAsync("INSERT INTO custom_schema.schema_version VALUES (99, now())", _database);
         var e = await Assert.ThrowsAsync<StateException>(() => PostgresState.OpenAsync(Url, "custom_schema"));
-        Assert.Contains("written by a newer Sluice (schema version 99; this one knows up to 3)", e.Message);
+        Assert.Contains("written by a newer Sluice (schema version 99; this one knows up to 4)", e.Message);
+    }
+
+    [Fact]
+    public async Task A_state_of_version_3_gets_the_pauses_table_once_and_keeps_its_history()
+    {
+        long run;
+        await using (var first = await PostgresState.OpenAsync(Url))
+        {
+            await using (await first.ClaimAsync(Sync))
+                run = await first.Runs.StartRunAsync(Sync, false);
+        }
+        // The state as Sluice wrote it before it kept pauses.
+        await server.ExecuteAsync("DROP TABLE sluice.pauses; DELETE FROM sluice.schema_version WHERE version = 4;", _database);
+
+        var stores = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => OpenAsync()));
+        Assert.True(await stores[0].Pauses.PauseAsync(Sync, "source", "The source is unreachable.", run));
+        Assert.Equal(Sync, Assert.Single(await stores[2].Pauses.ListAsync()).Sync);
+        Assert.Equal(run, Assert.Single(await stores[1].Runs.HistoryAsync(Sync)).RunId);
+        await using var c = new NpgsqlConnection(server.ConnectionString(_database));
+        await c.OpenAsync();
+        Assert.Equal(1L, await new NpgsqlCommand("SELECT count(*) FROM sluice.schema_version WHERE version = 4", c).ExecuteScalarAsync());
     }
 
     [Fact]

@@ -42,7 +42,19 @@ internal static class ServeCommand
             Description = "Console logs as text lines or as one JSON object a line (for log collectors). Traces and metrics go over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.",
             DefaultValueFactory = _ => LogFormat.Text,
         };
-        var command = new Command("serve", "Run syncs on their schedules, with a REST API and a web UI.") { urls, tokensFile, publicUrl, noWatch, logFormat };
+        var checkInterval = new Option<int>("--check-interval")
+        {
+            Description = "How often, in seconds, a paused sync's source, model and destination are checked to resume it (default 60).",
+            DefaultValueFactory = _ => 60,
+            CustomParser = r =>
+            {
+                if (int.TryParse(r.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 86_400)
+                    return seconds;
+                r.AddError($"--check-interval is '{r.Tokens[0].Value}': give a number of seconds from 1 to 86400.");
+                return 0;
+            },
+        };
+        var command = new Command("serve", "Run syncs on their schedules, with a REST API and a web UI.") { urls, tokensFile, publicUrl, noWatch, logFormat, checkInterval };
         command.SetAction((parse, ct) => SluiceCli.GuardAsync(async () =>
         {
             var tokens = ReadTokens(parse.GetValue(tokensFile));
@@ -53,14 +65,16 @@ internal static class ServeCommand
                 return ExitCodes.BadConfig;
             }
             await using var workspace = SluiceCli.OpenWorkspace(parse, warn: true);
-            return await ServeAsync(workspace, parse.GetValue(urls)!, tokens, !parse.GetValue(noWatch), parse.GetValue(publicUrl), null, ct, parse.GetValue(logFormat));
+            return await ServeAsync(workspace, parse.GetValue(urls)!, tokens, !parse.GetValue(noWatch), parse.GetValue(publicUrl), null, ct, parse.GetValue(logFormat),
+                TimeSpan.FromSeconds(parse.GetValue(checkInterval)));
         }));
         return command;
     }
 
     /// <summary>Serves the workspace's project until Ctrl+C or SIGTERM (or <paramref name="ct"/>), printing where.</summary>
     public static async Task<int> ServeAsync(Workspace workspace, IReadOnlyList<string> urls, IReadOnlyList<string> tokens, bool watch,
-        Uri? publicUrl, IReadOnlyDictionary<string, string?>? environment, CancellationToken ct, LogFormat logFormat = LogFormat.Text)
+        Uri? publicUrl, IReadOnlyDictionary<string, string?>? environment, CancellationToken ct, LogFormat logFormat = LogFormat.Text,
+        TimeSpan? checkInterval = null)
     {
         await using var server = await SluiceServer.StartAsync(new ServerOptions
         {
@@ -74,6 +88,7 @@ internal static class ServeCommand
             PublicUrl = publicUrl,
             Environment = environment,
             LogFormat = logFormat,
+            CheckInterval = checkInterval ?? TimeSpan.FromMinutes(1),
         }, ct: ct);
         Console.WriteLine($"Sluice is serving {workspace.Project.Syncs.Count} sync(s) of {workspace.Project.Directory}");
         foreach (var url in server.Urls)

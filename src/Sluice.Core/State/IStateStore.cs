@@ -14,6 +14,9 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>Every run with its counts, warnings and rejected rows.</summary>
     IRunHistory Runs { get; }
 
+    /// <summary>The syncs paused because a part of them is broken, shared by every process of the state.</summary>
+    ISyncPauses Pauses { get; }
+
     /// <summary>
     /// Claims <paramref name="sync"/> for the caller until the returned ledger is disposed: no other process, and no
     /// other caller in this one, can claim it meanwhile. Throws <see cref="SyncBusyException"/> naming the holder when
@@ -54,6 +57,38 @@ public interface IRunHistory
 
     /// <summary>The rejected rows of the sync's latest run that had any, in key order.</summary>
     Task<IReadOnlyList<RejectedRow>> RejectedAsync(string sync, int limit = 1000, CancellationToken ct = default);
+}
+
+/// <summary>
+/// A sync paused because a part of it is broken: the part (<c>source</c>, <c>model</c>, <c>destination credentials</c>),
+/// what is wrong with it, since when (UTC), the run that found it, and the latest check that found it still broken.
+/// </summary>
+public sealed record PauseRecord(string Sync, string Part, string Reason, DateTime Since, long? RunId, DateTime? CheckedAt);
+
+/// <summary>
+/// The paused syncs (<c>sluice serve</c>'s automatic pause), kept in the state so that every worker of a shared state
+/// sees the same pauses: a sync paused by one is skipped by all, and resumed once for all. Each call is one short
+/// transaction; of several processes resuming one sync at once, one is told it did.
+/// </summary>
+public interface ISyncPauses
+{
+    /// <summary>Every paused sync, in name order.</summary>
+    Task<IReadOnlyList<PauseRecord>> ListAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Pauses <paramref name="sync"/> now, or, when it is paused already, records the part, reason and run found now and
+    /// keeps when it was paused. True when this call paused it.
+    /// </summary>
+    Task<bool> PauseAsync(string sync, string part, string reason, long? runId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Records a check that found the paused sync still broken, now: the part it names (the paused part stays when it
+    /// names none) and why. False when the sync is not paused (any more).
+    /// </summary>
+    Task<bool> StillBrokenAsync(string sync, string? part, string reason, CancellationToken ct = default);
+
+    /// <summary>Resumes <paramref name="sync"/>: true when this call removed its pause, false when it was not paused.</summary>
+    Task<bool> ResumeAsync(string sync, CancellationToken ct = default);
 }
 
 /// <summary>

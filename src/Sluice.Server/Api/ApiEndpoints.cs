@@ -80,9 +80,9 @@ internal static class ApiEndpoints
             {
                 if (!q.Project.Syncs.ContainsKey(name))
                     return NoSync(q, name);
-                if (health.Resume(name, "asked through the API") && await q.SyncAsync(name, ct) is { } view)
+                if (await health.ResumeAsync(name, "asked through the API", ct) && await q.SyncAsync(name, ct) is { } view)
                     return TypedResults.Ok(view);
-                return health.PauseOf(name) is { Upstream: { } upstream }
+                return await health.PauseOfAsync(name, ct) is { Upstream: { } upstream }
                     ? Problem(StatusCodes.Status409Conflict, $"Sync '{name}' is paused with '{upstream}'",
                         $"It runs after '{upstream}', which is paused: resume that one (POST /api/syncs/{upstream}/resume).")
                     : Problem(StatusCodes.Status409Conflict, $"Sync '{name}' is not paused", "Nothing to resume.");

@@ -45,9 +45,9 @@ public sealed class SyncModel(ServerQueries queries, SyncHealth health) : PageMo
     }
 
     /// <summary>"Resume now": the sync runs on its schedule again; a run that fails the same way pauses it again.</summary>
-    public IActionResult OnPostResume(string name)
+    public async Task<IActionResult> OnPostResumeAsync(string name, CancellationToken ct)
     {
-        health.Resume(name, "asked in the web UI");
+        await health.ResumeAsync(name, "asked in the web UI", ct);
         return Redirect($"/syncs/{Uri.EscapeDataString(name)}");
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Quartz;
+using Sluice.Core.State;
 using Sluice.Engine;
 
 namespace Sluice.Server.Scheduling;
@@ -18,7 +19,18 @@ internal sealed class SyncJob(SyncRunner runner, SyncHealth health, ILogger<Sync
     {
         var sync = context.JobDetail.Key.Name;
         var reason = context.MergedJobDataMap.TryGetValue(ReasonKey, out var r) && r is string given ? given : "schedule";
-        if (health.PauseOf(sync) is { } pause)
+        SyncPause? pause;
+        try
+        {
+            pause = await health.PauseOfAsync(sync, cancellationToken);
+        }
+        catch (Exception e) when (e is StateException or IOException)
+        {
+            // A firing is not lost to a state that could not be read a moment: the run reads it again, and says so if it still can't.
+            logger.LogWarning("Sync {Sync}: its pause could not be read ({Message}); this {Reason} run goes ahead", sync, e.Message, reason);
+            pause = null;
+        }
+        if (pause is not null)
         {
             logger.LogInformation("Sync {Sync} is paused ({Part} broken{Upstream}): this {Reason} run is skipped", sync, pause.Part,
                 pause.Upstream is { } up ? $" in '{up}', which it runs after" : "", reason);

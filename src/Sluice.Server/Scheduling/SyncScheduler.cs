@@ -70,8 +70,7 @@ public sealed class SyncScheduler : IHostedService
     {
         if (_scheduler is null)
             return null;
-        var trigger = await _scheduler.GetTrigger(new TriggerKey(sync, Group), ct);
-        return trigger?.NextFireTimeUtc;
+        return (await ScheduleTriggersAsync(_scheduler, new JobKey(sync, Group), ct)).Select(t => t.NextFireTimeUtc).Min();
     }
 
     private void OnChanged(ProjectConfig project) => _ = ApplyInBackgroundAsync(project);
@@ -147,7 +146,23 @@ public sealed class SyncScheduler : IHostedService
             return false;
         if (!ScheduleMath.IsTimed(sync.Schedule) || _problems.ContainsKey(sync.Name))
             return true;
-        return await scheduler.GetTrigger(new TriggerKey(sync.Name, Group), ct) is { } trigger && trigger.Description == Describe(sync);
+        return await ScheduleTriggersAsync(scheduler, new JobKey(sync.Name, Group), ct) is [var trigger] && trigger.Key.Equals(TriggerKeyOf(sync));
+    }
+
+    /// <summary>The job's schedule triggers (group <see cref="Group"/>; not the one-off triggers of `after` and missed slots).</summary>
+    private static async Task<List<ITrigger>> ScheduleTriggersAsync(IScheduler scheduler, JobKey job, CancellationToken ct) =>
+        (await scheduler.GetTriggersOfJob(job, ct)).Where(t => t.Key.Group == Group).ToList();
+
+    /// <summary>
+    /// The key of the sync's trigger for its schedule: the sync's name and a hash of the schedule. A new schedule is a
+    /// new trigger, never the old one replaced in place: with the clustered store, another worker may hold the old one
+    /// acquired for its next firing, and firing it would write it back over a trigger of the same key (the old schedule
+    /// then ran on, beside or instead of the new one). A deleted trigger is not fired.
+    /// </summary>
+    private static TriggerKey TriggerKeyOf(SyncConfig sync)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Describe(sync))))[..12];
+        return new TriggerKey($"{sync.Name}#{hash}", Group);
     }
 
     private async Task ScheduleAsync(IScheduler scheduler, SyncConfig sync, bool startup, DateTimeOffset now, CancellationToken ct)
@@ -189,10 +204,14 @@ public sealed class SyncScheduler : IHostedService
             return;
         }
 
-        var trigger = TriggerBuilder.Create(_options.Time).WithIdentity(sync.Name, Group).ForJob(job.Key).WithDescription(Describe(sync))
+        var trigger = TriggerBuilder.Create(_options.Time).WithIdentity(TriggerKeyOf(sync)).ForJob(job.Key).WithDescription(Describe(sync))
             .StartAt(sync.Schedule is CronSchedule ? now : first)
             .WithSchedule(builder).Build();
         await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, ct);
+        foreach (var old in (await ScheduleTriggersAsync(scheduler, job.Key, ct)).Where(t => !t.Key.Equals(trigger.Key)))
+            await scheduler.UnscheduleJob(old.Key, ct);
+        _logger.LogInformation("Sync {Sync}: its schedule {Schedule} is applied, first firing {First:yyyy-MM-dd HH:mm:ss.fff} UTC", sync.Name, sync.Schedule,
+            sync.Schedule is CronSchedule ? sync.Schedule.NextAfter(now) : trigger.StartTimeUtc);
         // A persistent store kept the trigger while no worker ran, and Quartz's misfire handling fires it once: only
         // the in-memory store needs history to find the slot it missed.
         if (startup && !Clustered && sync.Schedule is CronSchedule && ScheduleMath.MissedSlot(sync.Schedule, last, now))
