@@ -293,7 +293,7 @@ public sealed class Plan : IChangePlan
     private Exception Explain(DbException e) => StateErrors.Classify(e.Message) is StateFailure.DiskFull or StateFailure.ReadOnly
             or StateFailure.OutOfMemory
         // The diff spills to .sluice/tmp: a full or read-only disk there, or DuckDB's budget, is the state's problem, not the model's.
-        ? StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory)
+        ? StateError(e)
         : new SourceException($"The model's SQL failed: {e.Message.Split('\n', 2)[0].Trim()}", e);
 
     /// <summary>
@@ -544,9 +544,11 @@ public sealed class Plan : IChangePlan
         }
         catch (DbException e)
         {
-            throw StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
+            throw StateError(e);
         }
     }
+
+    private StateException StateError(DbException e) => StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
 
     /// <summary>A statement on the plan's own tables: its failure is the state's (a full disk, DuckDB's budget), not the model's.</summary>
     private async Task ExecuteOnStateAsync(string sql, CancellationToken ct)
@@ -557,7 +559,7 @@ public sealed class Plan : IChangePlan
         }
         catch (DbException e)
         {
-            throw StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
+            throw StateError(e);
         }
     }
 
@@ -589,7 +591,7 @@ public sealed class Plan : IChangePlan
         catch (DbException e)
         {
             // The plan's own tables are read here, not the model: a failure is the state's.
-            throw StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
+            throw StateError(e);
         }
         foreach (var row in rows)
             yield return row;
@@ -646,7 +648,7 @@ public sealed class Plan : IChangePlan
         }
         catch (DbException e)
         {
-            throw StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
+            throw StateError(e);
         }
         foreach (var row in rows)
             yield return row;
