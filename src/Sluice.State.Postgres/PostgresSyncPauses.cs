@@ -33,15 +33,8 @@ internal sealed class PostgresSyncPauses(NpgsqlDataSource db, string schema, Tim
 
     public Task<IReadOnlyList<PauseRecord>> ListAsync(CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
     {
-        await using var command = Command(c, tx, $"SELECT sync, part, reason, since, run_id, checked_at FROM {Table} ORDER BY sync");
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var pauses = new List<PauseRecord>();
-        while (await reader.ReadAsync(ct))
-        {
-            pauses.Add(new PauseRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDateTime(3),
-                reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetDateTime(5)));
-        }
-        return (IReadOnlyList<PauseRecord>)pauses;
+        await using var command = Command(c, tx, $"SELECT {PauseRows.Columns} FROM {Table} ORDER BY sync");
+        return await PauseRows.ReadAllAsync(command, ct);
     }, ct);
 
     public Task<bool> PauseAsync(string sync, string part, string reason, long? runId, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
