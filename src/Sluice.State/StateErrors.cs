@@ -50,7 +50,7 @@ public static partial class StateErrors
     [GeneratedRegex(@"Read-only file system|Permission denied|Access to the path .* is denied|EROFS|EACCES|read-only", RegexOptions.IgnoreCase)]
     private static partial Regex ReadOnlyPattern();
 
-    [GeneratedRegex(@"Out of Memory Error|failed to pin block|could not allocate block", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"Out of Memory|failed to pin block|(?:could not|failed to) allocate", RegexOptions.IgnoreCase)]
     private static partial Regex OutOfMemoryPattern();
 
     [GeneratedRegex(@"Is a directory|Not a directory|already exists", RegexOptions.IgnoreCase)]
