@@ -50,7 +50,10 @@ public sealed class ServerOptions
     /// How often paused syncs are checked (and resumed when the check passes) and <c>not_succeeded_hours</c> is judged for
     /// syncs that do not run.
     /// </summary>
-    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+    public TimeSpan CheckInterval { get; init; } = DefaultCheckInterval;
+
+    /// <summary>The default of <see cref="CheckInterval"/>.</summary>
+    public static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>Watch sluice.yaml and reload it on change (a bad edit keeps the last good configuration).</summary>
     public bool WatchProject { get; init; } = true;

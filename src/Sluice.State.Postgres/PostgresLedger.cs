@@ -430,6 +430,15 @@ internal static class Pg
 {
     public static string Ident(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
+    /// <summary>A command of <paramref name="tx"/> with its named parameters (null as SQL NULL).</summary>
+    public static NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction tx, string sql, params (string Name, object? Value)[] args)
+    {
+        var command = new NpgsqlCommand(sql, c, tx);
+        foreach (var (name, value) in args)
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
     /// <summary>Runs <paramref name="work"/> in one transaction on a pooled connection; PostgreSQL's errors told as the state's.</summary>
     public static async Task<T> InTransactionAsync<T>(NpgsqlDataSource db, PostgresStateErrors errors, string schema,
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)

@@ -69,9 +69,7 @@ public sealed class PostgresRunHistory : IRunHistory
     private static async Task<int> ExecuteAsync(NpgsqlConnection c, NpgsqlTransaction tx, string sql, CancellationToken ct,
         params (string Name, object? Value)[] args)
     {
-        await using var command = new NpgsqlCommand(sql, c, tx);
-        foreach (var (name, value) in args)
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        await using var command = Pg.Command(c, tx, sql, args);
         return await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -23,24 +23,16 @@ internal sealed class PostgresSyncPauses(NpgsqlDataSource db, string schema, Tim
     private Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>
         Pg.InTransactionAsync(db, errors, schema, work, ct);
 
-    private static NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction tx, string sql, params (string Name, object? Value)[] args)
-    {
-        var command = new NpgsqlCommand(sql, c, tx);
-        foreach (var (name, value) in args)
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
-
     public Task<IReadOnlyList<PauseRecord>> ListAsync(CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
     {
-        await using var command = Command(c, tx, $"SELECT {PauseRows.Columns} FROM {Table} ORDER BY sync");
+        await using var command = Pg.Command(c, tx, $"SELECT {PauseRows.Columns} FROM {Table} ORDER BY sync");
         return await PauseRows.ReadAllAsync(command, ct);
     }, ct);
 
     public Task<bool> PauseAsync(string sync, string part, string reason, long? runId, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
     {
         // xmax = 0 only in a row this statement inserted: the pause is new.
-        await using var command = Command(c, tx, $"""
+        await using var command = Pg.Command(c, tx, $"""
             INSERT INTO {Table} (sync, part, reason, since, run_id) VALUES (@sync, @part, @reason, @now, @run)
             ON CONFLICT (sync) DO UPDATE SET part = excluded.part, reason = excluded.reason, run_id = excluded.run_id
             RETURNING xmax = 0
@@ -50,14 +42,14 @@ internal sealed class PostgresSyncPauses(NpgsqlDataSource db, string schema, Tim
 
     public Task<bool> StillBrokenAsync(string sync, string? part, string reason, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
     {
-        await using var command = Command(c, tx, $"UPDATE {Table} SET part = coalesce(@part, part), reason = @reason, checked_at = @now WHERE sync = @sync",
+        await using var command = Pg.Command(c, tx, $"UPDATE {Table} SET part = coalesce(@part, part), reason = @reason, checked_at = @now WHERE sync = @sync",
             ("sync", sync), ("part", part), ("reason", reason), ("now", Now));
         return await command.ExecuteNonQueryAsync(ct) > 0;
     }, ct);
 
     public Task<bool> ResumeAsync(string sync, CancellationToken ct = default) => InTransactionAsync(async (c, tx) =>
     {
-        await using var command = Command(c, tx, $"DELETE FROM {Table} WHERE sync = @sync", ("sync", sync));
+        await using var command = Pg.Command(c, tx, $"DELETE FROM {Table} WHERE sync = @sync", ("sync", sync));
         return await command.ExecuteNonQueryAsync(ct) > 0;
     }, ct);
 }

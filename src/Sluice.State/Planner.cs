@@ -483,31 +483,62 @@ public sealed class Plan : IChangePlan
         if (limit is { } n)
         {
             // Samples: the first n by key, in one short query.
-            await foreach (var row in ReadChangePageAsync(Select($"{planned} ORDER BY p.key LIMIT {n}", "ORDER BY p.key"), ct))
+            foreach (var row in await ReadWholeAsync(Select($"{planned} ORDER BY p.key LIMIT {n}", "ORDER BY p.key"), ReadChange, ct))
                 yield return row;
             yield break;
         }
 
-        // The rows to send in the order of their staged values, then a page at a time: a page's staged values are one
-        // range of row ids, which DuckDB reads without scanning the rest of the stage.
+        // The rows to send in the order of their staged values: a page's staged values are then one range of row ids,
+        // which DuckDB reads without scanning the rest of the stage.
         var send = "sluice_send_" + _suffix;
-        await ExecuteOnStateAsync($"CREATE OR REPLACE TEMP TABLE {send} AS {planned} ORDER BY p.rid", ct);
+        await foreach (var row in PagedAsync(send, $"{planned} ORDER BY p.rid", async (page, token) =>
+        {
+            var (low, high) = (await ReadWholeAsync($"SELECT min(rid), max(rid) FROM {send} WHERE {page}",
+                r => (r.GetInt64(0), r.GetInt64(1)), token))[0];
+            return await ReadWholeAsync(
+                Select($"SELECT * FROM {send} WHERE {page}", $"WHERE s.sluice_rid >= {low} AND s.sluice_rid <= {high}"), ReadChange, token);
+        }, ct))
+            yield return row;
+    }
+
+    private ChangeRow ReadChange(DbDataReader reader)
+    {
+        var values = new object?[_valueKinds.Length];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = DuckDbValues.Read(reader, 6 + i, _valueKinds[i].Kind);
+        return new ChangeRow(
+            reader.GetString(0),
+            reader.GetBoolean(1),
+            DuckDbValues.Normalize(reader.IsDBNull(5) ? null : reader.GetValue(5), _matchColumn.Kind),
+            values,
+            reader.GetFieldValue<ulong>(3),
+            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.GetFieldValue<List<string>>(4),
+            _request.MatchIsKey || reader.IsDBNull(6 + values.Length) ? null : reader.GetFieldValue<ulong>(6 + values.Length));
+    }
+
+    /// <summary>
+    /// What <paramref name="select"/> selects, a page of <see cref="PageRows"/> at a time: copied once into the temporary
+    /// table <paramref name="table"/>, in its order, then each page (a range of that table's row ids, given to
+    /// <paramref name="readPage"/> as a condition) read whole by a short query of its own.
+    /// </summary>
+    private async IAsyncEnumerable<T> PagedAsync<T>(string table, string select, Func<string, CancellationToken, Task<List<T>>> readPage,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        await ExecuteOnStateAsync($"CREATE OR REPLACE TEMP TABLE {table} AS {select}", ct);
         await EnterDeliveryBudgetAsync(ct);
         try
         {
-            var count = await _connection.ScalarAsync<long>($"SELECT count(*) FROM {send}", ct);
+            var count = await _connection.ScalarAsync<long>($"SELECT count(*) FROM {table}", ct);
             for (long first = 0; first < count; first += PageRows)
             {
-                var page = $"rowid >= {first} AND rowid < {first + PageRows}";
-                var (low, high) = await RangeAsync($"SELECT min(rid), max(rid) FROM {send} WHERE {page}", ct);
-                await foreach (var row in ReadChangePageAsync(
-                    Select($"SELECT * FROM {send} WHERE {page}", $"WHERE s.sluice_rid >= {low} AND s.sluice_rid <= {high}"), ct))
+                foreach (var row in await readPage($"rowid >= {first} AND rowid < {first + PageRows}", ct))
                     yield return row;
             }
         }
         finally
         {
-            await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{send}", CancellationToken.None);
+            await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{table}", CancellationToken.None);
         }
     }
 
@@ -532,22 +563,6 @@ public sealed class Plan : IChangePlan
         }
     }
 
-    private async Task<(long Low, long High)> RangeAsync(string sql, CancellationToken ct)
-    {
-        try
-        {
-            await using var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            return (reader.GetInt64(0), reader.GetInt64(1));
-        }
-        catch (DbException e)
-        {
-            throw StateError(e);
-        }
-    }
-
     private StateException StateError(DbException e) => StateErrors.Explain(e, _ledger.Path, _ledger.TempDirectory);
 
     /// <summary>A statement on the plan's own tables: its failure is the state's (a full disk, DuckDB's budget), not the model's.</summary>
@@ -563,38 +578,26 @@ public sealed class Plan : IChangePlan
         }
     }
 
-    /// <summary>Reads one page of rows to send, whole, so the query is over before the first row is handed out.</summary>
-    private async IAsyncEnumerable<ChangeRow> ReadChangePageAsync(string sql, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>
+    /// Reads what a query on the plan's own tables selects, whole, so the query is over before the first row is handed out.
+    /// Its failure is the state's, not the model's.
+    /// </summary>
+    private async Task<List<T>> ReadWholeAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken ct)
     {
-        var rows = new List<ChangeRow>();
+        var rows = new List<T>();
         try
         {
             await using var command = _connection.CreateCommand();
             command.CommandText = sql;
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
-            {
-                var row = new object?[_valueKinds.Length];
-                for (var i = 0; i < row.Length; i++)
-                    row[i] = DuckDbValues.Read(reader, 6 + i, _valueKinds[i].Kind);
-                rows.Add(new ChangeRow(
-                    reader.GetString(0),
-                    reader.GetBoolean(1),
-                    DuckDbValues.Normalize(reader.IsDBNull(5) ? null : reader.GetValue(5), _matchColumn.Kind),
-                    row,
-                    reader.GetFieldValue<ulong>(3),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.GetFieldValue<List<string>>(4),
-                    _request.MatchIsKey || reader.IsDBNull(6 + row.Length) ? null : reader.GetFieldValue<ulong>(6 + row.Length)));
-            }
+                rows.Add(read(reader));
         }
         catch (DbException e)
         {
-            // The plan's own tables are read here, not the model: a failure is the state's.
             throw StateError(e);
         }
-        foreach (var row in rows)
-            yield return row;
+        return rows;
     }
 
     /// <inheritdoc/>
@@ -608,49 +611,18 @@ public sealed class Plan : IChangePlan
                    ON {DuckDbLedger.KeyAs(_keyType, "d.key")} = p.key
             WHERE p.kind IN ('R'{(includeInDoubt ? ", 'O'" : "")}) ORDER BY p.key
             """;
+        static RemovedRow Read(DbDataReader r) =>
+            new(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2));
         if (limit is { } n)
         {
-            await foreach (var row in ReadRemovedPageAsync($"{removed} LIMIT {n}", ct))
+            foreach (var row in await ReadWholeAsync($"{removed} LIMIT {n}", Read, ct))
                 yield return row;
             yield break;
         }
         // Paged for the reason the rows to send are (PageRows).
         var table = "sluice_removed_" + _suffix;
-        await ExecuteOnStateAsync($"CREATE OR REPLACE TEMP TABLE {table} AS {removed}", ct);
-        await EnterDeliveryBudgetAsync(ct);
-        try
-        {
-            var count = await _connection.ScalarAsync<long>($"SELECT count(*) FROM {table}", ct);
-            for (long first = 0; first < count; first += PageRows)
-            {
-                await foreach (var row in ReadRemovedPageAsync(
-                    $"SELECT * FROM {table} WHERE rowid >= {first} AND rowid < {first + PageRows} ORDER BY rowid", ct))
-                    yield return row;
-            }
-        }
-        finally
-        {
-            await _connection.ExecuteAsync($"DROP TABLE IF EXISTS temp.main.{table}", CancellationToken.None);
-        }
-    }
-
-    private async IAsyncEnumerable<RemovedRow> ReadRemovedPageAsync(string sql, [EnumeratorCancellation] CancellationToken ct)
-    {
-        var rows = new List<RemovedRow>();
-        try
-        {
-            await using var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                rows.Add(new RemovedRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2)));
-        }
-        catch (DbException e)
-        {
-            throw StateError(e);
-        }
-        foreach (var row in rows)
+        await foreach (var row in PagedAsync(table, removed,
+            (page, token) => ReadWholeAsync($"SELECT * FROM {table} WHERE {page} ORDER BY rowid", Read, token), ct))
             yield return row;
     }
 

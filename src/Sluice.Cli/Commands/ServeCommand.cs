@@ -44,8 +44,8 @@ internal static class ServeCommand
         };
         var checkInterval = new Option<int>("--check-interval")
         {
-            Description = "How often, in seconds, a paused sync's source, model and destination are checked to resume it (default 60).",
-            DefaultValueFactory = _ => 60,
+            Description = "How often, in seconds, a paused sync's source, model and destination are checked to resume it.",
+            DefaultValueFactory = _ => (int)ServerOptions.DefaultCheckInterval.TotalSeconds,
             CustomParser = r =>
             {
                 if (int.TryParse(r.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 86_400)
@@ -88,7 +88,7 @@ internal static class ServeCommand
             PublicUrl = publicUrl,
             Environment = environment,
             LogFormat = logFormat,
-            CheckInterval = checkInterval ?? TimeSpan.FromMinutes(1),
+            CheckInterval = checkInterval ?? ServerOptions.DefaultCheckInterval,
         }, ct: ct);
         Console.WriteLine($"Sluice is serving {workspace.Project.Syncs.Count} sync(s) of {workspace.Project.Directory}");
         foreach (var url in server.Urls)
