@@ -41,15 +41,19 @@ public sealed partial class DuckDbLedger : ISyncLedger
     /// <summary>DuckDB's memory budget (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>).</summary>
     internal static string MemoryLimit => "400MB";
 
-    /// <summary>DuckDB's budget to plan a run: delivery needs the rest of the process's memory (batches, requests).</summary>
-    internal static string RunPlanningMemoryLimit => "128MB";
+    /// <summary>
+    /// DuckDB's budget to plan a run: delivery needs the rest of the process's memory (batches, requests), and the diff
+    /// spills past it. Measured (BENCHMARKS.md §0): 128 MB made a 1,000,000-row run peak 1.43× the 100,000-row one.
+    /// </summary>
+    internal static string RunPlanningMemoryLimit => "64MB";
 
     /// <summary>
     /// DuckDB's budget once a plan is being delivered: a page of rows to send and the ledger's per-batch writes need
     /// little, and the memory the diff held goes back, so a run's memory does not grow with its model. It stays for the
-    /// ledger's fold at the end of the run (which spills); the next plan sets its own.
+    /// ledger's fold at the end of the run (which spills); the next plan sets its own. 32 MB was too little for a batch's
+    /// commit beside a 10,000,000-row plan's tables.
     /// </summary>
-    internal static string DeliveryMemoryLimit => "64MB";
+    internal static string DeliveryMemoryLimit => "48MB";
 
     /// <summary>Where DuckDB spills: next to the state, so a plan never fills another disk.</summary>
     internal string TempDirectory { get; private init; } = "";

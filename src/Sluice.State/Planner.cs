@@ -131,6 +131,7 @@ public sealed class Plan : IChangePlan
         // The session's own bounds: the planner groups and joins the whole model, which spills past the limit.
         await _connection.ExecuteAsync($"""
             SET memory_limit = {Sql.Literal(_request.ForDelivery ? DuckDbLedger.RunPlanningMemoryLimit : DuckDbLedger.MemoryLimit)};
+            RESET threads;
             SET temp_directory = {Sql.Literal(_ledger.TempDirectory)};
             SET preserve_insertion_order = false;
             """, ct);
@@ -546,7 +547,8 @@ public sealed class Plan : IChangePlan
 
     /// <summary>
     /// Lowers DuckDB's budget (the whole instance's: the ledger's session shares it) to <see cref="DuckDbLedger.DeliveryMemoryLimit"/>
-    /// once the whole plan is being read: what is left to do is a page at a time.
+    /// once the whole plan is being read: what is left to do is a page at a time. One thread: a page's query and a batch's
+    /// commit gain nothing from more, and each thread keeps buffers of its own (the next plan resets it).
     /// </summary>
     private async Task EnterDeliveryBudgetAsync(CancellationToken ct)
     {
@@ -554,7 +556,7 @@ public sealed class Plan : IChangePlan
             return;
         try
         {
-            await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit)}", ct);
+            await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit)}; SET threads = 1;", ct);
             _delivering = true;
         }
         catch (DbException)
