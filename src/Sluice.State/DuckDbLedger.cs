@@ -43,9 +43,9 @@ public sealed partial class DuckDbLedger : ISyncLedger
 
     /// <summary>
     /// DuckDB's budget to plan a run: delivery needs the rest of the process's memory (batches, requests), and the diff
-    /// spills past it. Measured (BENCHMARKS.md §0): 128 MB made a 1,000,000-row run peak 1.43× the 100,000-row one.
+    /// spills past it. 64 MB was tried: a 10,000,000-row plan with 1% changed ran out of memory at it.
     /// </summary>
-    internal static string RunPlanningMemoryLimit => "64MB";
+    internal static string RunPlanningMemoryLimit => "128MB";
 
     /// <summary>
     /// DuckDB's budget once a plan is being delivered: a page of rows to send and the ledger's per-batch writes need
