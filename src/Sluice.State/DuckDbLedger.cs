@@ -38,22 +38,29 @@ public sealed partial class DuckDbLedger : ISyncLedger
     /// <summary>The ledger's key type when nothing says otherwise (keys of any type, as text).</summary>
     internal const string TextKey = "VARCHAR";
 
-    /// <summary>DuckDB's memory budget (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>).</summary>
-    internal static string MemoryLimit => "400MB";
+    /// <summary>
+    /// DuckDB's memory budget (the planner's grouping and joins spill past it to <see cref="TempDirectory"/>). At 400 MB a
+    /// 10,000,000-row plan peaked past 600 MiB and was hardly faster than at a run's budget: the plan is CPU-bound.
+    /// </summary>
+    internal static string MemoryLimit => "256MB";
 
     /// <summary>
     /// DuckDB's budget to plan a run: delivery needs the rest of the process's memory (batches, requests), and the diff
     /// spills past it. 64 MB was tried: a 10,000,000-row plan with 1% changed ran out of memory at it.
     /// </summary>
-    internal static string RunPlanningMemoryLimit => "128MB";
+    internal static string RunPlanningMemoryLimit => "96MB";
 
     /// <summary>
     /// DuckDB's budget once a plan is being delivered: a page of rows to send and the ledger's per-batch writes need
     /// little, and the memory the diff held goes back, so a run's memory does not grow with its model. It stays for the
-    /// ledger's fold at the end of the run (which spills); the next plan sets its own. 32 MB was too little for a batch's
-    /// commit beside a 10,000,000-row plan's tables.
+    /// ledger's fold at the end of the run, which goes up to the planning budget only if it runs out (a 10,000,000-row
+    /// first run's fold did); the next plan sets its own. 32 MB was too little for a batch's commit beside a
+    /// 10,000,000-row plan's tables.
     /// </summary>
     internal static string DeliveryMemoryLimit => "48MB";
+
+    /// <summary>Whether DuckDB runs within <see cref="DeliveryMemoryLimit"/> (a plan being delivered set it).</summary>
+    internal bool AtDeliveryBudget { get; set; }
 
     /// <summary>Where DuckDB spills: next to the state, so a plan never fills another disk.</summary>
     internal string TempDirectory { get; private init; } = "";
@@ -237,8 +244,24 @@ public sealed partial class DuckDbLedger : ISyncLedger
                 await _connection.ExecuteAsync("ALTER TABLE ledger ALTER COLUMN key TYPE VARCHAR USING CAST(key AS VARCHAR)", ct);
                 keyType = TextKey;
             }
-            await using var tx = await _connection.BeginTransactionAsync(ct);
-            await _connection.ExecuteAsync($"""
+            try
+            {
+                await FoldAsync(keyType, ct);
+            }
+            catch (DbException e) when (AtDeliveryBudget && StateErrors.Classify(e.Message) == StateFailure.OutOfMemory)
+            {
+                // Folded after a run, DuckDB still has the delivery's budget, which a whole model's entries can outgrow.
+                await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(RunPlanningMemoryLimit)}", ct);
+                AtDeliveryBudget = false;
+                await FoldAsync(keyType, ct);
+            }
+        }, ct);
+    }
+
+    private async Task FoldAsync(string keyType, CancellationToken ct)
+    {
+        await using var tx = await _connection.BeginTransactionAsync(ct);
+        await _connection.ExecuteAsync($"""
                     CREATE OR REPLACE TEMP TABLE sluice_fold AS
                     SELECT {KeyAs(keyType, "key")} AS key, hash, dest_id, delivered_at, deleted, match_hash FROM journal
                     {LatestPerKey()};
@@ -252,8 +275,7 @@ public sealed partial class DuckDbLedger : ISyncLedger
                     DELETE FROM journal;
                     DROP TABLE sluice_fold; DROP TABLE sluice_fold_ids;
                     """, ct);
-            await tx.CommitAsync(ct);
-        }, ct);
+        await tx.CommitAsync(ct);
     }
 
     public async Task MarkInDoubtAsync(BatchId batch, IReadOnlyCollection<InDoubtWrite> writes, CancellationToken ct = default)

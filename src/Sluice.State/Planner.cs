@@ -135,6 +135,7 @@ public sealed class Plan : IChangePlan
             SET temp_directory = {Sql.Literal(_ledger.TempDirectory)};
             SET preserve_insertion_order = false;
             """, ct);
+        _ledger.AtDeliveryBudget = false;
         _keyType = await _ledger.PrepareAsync(NativeKeyType(_keyColumn.SourceType), ct);
         await _ledger.CompactAsync(ct);
 
@@ -557,7 +558,7 @@ public sealed class Plan : IChangePlan
         try
         {
             await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit)}; SET threads = 1;", ct);
-            _delivering = true;
+            _delivering = _ledger.AtDeliveryBudget = true;
         }
         catch (DbException)
         {

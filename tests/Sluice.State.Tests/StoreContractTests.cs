@@ -335,6 +335,40 @@ public sealed class EmbeddedStoreTests : StoreContractTests
         Assert.Contains(Path.Combine(Folder, ".sluice", "tmp"), error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_fold_after_a_run_outgrowing_the_delivery_budget_takes_the_planning_one(bool atDeliveryBudget)
+    {
+        await using var store = await OpenAsync();
+        await using var ledger = (DuckDbLedger)await store.ClaimAsync(Sync);
+        for (var batch = 0; batch < 10; batch++)
+        {
+            var entries = Enumerable.Range(batch * 10_000, 10_000).Select(i => new LedgerEntry($"key-{i}", (ulong)i, $"id-{i}")).ToList();
+            await ledger.CommitAsync(new BatchId(1, batch + 1), entries, []);
+        }
+        // A delivery budget the fold of 100,000 entries cannot run in (the instance's, shared by every session).
+        await using (var session = ledger.NewConnection())
+        {
+            await using var command = session.CreateCommand();
+            command.CommandText = "SET memory_limit = '4MB';";
+            await command.ExecuteNonQueryAsync();
+        }
+        ledger.AtDeliveryBudget = atDeliveryBudget;
+
+        if (atDeliveryBudget)
+        {
+            Assert.Equal(100_000, await ledger.SizeAsync());
+            Assert.False(ledger.AtDeliveryBudget);
+        }
+        else
+        {
+            // Only a delivery's budget is raised: any other stays the user's to see.
+            var error = await Assert.ThrowsAsync<StateException>(() => ledger.SizeAsync());
+            Assert.True(error.Message.Contains("ran out of memory", StringComparison.Ordinal), error.Message);
+        }
+    }
+
     protected override async Task MakeLedgersOldAsync()
     {
         foreach (var file in Directory.GetFiles(Path.Combine(Folder, ".sluice", "syncs"), "*.duckdb"))
