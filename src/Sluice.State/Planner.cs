@@ -100,7 +100,8 @@ public sealed class Plan : IChangePlan
     /// key type, the hash of what is delivered, the delivered values (match first, then each mapping) and a row id the
     /// plan points at. Only the narrow columns (key, hash, row id) are grouped and joined; the values stay here until read.
     /// </summary>
-    private sealed record Stage(string From, string Key, string Hash, IReadOnlyList<string> Values, string RowId);
+    /// <param name="MatchHash">The match value's hash as compared (<see cref="MatchHash(string)"/>), staged with the row.</param>
+    private sealed record Stage(string From, string Key, string Hash, IReadOnlyList<string> Values, string RowId, string MatchHash);
 
     private ModelColumn Find(string name) =>
         _request.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase))
@@ -255,14 +256,15 @@ public sealed class Plan : IChangePlan
         var value = stage.Values[0];
         try
         {
+            // Only the hashes are grouped over the whole stage; the values are read for the few rows of shared hashes.
             await _connection.ExecuteAsync($"""
                 CREATE TEMP TABLE {DuplicateTable} AS
-                WITH m AS (
-                    SELECT * FROM (SELECT {stage.Key} AS key, {MatchHash(value)} AS mh, {value} AS v FROM {stage.From})
-                    WHERE mh IS NOT NULL AND key IS NOT NULL),
-                g AS (SELECT mh FROM m GROUP BY mh HAVING count(*) > 1),
-                shared AS (
-                    SELECT key, mh, v, {MatchText("v")} AS mv FROM m
+                WITH g AS (
+                    SELECT mh FROM (SELECT {stage.MatchHash} AS mh FROM {stage.From} WHERE {stage.Key} IS NOT NULL)
+                    WHERE mh IS NOT NULL GROUP BY mh HAVING count(*) > 1),
+                shared AS MATERIALIZED (
+                    SELECT key, mh, v, {MatchText("v")} AS mv
+                    FROM (SELECT {stage.Key} AS key, {stage.MatchHash} AS mh, {value} AS v FROM {stage.From} WHERE {stage.Key} IS NOT NULL)
                     WHERE mh IN (SELECT mh FROM g) AND key NOT IN (SELECT key FROM {PlanTable} WHERE kind = 'D')),
                 mem AS (
                     SELECT * FROM shared
@@ -323,13 +325,15 @@ public sealed class Plan : IChangePlan
         await _connection.ExecuteAsync($"USE {alias}", ct);
         var values = DeliveredColumns().Select(c => Sql.Ident(c.Name)).ToList();
         var table = "sluice_stage_" + _suffix;
+        // The match hash is computed in the same pass, when the match check will group on it.
+        var matchHash = _request.MatchIsKey ? "" : $", {MatchHash(values[0])} AS mh";
         await _connection.ExecuteAsync($"""
             CREATE TEMP TABLE {table} AS
-            SELECT CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType}) AS key, {HashExpression()} AS h{string.Join("", values.Select((v, i) => $", {v} AS v{i}"))}
+            SELECT CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType}) AS key, {HashExpression()} AS h{matchHash}{string.Join("", values.Select((v, i) => $", {v} AS v{i}"))}
             FROM ({_request.ModelSql}) AS sluice_model
             """, ct);
         _stagedInto = table;
-        return new Stage($"temp.main.{table}", "key", "h", values.Select((_, i) => $"v{i}").ToList(), "rowid");
+        return new Stage($"temp.main.{table}", "key", "h", values.Select((_, i) => $"v{i}").ToList(), "rowid", "mh");
     }
 
     /// <summary>The columns whose values are delivered: the match column, then each mapping's, in mapping order.</summary>
@@ -378,7 +382,7 @@ public sealed class Plan : IChangePlan
         });
         return new Stage($"(SELECT {string.Join(", ", select)}, rowid AS sluice_rid FROM temp.main.{table}) AS sluice_model",
             $"CAST({Sql.Ident(_keyColumn.Name)} AS {_keyType})", HashExpression(),
-            DeliveredColumns().Select(c => Sql.Ident(c.Name)).ToList(), "sluice_rid");
+            DeliveredColumns().Select(c => Sql.Ident(c.Name)).ToList(), "sluice_rid", MatchHash(Sql.Ident(_matchColumn.Name)));
     }
 
     /// <summary>The column type rows are appended in: the .NET type of the value's kind, as DuckDB holds it.</summary>
