@@ -548,8 +548,6 @@ public sealed class Plan : IChangePlan
         }
     }
 
-    private bool _delivering;
-
     /// <summary>
     /// Lowers DuckDB's budget (the whole instance's: the ledger's session shares it) to <see cref="DuckDbLedger.DeliveryMemoryLimit"/>
     /// once the whole plan is being read: what is left to do is a page at a time. One thread: a page's query and a batch's
@@ -557,12 +555,12 @@ public sealed class Plan : IChangePlan
     /// </summary>
     private async Task EnterDeliveryBudgetAsync(CancellationToken ct)
     {
-        if (_delivering)
+        if (_ledger.AtDeliveryBudget)
             return;
         try
         {
             await _connection.ExecuteAsync($"SET memory_limit = {Sql.Literal(DuckDbLedger.DeliveryMemoryLimit)}; SET threads = 1;", ct);
-            _delivering = _ledger.AtDeliveryBudget = true;
+            _ledger.AtDeliveryBudget = true;
         }
         catch (DbException)
         {
